@@ -1,0 +1,74 @@
+"""Builds the session's server, model control, monitor and measuring backend from a profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pytest_model_analyzer import runtime as rt
+from pytest_model_analyzer.config.profile import ProfileConfig
+from pytest_model_analyzer.model_control import ModelControl
+from pytest_model_analyzer.monitor import ResourceMonitor, cpu_sampler, gpu_sampler, open_gpus
+from pytest_model_analyzer.runner import Backend
+from pytest_model_analyzer.server import Endpoints, LocalServer, RemoteServer
+
+
+def _url(endpoint: str) -> str:
+    return endpoint.split("://", 1)[-1]
+
+
+def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path) -> tuple[Any, ModelControl]:
+    settings = profile.settings
+    if settings["triton_launch_mode"] == "remote":
+        server: LocalServer | RemoteServer = RemoteServer(Endpoints(
+            http=_url(settings["triton_http_endpoint"]), grpc=_url(settings["triton_grpc_endpoint"]),
+            metrics_url=settings["triton_metrics_url"],
+        ))
+    else:
+        log = Path(settings["triton_output_path"]) if settings["triton_output_path"] else workdir / "tritonserver.log"
+        first = profile.models[0]
+        server = LocalServer(
+            executable=rt.resolve_server(settings["triton_server_path"]),
+            model_repository=profile.model_repository, runtime=runtime, log_path=log,
+            flags=first.triton_server_flags, environment=first.triton_server_environment,
+            metrics_interval_ms=max(1, int(settings["monitoring_interval"] * 1000)),
+        )
+    endpoints = server.start()
+    try:
+        control = ModelControl(endpoints.http, reload_disabled=settings["reload_model_disable"])
+    except BaseException:
+        server.stop()
+        raise
+    return server, control
+
+
+def open_monitor(profile: ProfileConfig, server: Any) -> ResourceMonitor:
+    settings = profile.settings
+    wants_gpu = settings["always_report_gpu_metrics"] or not all(m.cpu_only for m in profile.models)
+    nvml, gpus, why = open_gpus(settings["gpus"])
+    if gpus and not wants_gpu:
+        nvml, gpus, why = None, [], "every model is cpu_only (set always_report_gpu_metrics to record them)"
+    endpoints = server.endpoints
+    pid_of = (lambda: server.pid) if settings["collect_cpu_metrics"] else None
+    return ResourceMonitor(
+        interval=settings["monitoring_interval"],
+        gpu=gpu_sampler(nvml, gpus) if gpus else None,
+        cpu=cpu_sampler(endpoints.metrics_url if endpoints else None, pid_of),
+        gpus=gpus,
+        unavailable=why,
+    )
+
+
+def make_backend(profile: ProfileConfig, runtime: rt.Runtime, server_and_control: tuple[Any, ModelControl],
+                 monitor: ResourceMonitor, workdir: Path) -> Backend:
+    settings = profile.settings
+    server, control = server_and_control
+    perf_output = None
+    if settings["perf_output"]:
+        perf_output = Path(settings["perf_output_path"] or workdir / "perf_analyzer.log")
+    return Backend(
+        server=server, control=control, runtime=runtime,
+        perf_analyzer=rt.resolve_perf_analyzer(settings["perf_analyzer_path"]),
+        monitor=monitor, workdir=workdir, protocol=settings["client_protocol"],
+        timeout=float(settings["perf_analyzer_timeout"]), perf_output=perf_output,
+    )

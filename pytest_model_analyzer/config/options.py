@@ -1,0 +1,152 @@
+"""Every option of `model-analyzer profile` (1.58), with its placeholder type, default and CLI availability.
+
+The table drives three things: YAML validation (unknown keys are errors), the `--ma-*` pytest options
+(generated for the CLI-settable subset) and the "accepted but not supported yet" warnings. An option whose
+`unsupported` text is set is parsed and validated like any other, and setting it produces that warning:
+it is never silently ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_model_analyzer.config import values as v
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    parse: v.Parser
+    default: Any
+    cli: bool = True
+    help: str = ""
+    unsupported: str = ""  # why setting it has no effect yet; empty when it is supported
+    path: bool = False  # a file system path: relative values are resolved against the config's directory
+
+    @property
+    def flag(self) -> str:
+        return "--ma-" + self.key.replace("_", "-")
+
+
+def _passthrough(value: Any, key: str) -> Any:
+    """Options with a structure of their own are validated by the profile builder."""
+    return value
+
+
+DOCKER = "docker launch mode is not supported yet"
+C_API = "c_api launch mode is not supported yet"
+LLM = "LLM profiling (genai-perf) is not supported yet"
+OPTUNA = "the optuna search mode is not supported yet"
+COMPOSING = "ensemble and BLS composing-model search is not supported yet"
+CONCURRENT = "profiling several models concurrently is not supported yet"
+PLOTS = "plots are fixed by the report"
+PA_ADJUST = "perf_analyzer is run once per point with the given flags; use perf_analyzer_flags to tune windows"
+DETAILED = "detailed per-variant reports are not written yet"
+
+INFERENCE_FIELDS = [
+    "model_name", "batch_size", "concurrency", "model_config_path", "instance_group",
+    "max_batch_size", "satisfies_constraints", "perf_throughput", "perf_latency_p99",
+]
+GPU_FIELDS = [
+    "model_name", "gpu_uuid", "batch_size", "concurrency", "model_config_path", "instance_group",
+    "satisfies_constraints", "gpu_used_memory", "gpu_utilization", "gpu_power_usage",
+]
+SERVER_FIELDS = ["model_name", "gpu_uuid", "gpu_used_memory", "gpu_utilization", "gpu_power_usage"]
+
+_OPTIONS = [
+    Option("config_file", v.parse_str, None, help="ignored: use --ma-config", unsupported="use --ma-config"),
+    Option("checkpoint_directory", v.parse_str, "checkpoints", path=True, help="directory of N.ckpt files"),
+    Option("monitoring_interval", v.parse_float, 1.0, help="seconds between GPU/CPU metric samples"),
+    Option("duration_seconds", v.parse_int, 3, help="seconds of server-only metric sampling"),
+    Option("collect_cpu_metrics", v.parse_bool, False, help="record the server process's memory"),
+    Option("gpus", v.parse_str_list, ["all"], help="GPU ids or UUIDs to monitor, or all"),
+    Option("always_report_gpu_metrics", v.parse_bool, False, help="report GPU metrics for cpu_only models"),
+    Option("dcgm_disable", v.parse_bool, False, help="skip GPU discovery (remote mode only)"),
+    Option("skip_summary_reports", v.parse_bool, False, help="write no CSV/HTML reports"),
+    Option("skip_detailed_reports", v.parse_bool, False, unsupported=DETAILED),
+    Option("model_type", v.parse_str, "generic", help="generic (LLM is not supported yet)"),
+    Option("model_repository", v.parse_str, None, path=True, help="Triton model repository"),
+    Option("output_model_repository_path", v.parse_str, "output_model_repository", path=True),
+    Option("override_output_model_repository", v.parse_bool, False),
+    Option("client_max_retries", v.parse_int, 50, help="readiness polls of the server and models"),
+    Option("client_protocol", v.parse_str, "grpc", help="grpc or http"),
+    Option("perf_analyzer_flags", v.parse_dict, None, cli=False),
+    Option("genai_perf_flags", v.parse_dict, None, cli=False, unsupported=LLM),
+    Option("triton_server_flags", v.parse_str_dict, None, cli=False),
+    Option("triton_server_environment", v.parse_str_dict, None, cli=False),
+    Option("triton_docker_args", v.parse_dict, None, cli=False, unsupported=DOCKER),
+    Option("objectives", _passthrough, {"perf_throughput": 10}, cli=False),
+    Option("constraints", _passthrough, None, cli=False),
+    Option("weighting", _passthrough, None, cli=False),
+    Option("profile_models", _passthrough, None, help="models to profile (comma-delimited)"),
+    Option("batch_sizes", v.parse_positive_int_list, [1], help="client batch sizes, e.g. 1,8"),
+    Option("concurrency", v.parse_positive_int_list, None, help="concurrency values, e.g. 1,2,4"),
+    Option("request_rate", v.parse_positive_int_list, None, help="request rates, e.g. 16,32"),
+    Option("reload_model_disable", v.parse_bool, False, help="remote mode: never load or unload models"),
+    Option("bls_composing_models", _passthrough, [], unsupported=COMPOSING),
+    Option("ensemble_composing_models", _passthrough, [], unsupported=COMPOSING),
+    Option("cpu_only_composing_models", v.parse_str_list, None, unsupported=COMPOSING),
+    Option("perf_analyzer_timeout", v.parse_int, 600, help="seconds before perf_analyzer is killed"),
+    Option("perf_analyzer_cpu_util", v.parse_float, None, unsupported="perf_analyzer is not killed for CPU use"),
+    Option("perf_analyzer_path", v.parse_str, "perf_analyzer", path=True),
+    Option("perf_output", v.parse_bool, False, help="write perf_analyzer's output to perf_output_path"),
+    Option("perf_output_path", v.parse_str, None, path=True),
+    Option("perf_analyzer_max_auto_adjusts", v.parse_int, 10, unsupported=PA_ADJUST),
+    Option("triton_launch_mode", v.parse_str, "local", help="local or remote"),
+    Option("triton_docker_image", v.parse_str, "nvcr.io/nvidia/tritonserver:26.09-py3", unsupported=DOCKER),
+    Option("triton_http_endpoint", v.parse_str, "localhost:8000", help="remote mode: host:port"),
+    Option("triton_grpc_endpoint", v.parse_str, "localhost:8001", help="remote mode: host:port"),
+    Option("triton_metrics_url", v.parse_str, "http://localhost:8002/metrics", help="remote mode metrics"),
+    Option("triton_server_path", v.parse_str, "tritonserver", path=True),
+    Option("triton_output_path", v.parse_str, None, path=True, help="file to append server logs to"),
+    Option("triton_docker_mounts", v.parse_str_list, None, unsupported=DOCKER),
+    Option("triton_docker_labels", v.parse_dict, None, cli=False, unsupported=DOCKER),
+    Option("triton_docker_shm_size", v.parse_str, None, unsupported=DOCKER),
+    Option("triton_install_path", v.parse_str, "/opt/tritonserver", unsupported=C_API),
+    Option("early_exit_enable", v.parse_bool, False),
+    Option("run_config_search_max_concurrency", v.parse_int, 1024),
+    Option("run_config_search_min_concurrency", v.parse_int, 1),
+    Option("run_config_search_max_request_rate", v.parse_int, 8192),
+    Option("run_config_search_min_request_rate", v.parse_int, 16),
+    Option("run_config_search_max_instance_count", v.parse_int, 5),
+    Option("run_config_search_min_instance_count", v.parse_int, 1),
+    Option("run_config_search_max_model_batch_size", v.parse_int, 128),
+    Option("run_config_search_min_model_batch_size", v.parse_int, 1),
+    Option("run_config_search_max_binary_search_steps", v.parse_int, 5),
+    Option("min_percentage_of_search_space", v.parse_int, 5, unsupported=OPTUNA),
+    Option("max_percentage_of_search_space", v.parse_int, 10, unsupported=OPTUNA),
+    Option("optuna_min_trials", v.parse_int, 20, unsupported=OPTUNA),
+    Option("optuna_max_trials", v.parse_int, 200, unsupported=OPTUNA),
+    Option("optuna_early_exit_threshold", v.parse_int, 10, unsupported=OPTUNA),
+    Option("use_concurrency_formula", v.parse_bool, False, unsupported=OPTUNA),
+    Option("run_config_search_mode", v.parse_str, "brute", help="brute or quick"),
+    Option("run_config_search_disable", v.parse_bool, False, help="measure the default config only"),
+    Option("run_config_profile_models_concurrently_enable", v.parse_bool, False, unsupported=CONCURRENT),
+    Option("request_rate_search_enable", v.parse_bool, False),
+    Option("concurrency_sweep_disable", v.parse_bool, False),
+    Option("export_path", v.parse_str, ".", path=True, help="root of results/ and reports/"),
+    Option("filename_model_inference", v.parse_str, "metrics-model-inference.csv"),
+    Option("filename_model_gpu", v.parse_str, "metrics-model-gpu.csv"),
+    Option("filename_server_only", v.parse_str, "metrics-server-only.csv"),
+    Option("num_configs_per_model", v.parse_int, 3),
+    Option("num_top_model_configs", v.parse_int, 0),
+    Option("inference_output_fields", v.parse_str_list, INFERENCE_FIELDS),
+    Option("gpu_output_fields", v.parse_str_list, GPU_FIELDS),
+    Option("server_output_fields", v.parse_str_list, SERVER_FIELDS),
+    Option("latency_budget", v.parse_int, None, help="shorthand: constraints.perf_latency_p99.max (ms)"),
+    Option("min_throughput", v.parse_int, None, help="shorthand: constraints.perf_throughput.min"),
+    Option("plots", _passthrough, None, cli=False, unsupported=PLOTS),
+]
+
+OPTIONS: dict[str, Option] = {option.key: option for option in _OPTIONS}
+
+# Keys that may appear under `profile_models.<name>`; everything else there is an error.
+MODEL_KEYS = frozenset({
+    "cpu_only", "parameters", "objectives", "constraints", "weighting", "model_config_parameters",
+    "perf_analyzer_flags", "genai_perf_flags", "triton_server_flags", "triton_server_environment",
+    "triton_docker_args",
+})
+PARAMETER_KEYS = ("batch_sizes", "concurrency", "request_rate")
+LAUNCH_MODES = ("local", "remote", "docker", "c_api")
+SEARCH_MODES = ("brute", "quick", "optuna")

@@ -1,0 +1,136 @@
+"""Parsers for Model Analyzer's placeholder types: boolean, string, comma-delimited list, int, list, range, dict.
+
+Each parser takes the raw value (from YAML, or a string from the command line) and the key it belongs to,
+and returns the normalised value or raises ConfigError naming that key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pytest_model_analyzer.config.errors import ConfigError
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def parse_bool(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ConfigError(key, f"expected a boolean (true or false), got {_describe(value)}")
+
+
+def parse_str(value: Any, key: str) -> str:
+    if isinstance(value, (bool, dict, list)) or value is None:
+        raise ConfigError(key, f"expected a string, got {_describe(value)}")
+    return str(value)
+
+
+def parse_int(value: Any, key: str) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(key, f"expected an integer, got {_describe(value)}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(key, f"expected an integer, got {_describe(value)}")
+
+
+def parse_float(value: Any, key: str) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(key, f"expected a number, got {_describe(value)}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(key, f"expected a number, got {_describe(value)}")
+
+
+def parse_range(value: dict[Any, Any], key: str) -> list[int]:
+    """`{start, stop, step}` -> `list(range(start, stop + 1, step))`; step defaults to 1, stop is inclusive."""
+    extra = set(value) - {"start", "stop", "step"}
+    if extra:
+        raise ConfigError(key, f"a range takes only start, stop and step, not {', '.join(sorted(map(str, extra)))}")
+    missing = [name for name in ("start", "stop") if name not in value]
+    if missing:
+        raise ConfigError(key, f"a range needs {' and '.join(missing)}")
+    start = parse_int(value["start"], f"{key}.start")
+    stop = parse_int(value["stop"], f"{key}.stop")
+    step = parse_int(value.get("step", 1), f"{key}.step")
+    if step <= 0:
+        raise ConfigError(f"{key}.step", f"must be positive, got {step}")
+    if start > stop:
+        raise ConfigError(key, f"range start {start} is greater than stop {stop}")
+    return list(range(start, stop + 1, step))
+
+
+def parse_int_list(value: Any, key: str) -> list[int]:
+    """Comma-delimited string, list, range or scalar -> list of ints (Model Analyzer's ConfigListNumeric)."""
+    if isinstance(value, dict):
+        return parse_range(value, key)
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.split(",")]
+        if any(not part for part in parts):
+            raise ConfigError(key, f"empty item in comma-delimited list {_describe(value)}")
+        return [parse_int(part, key) for part in parts]
+    if isinstance(value, list):
+        if not value:
+            raise ConfigError(key, "the list is empty")
+        return [parse_int(item, f"{key}[{index}]") for index, item in enumerate(value)]
+    return [parse_int(value, key)]
+
+
+def parse_positive_int_list(value: Any, key: str) -> list[int]:
+    values = parse_int_list(value, key)
+    for number in values:
+        if number <= 0:
+            raise ConfigError(key, f"values must be positive, got {number}")
+    return values
+
+
+def parse_str_list(value: Any, key: str) -> list[str]:
+    """Comma-delimited string, list of scalars or scalar -> list of strings (ConfigListString)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return [parse_str(item, f"{key}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, dict):
+        raise ConfigError(key, f"expected a list or comma-delimited string, got {_describe(value)}")
+    return [parse_str(value, key)]
+
+
+def parse_dict(value: Any, key: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(key, f"expected a mapping of keys to values, got {_describe(value)}")
+    return {str(name): item for name, item in value.items()}
+
+
+def parse_str_dict(value: Any, key: str) -> dict[str, str]:
+    """A dict whose values are stringified, as Model Analyzer does for server flags and environment."""
+    result = {}
+    for name, item in parse_dict(value, key).items():
+        if isinstance(item, (dict, list)) or item is None:
+            raise ConfigError(f"{key}.{name}", f"expected a scalar value, got {_describe(item)}")
+        result[name] = str(item).lower() if isinstance(item, bool) else str(item)
+    return result
+
+
+Parser = Callable[[Any, str], Any]

@@ -1,0 +1,151 @@
+"""`model_config_parameters` -> model-config variants, with Model Analyzer's sweep rules and names.
+
+Rules (Model Analyzer's ConfigSweep + GeneratorUtils.generate_combinations):
+* a field's value that is a list is a sweep: each element is one choice; any other value is one choice.
+  A repeated field (`instance_group`, `input`, ...) is itself a list, so it sweeps with a list of lists;
+  a plain list of groups is one choice.
+* a choice that is a mapping sweeps each of its fields in turn (cartesian product);
+* a choice that is a list takes one alternative of each element (cartesian product);
+* `null` leaves the field as the repository's config has it.
+
+Variants are the cartesian product over the fields, in the order written; identical variants are one.
+Names follow Model Analyzer: `<model>_config_default` for the repository's config (always first), then
+`<model>_config_0`, `_1`, ... in order of first appearance.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pytest_model_analyzer.config.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    parameters: dict[str, Any]  # top-level ModelConfig fields to replace; empty for the default config
+
+    @property
+    def is_default(self) -> bool:
+        return not self.parameters
+
+    def key(self) -> str:
+        return canonical(self.parameters)
+
+
+def canonical(value: Any) -> str:
+    """A stable text form: two equal configs give the same text whatever their key order."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+@cache
+def _model_config_descriptor() -> Any:
+    from tritonclient.grpc import model_config_pb2
+
+    return model_config_pb2.ModelConfig.DESCRIPTOR
+
+
+def _field(descriptor: Any, name: str, key: str) -> Any:
+    field = descriptor.fields_by_name.get(name)
+    if field is None:
+        known = ", ".join(sorted(descriptor.fields_by_name)[:12])
+        raise ConfigError(key, f"`{name}` is not a field of Triton's {descriptor.name} (fields: {known}, ...)")
+    return field
+
+
+def _is_repeated(field: Any) -> bool:
+    return field.label == field.LABEL_REPEATED and not _is_map(field)
+
+
+def _is_map(field: Any) -> bool:
+    return field.message_type is not None and field.message_type.GetOptions().map_entry
+
+
+def _expand_message(value: dict[str, Any], descriptor: Any, key: str) -> list[dict[str, Any]]:
+    """All alternatives of a message written as a mapping: the product over its fields' sweeps."""
+    names = list(value)
+    sweeps = [_expand_field(value[name], _field(descriptor, name, key), f"{key}.{name}") for name in names]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*sweeps)]
+
+
+def _expand_field(value: Any, field: Any, key: str) -> list[Any]:
+    """The sweep of one field: the list of values it takes across variants."""
+    if _is_repeated(field):
+        is_sweep = isinstance(value, list) and bool(value) and all(isinstance(item, list) for item in value)
+        choices = value if is_sweep else [value]
+        result: list[Any] = []
+        for choice in choices:
+            result.extend(_expand_repeated(choice, field, key))
+        return result
+    choices = value if isinstance(value, list) else [value]
+    if not choices:
+        raise ConfigError(key, "an empty list sweeps over nothing")
+    result = []
+    for choice in choices:
+        result.extend(_expand_single(choice, field, key))
+    return result
+
+
+def _expand_repeated(value: Any, field: Any, key: str) -> list[list[Any]]:
+    items = value if isinstance(value, list) else [value]
+    alternatives = [_expand_single(item, field, f"{key}[{index}]") for index, item in enumerate(items)]
+    return [list(combo) for combo in itertools.product(*alternatives)]
+
+
+def _expand_single(value: Any, field: Any, key: str) -> list[Any]:
+    if value is None:
+        return [None]
+    if field.message_type is not None and not _is_map(field):
+        if not isinstance(value, dict):
+            raise ConfigError(key, f"expected a mapping for {field.message_type.name}, got {value!r}")
+        return _expand_message(value, field.message_type, key)
+    if _is_map(field):
+        if not isinstance(value, dict):
+            raise ConfigError(key, f"expected a mapping, got {value!r}")
+        return [value]
+    if isinstance(value, (dict, list)):
+        raise ConfigError(key, f"expected a single value, got {value!r}")
+    return [value]
+
+
+def expand_parameters(parameters: dict[str, Any] | None, key: str = "model_config_parameters") -> list[dict]:
+    """The distinct parameter sets a `model_config_parameters` mapping sweeps over, in order."""
+    if not parameters:
+        return []
+    if not isinstance(parameters, dict):
+        raise ConfigError(key, f"expected a mapping of model config fields, got {parameters!r}")
+    combos = _expand_message(parameters, _model_config_descriptor(), key)
+    seen: set[str] = set()
+    unique = []
+    for combo in combos:
+        cleaned = {name: item for name, item in combo.items() if item is not None}
+        text = canonical(cleaned)
+        if text not in seen:
+            seen.add(text)
+            unique.append(cleaned)
+    return unique
+
+
+def make_variants(model: str, parameters: dict[str, Any] | None) -> list[Variant]:
+    """The default variant first, then one variant per distinct, non-empty parameter set."""
+    variants = [Variant(f"{model}_config_default", {})]
+    for combo in expand_parameters(parameters):
+        if combo:
+            variants.append(Variant(f"{model}_config_{len(variants) - 1}", combo))
+    return variants
+
+
+def apply_variant(base_config: dict[str, Any], variant: Variant) -> dict[str, Any]:
+    """The full config to load: the base config with the variant's top-level fields replaced.
+
+    Triton's load API replaces the whole config, so the result must be complete (inputs, outputs, ...).
+    """
+    config = copy.deepcopy(base_config)
+    for name, value in variant.parameters.items():
+        config[name] = copy.deepcopy(value)
+    return config

@@ -1,0 +1,96 @@
+"""Puts a model-config variant on the server with Triton's load API and a config override.
+
+No server restart: `load_model(name, config=json)` replaces the model's config in place. Triton's load
+replaces the whole config, so the full config is sent: the repository's config as the server completed it
+on the first plain load, with the variant's fields replaced. The default variant is sent back as that base
+config (a plain `load_model(name)` would keep the last override). Only one model is kept loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+import tritonclient.http as httpclient
+from tritonclient.utils import InferenceServerException
+
+from pytest_model_analyzer.config.variants import Variant, apply_variant, canonical
+
+
+class VariantLoadError(Exception):
+    """The server refused a variant; the message is the server's own."""
+
+
+class VariantSkipped(Exception):
+    """The variant cannot be measured in this mode (e.g. `reload_model_disable`)."""
+
+
+_NOT_EXPLICIT = "explicit model load / unload is not allowed"
+
+
+class ModelControl:
+    def __init__(self, http_url: str, reload_disabled: bool = False) -> None:
+        self.client = httpclient.InferenceServerClient(http_url, connection_timeout=120.0,
+                                                       network_timeout=600.0)
+        self.reload_disabled = reload_disabled
+        self.base: dict[str, dict[str, Any]] = {}
+        self.loaded: dict[str, str] = {}  # model -> canonical variant parameters now on the server
+        self.failed: dict[tuple[str, str], str] = {}
+
+    def reset(self) -> None:
+        """After a server restart nothing is loaded any more."""
+        self.loaded.clear()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def config(self, model: str) -> dict[str, Any]:
+        return dict(self.client.get_model_config(model))
+
+    def _call(self, what: str, model: str, **kwargs: Any) -> None:
+        try:
+            getattr(self.client, what)(model, **kwargs)
+        except InferenceServerException as exc:
+            message = exc.message() if callable(getattr(exc, "message", None)) else str(exc)
+            if _NOT_EXPLICIT in str(message):
+                raise VariantLoadError(
+                    f"the server is not in explicit model-control mode ({message}); start it with "
+                    "--model-control-mode=explicit, or set reload_model_disable: true"
+                ) from None
+            raise VariantLoadError(f"{what} {model} failed: {message}") from None
+
+    def ensure(self, model: str, variant: Variant) -> dict[str, Any]:
+        """Make `variant` the one the server serves; returns its effective config as the server reports it."""
+        key = variant.key()
+        if (model, key) in self.failed:
+            raise VariantLoadError(self.failed[(model, key)])
+        if self.reload_disabled:
+            if not variant.is_default:
+                raise VariantSkipped("reload_model_disable is set: only the config already loaded is measured")
+            return self.config(model)
+        if self.loaded.get(model) == key:
+            return self.config(model)
+        for other in [name for name in self.loaded if name != model]:
+            self._call("unload_model", other)
+            del self.loaded[other]
+        try:
+            if model not in self.base:
+                self._call("load_model", model)
+                self.base[model] = self.config(model)
+                self.loaded[model] = canonical({})
+            if self.loaded.get(model) != key:
+                config = apply_variant(self.base[model], variant)
+                self.loaded.pop(model, None)
+                self._call("load_model", model, config=json.dumps(config))
+                self.loaded[model] = key
+        except VariantLoadError as exc:
+            self.failed[(model, key)] = f"{variant.name} did not load: {exc}"
+            raise VariantLoadError(self.failed[(model, key)]) from None
+        return self.config(model)
+
+    def unload_all(self) -> None:
+        for model in list(self.loaded):
+            with contextlib.suppress(VariantLoadError):
+                self._call("unload_model", model)
+            del self.loaded[model]

@@ -1,0 +1,140 @@
+"""Runs the real perf_analyzer for one point and parses its CSV into Model Analyzer's metrics."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_model_analyzer.procs import kill_group, set_parent_death_signal
+
+# Model Analyzer's default when the user gives no measurement flags (config_defaults.DEFAULT_MEASUREMENT_MODE).
+DEFAULT_FLAGS: dict[str, Any] = {"measurement-mode": "count_windows"}
+
+# CSV column -> (metric tag, divisor to reach the metric's unit). Times in the CSV are microseconds.
+_COLUMNS = {
+    "Inferences/Second": ("perf_throughput", 1.0),
+    "p50 latency": ("perf_latency_p50", 1000.0),
+    "p90 latency": ("perf_latency_p90", 1000.0),
+    "p95 latency": ("perf_latency_p95", 1000.0),
+    "p99 latency": ("perf_latency_p99", 1000.0),
+    "Avg latency": ("perf_latency_avg", 1000.0),
+    "request/response": ("perf_client_send_recv", 1000.0),
+    "send/recv": ("perf_client_send_recv", 1000.0),
+    "response wait": ("perf_client_response_wait", 1000.0),
+    "Server Queue": ("perf_server_queue", 1000.0),
+    "Server Compute Input": ("perf_server_compute_input", 1000.0),
+    "Server Compute Infer": ("perf_server_compute_infer", 1000.0),
+    "Server Compute Output": ("perf_server_compute_output", 1000.0),
+}
+_LOAD_COLUMNS = {"concurrency": "Concurrency", "request_rate": "Request Rate"}
+
+
+class PerfAnalyzerError(Exception):
+    """perf_analyzer failed for a point; the message carries its own last lines of output."""
+
+
+@dataclass(frozen=True)
+class PerfAnalyzerCall:
+    executable: Path
+    model: str
+    url: str
+    protocol: str
+    batch_size: int
+    load_kind: str
+    load: int
+    flags: Mapping[str, Any]
+
+    def command(self, csv_path: Path) -> list[str]:
+        load_flag = "--request-rate-range" if self.load_kind == "request_rate" else "--concurrency-range"
+        command = [
+            str(self.executable), "-m", self.model, "-u", self.url, "-i", self.protocol,
+            "-b", str(self.batch_size), f"{load_flag}={self.load}", "-f", str(csv_path), "--verbose-csv",
+        ]
+        flags = dict(self.flags) or DEFAULT_FLAGS
+        for name, value in flags.items():
+            for item in value if isinstance(value, list) else [value]:
+                command.append(f"--{name}" if item in ("", None) else f"--{name}={item}")
+        return command
+
+
+def parse_csv(text: str, load_kind: str, load: int) -> dict[str, float]:
+    """The metrics of the row for `load`; perf_analyzer does not always write rows in load order."""
+    load_column = _LOAD_COLUMNS[load_kind]
+    for row in csv.DictReader(io.StringIO(text)):
+        value = row.get(load_column)
+        if value is None or not value.strip():
+            continue
+        if float(value) != load:
+            continue
+        metrics: dict[str, float] = {}
+        for column, (tag, divisor) in _COLUMNS.items():
+            cell = row.get(column)
+            if cell not in (None, ""):
+                metrics[tag] = float(cell) / divisor
+        if "perf_throughput" not in metrics:
+            raise PerfAnalyzerError(f"perf_analyzer's CSV has no `Inferences/Second` for {load_column} {load}")
+        return metrics
+    raise PerfAnalyzerError(f"perf_analyzer's CSV has no row for {load_column} {load}")
+
+
+def _tail(text: str, lines: int = 8) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    return "\n".join(kept)
+
+
+def run(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: float,
+        output_log: Path | None = None) -> tuple[dict[str, float], float]:
+    """Measure one point. Returns (metrics, seconds). The CSV file is unique to this call."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    csv_path = workdir / f"pa-{os.getpid()}-{time.monotonic_ns()}.csv"
+    command = call.command(csv_path)
+    started = time.monotonic()
+    try:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env), cwd=workdir,
+            start_new_session=True,  # a terminal Ctrl-C must not kill a measurement half way
+            preexec_fn=set_parent_death_signal,
+        )
+    except FileNotFoundError:
+        raise PerfAnalyzerError(f"perf_analyzer not found at {call.executable}") from None
+    except OSError as exc:
+        raise PerfAnalyzerError(f"perf_analyzer could not start ({call.executable}): {exc}") from None
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(process, signal.SIGKILL)
+        process.communicate()
+        raise PerfAnalyzerError(
+            f"perf_analyzer timed out after {timeout:g} s (perf_analyzer_timeout) and was killed"
+        ) from None
+    except BaseException:
+        kill_group(process, signal.SIGKILL)
+        process.wait()
+        raise
+    seconds = time.monotonic() - started
+    text = output.decode("utf-8", "replace")
+    if output_log is not None:
+        with output_log.open("a", encoding="utf-8") as log:
+            log.write(f"$ {' '.join(command)}\n{text}\n")
+    if process.returncode != 0:
+        hint = ""
+        if "error while loading shared libraries" in text:
+            hint = "\n(a library is missing: run `bash scripts/setup.sh`, which links the ones the README names)"
+        raise PerfAnalyzerError(
+            f"perf_analyzer exited with status {process.returncode}:\n{_tail(text)}{hint}"
+        )
+    try:
+        csv_text = csv_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PerfAnalyzerError(f"perf_analyzer wrote no CSV:\n{_tail(text)}") from None
+    finally:
+        csv_path.unlink(missing_ok=True)
+    return parse_csv(csv_text, call.load_kind, call.load), seconds

@@ -1,0 +1,165 @@
+"""pytest entry point: options, configure-time validation, collection of the profile, session fixtures.
+
+Heavy imports (tritonclient, pynvml) happen inside the fixtures, so a run without `--ma-config` pays nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_model_analyzer.config import ConfigError
+from pytest_model_analyzer.config.loader import load_profile
+from pytest_model_analyzer.config.options import OPTIONS
+from pytest_model_analyzer.errors import MeasurementError
+from pytest_model_analyzer.session import SESSION_KEY, ModelAnalyzerSession
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("model-analyzer", "Triton model profiling (pytest-model-analyzer)")
+    group.addoption("--ma-config", dest="ma_config", metavar="PATH", default=None,
+                    help="Model Analyzer-style profile YAML; its measurement points become the items")
+    parser.addini("ma_config", "profile YAML used when --ma-config is not given (relative to the ini file)",
+                  default="")
+    for option in OPTIONS.values():
+        if not option.cli:
+            continue
+        text = option.help or option.key.replace("_", " ")
+        if option.unsupported:
+            text += f" [not supported yet: {option.unsupported}]"
+        if option.parse.__name__ == "parse_bool":
+            group.addoption(option.flag, dest=f"ma_{option.key}", action="store_const", const=True,
+                            default=None, help=text)
+        else:
+            group.addoption(option.flag, dest=f"ma_{option.key}", metavar="VALUE", default=None, help=text)
+
+
+def _config_path(config: pytest.Config) -> Path | None:
+    given = config.getoption("ma_config")
+    if given:
+        return Path(given)
+    ini = config.getini("ma_config")
+    if ini:
+        base = config.inipath.parent if config.inipath else config.rootpath
+        return base / str(ini)
+    return None
+
+
+def cli_overrides(config: pytest.Config) -> dict[str, Any]:
+    return {key: value for key in OPTIONS
+            if (value := config.getoption(f"ma_{key}", default=None)) is not None}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    path = _config_path(config)
+    if path is None:
+        return
+    try:
+        from pytest_model_analyzer.monitor import gpus_present
+
+        profile = load_profile(path, cli=cli_overrides(config), cwd=Path.cwd(), gpus_available=gpus_present())
+    except ConfigError as exc:
+        raise pytest.UsageError(f"{path}: {exc}") from None
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        # No test paths given: collect the profile alone, no test files needed.
+        config.args = [str(profile.source)]
+    session = ModelAnalyzerSession(config, profile)
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "model_analyzer_session")
+    for text in profile.warnings:
+        config.issue_config_time_warning(pytest.PytestConfigWarning(f"model-analyzer: {text}"), stacklevel=2)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    session = parent.config.stash.get(SESSION_KEY, None)
+    if session is None or session.profile.source is None:
+        return None
+    if file_path.resolve() != session.profile.source:
+        return None
+    from pytest_model_analyzer.collect import ProfileFile
+
+    node = ProfileFile.from_parent(parent, path=file_path)
+    node.profile = session.profile
+    return node
+
+
+# -- fixtures ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def ma_session(request: pytest.FixtureRequest) -> ModelAnalyzerSession:
+    """The run state: profile, measurements, notes."""
+    session = request.config.stash.get(SESSION_KEY, None)
+    if session is None:
+        pytest.skip("no profile: pass --ma-config PATH")
+    return session
+
+
+@pytest.fixture(scope="session")
+def ma_runtime() -> Any:
+    """The bundled stack's library and backend links (created when missing)."""
+    from pytest_model_analyzer import runtime
+
+    return runtime.prepare()
+
+
+@pytest.fixture(scope="session")
+def ma_server(ma_session: ModelAnalyzerSession, ma_runtime: Any,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The Triton server, local (started and stopped here) or remote, with its model control."""
+    from pytest_model_analyzer.backend import open_server
+
+    server, control = _or_measurement_error(
+        lambda: open_server(ma_session.profile, ma_runtime, tmp_path_factory.mktemp("ma-server")))
+    try:
+        yield server, control
+    finally:
+        try:
+            control.close()
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def ma_monitor(ma_session: ModelAnalyzerSession, ma_server: Any) -> Any:
+    """GPU metrics through NVML, or CPU metrics from the server when there is no GPU driver."""
+    from pytest_model_analyzer.backend import open_monitor
+
+    monitor = open_monitor(ma_session.profile, ma_server[0])
+    if monitor.unavailable:
+        ma_session.note(f"GPU metrics unavailable ({monitor.unavailable}): CPU metrics recorded instead")
+    return monitor
+
+
+@pytest.fixture(scope="session")
+def ma_backend(ma_session: ModelAnalyzerSession, ma_runtime: Any, ma_server: Any, ma_monitor: Any,
+               tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Everything one item needs to measure its point."""
+    from pytest_model_analyzer.backend import make_backend
+
+    return _or_measurement_error(lambda: make_backend(
+        ma_session.profile, ma_runtime, ma_server, ma_monitor, tmp_path_factory.mktemp("ma-perf")))
+
+
+@pytest.fixture
+def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, ma_backend: Any) -> Any:
+    """The item's measurement, taken by a real perf_analyzer run (setup phase: a failure is an ERROR)."""
+    item = request.node
+    measurement = ma_backend.measure(item.ma_point, item.ma_requested_config)
+    ma_session.record(item, measurement)
+    return measurement
+
+
+def _or_measurement_error(build: Any) -> Any:
+    """Start-up problems (binary missing, server not ready) become one clear item error."""
+    from pytest_model_analyzer.runtime import RuntimeMissing
+    from pytest_model_analyzer.server import ServerError
+
+    try:
+        return build()
+    except (RuntimeMissing, ServerError) as exc:
+        raise MeasurementError(str(exc)) from None

@@ -1,0 +1,33 @@
+"""Child-process hygiene: own process groups, death with the parent, group kills."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+
+_PR_SET_PDEATHSIG = 1
+
+
+def set_parent_death_signal() -> None:
+    """In the child (preexec_fn): get SIGTERM when pytest dies, even by SIGKILL (Linux only)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        except OSError:
+            pass
+
+
+def kill_group(process: subprocess.Popen, sig: int) -> None:
+    """Signal the child's whole process group (it was started in a session of its own).
+
+    Also after the leader has exited: its own children (the server's backend stubs) may still be there.
+    """
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        if process.poll() is None:
+            process.send_signal(sig)

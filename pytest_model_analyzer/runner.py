@@ -1,0 +1,81 @@
+"""Measures one point against a server: the work of one item, with no pytest in it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_model_analyzer import perf_analyzer
+from pytest_model_analyzer.errors import MeasurementError
+from pytest_model_analyzer.measurement import Measurement
+from pytest_model_analyzer.model_control import ModelControl, VariantLoadError
+from pytest_model_analyzer.monitor import ResourceMonitor
+from pytest_model_analyzer.points import Point
+from pytest_model_analyzer.runtime import Runtime
+from pytest_model_analyzer.server import LocalServer, RemoteServer, ServerError
+
+
+@dataclass
+class Backend:
+    """The session's server, its model control and the tools that measure against it."""
+
+    server: LocalServer | RemoteServer
+    control: ModelControl
+    runtime: Runtime
+    perf_analyzer: Path
+    monitor: ResourceMonitor
+    workdir: Path
+    protocol: str = "grpc"
+    timeout: float = 600.0
+    perf_output: Path | None = None
+    restarts: list[str] = field(default_factory=list)
+
+    def ensure_server(self, point: Point) -> None:
+        """A local server that died is started again; a model with its own server flags gets its own start."""
+        server = self.server
+        if isinstance(server, LocalServer):
+            wanted = (dict(point.model.triton_server_flags), dict(point.model.triton_server_environment))
+            if (server.flags, server.environment) != wanted:
+                server.flags, server.environment = wanted
+                server.restart()
+                self.control.reset()
+                return
+        if server.alive():
+            return
+        self.restarts.append(server.log_tail())
+        server.restart()
+        self.control.reset()
+
+    def measure(self, point: Point, requested_config: dict[str, Any]) -> Measurement:
+        try:
+            self.ensure_server(point)
+            effective = self.control.ensure(point.model.name, point.variant)
+        except (VariantLoadError, ServerError) as exc:
+            raise MeasurementError(str(exc)) from None
+        endpoints = self.server.endpoints
+        assert endpoints is not None
+        call = perf_analyzer.PerfAnalyzerCall(
+            executable=self.perf_analyzer, model=point.model.name, url=endpoints.for_protocol(self.protocol),
+            protocol=self.protocol, batch_size=point.batch_size, load_kind=point.load_kind, load=point.load,
+            flags=point.model.perf_analyzer_flags,
+        )
+        started = time.time()
+        try:
+            with self.monitor.record() as recording:
+                metrics, seconds = perf_analyzer.run(call, self.workdir, self.runtime.child_env(),
+                                                     self.timeout, self.perf_output)
+        except perf_analyzer.PerfAnalyzerError as exc:
+            if not self.server.alive():
+                tail = self.server.log_tail()
+                raise MeasurementError(f"the Triton server died during the measurement:\n{tail}\n{exc}") from None
+            raise MeasurementError(str(exc)) from None
+        resources, per_gpu = recording.result()
+        metrics.update(resources)
+        return Measurement(
+            model=point.model.name, variant=point.variant.name, batch_size=point.batch_size,
+            load_kind=point.load_kind, load=point.load, metrics=metrics, requested_config=requested_config,
+            effective_config=effective, perf_analyzer_flags=dict(point.model.perf_analyzer_flags),
+            gpu_metrics=per_gpu, timestamp=started, duration_s=seconds,
+        )
