@@ -350,7 +350,7 @@ def _build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any],
                                    f"{where}.triton_server_environment")
     weighting = v.parse_int(raw.get("weighting", 1), f"{where}.weighting")
     cpu_only = v.parse_bool(raw.get("cpu_only", cpu_default), f"{where}.cpu_only")
-    variants = make_variants(name, raw.get("model_config_parameters"))
+    variants = make_variants(name, raw.get("model_config_parameters"), f"{where}.model_config_parameters")
     return ModelSpec(
         name=name,
         cpu_only=cpu_only,

@@ -16,6 +16,7 @@ Names follow Model Analyzer: `<model>_config_default` for the repository's confi
 from __future__ import annotations
 
 import copy
+import difflib
 import itertools
 import json
 from dataclasses import dataclass
@@ -53,8 +54,9 @@ def _model_config_descriptor() -> Any:
 def _field(descriptor: Any, name: str, key: str) -> Any:
     field = descriptor.fields_by_name.get(name)
     if field is None:
-        known = ", ".join(sorted(descriptor.fields_by_name)[:12])
-        raise ConfigError(key, f"`{name}` is not a field of Triton's {descriptor.name} (fields: {known}, ...)")
+        close = difflib.get_close_matches(name, list(descriptor.fields_by_name), n=1, cutoff=0.6)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        raise ConfigError(f"{key}.{name}", f"`{name}` is not a field of Triton's {descriptor.name}{hint}")
     return field
 
 
@@ -131,10 +133,11 @@ def expand_parameters(parameters: dict[str, Any] | None, key: str = "model_confi
     return unique
 
 
-def make_variants(model: str, parameters: dict[str, Any] | None) -> list[Variant]:
+def make_variants(model: str, parameters: dict[str, Any] | None,
+                  key: str = "model_config_parameters") -> list[Variant]:
     """The default variant first, then one variant per distinct, non-empty parameter set."""
     variants = [Variant(f"{model}_config_default", {})]
-    for combo in expand_parameters(parameters):
+    for combo in expand_parameters(parameters, key):
         if combo:
             variants.append(Variant(f"{model}_config_{len(variants) - 1}", combo))
     return variants
