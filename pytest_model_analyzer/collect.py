@@ -36,6 +36,9 @@ class ProfileFile(pytest.File):
     """The `--ma-config` YAML file; its profile was parsed and validated at configure time."""
 
     profile: ProfileConfig
+    # Every item calls the same function with the same conftest visibility: one closure serves them all,
+    # as pytest's own parametrize shares one per function (computing it per item doubled collection time).
+    fixtureinfo: Any = None
 
     def collect(self) -> Iterator[pytest.Collector]:
         for model in self.profile.models:
@@ -59,11 +62,14 @@ class VariantCollector(pytest.Collector):
 
     def collect(self) -> Iterator[pytest.Item]:
         model: ModelSpec = self.parent.model  # type: ignore[union-attr]
-        profile: ProfileConfig = self.parent.parent.profile  # type: ignore[union-attr]
+        profile_file: ProfileFile = self.parent.parent  # type: ignore[assignment]
+        profile = profile_file.profile
         requested = {"repository_config": _repository_config_digest(profile, model.name),
                      "parameters": self.variant.parameters}
         for point in variant_points(model, self.variant):
-            item = MeasurementItem.from_parent(self, name=point.name, callobj=check_point)
+            item = MeasurementItem.from_parent(self, name=point.name, callobj=check_point,
+                                               fixtureinfo=profile_file.fixtureinfo)
+            profile_file.fixtureinfo = item._fixtureinfo
             item.ma_point = point
             item.ma_requested_config = requested
             yield item

@@ -313,7 +313,8 @@ def _check_repository(settings: Mapping[str, Any], models: Mapping[str, Any]) ->
             )
 
 
-def _build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_default: bool) -> ModelSpec:
+def _build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_default: bool,
+                 from_cli: frozenset[str] = frozenset()) -> ModelSpec:
     where = f"profile_models.{name}"
     _check_keys(raw, MODEL_KEYS, where)
     for key in ("genai_perf_flags", "triton_docker_args"):
@@ -325,6 +326,14 @@ def _build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any],
         key: v.parse_positive_int_list(params[key], f"{where}.parameters.{key}")
         for key in PARAMETER_KEYS if params.get(key) is not None
     }
+    # A value typed on the command line is the most specific intent: it beats per-model YAML values too.
+    for key in PARAMETER_KEYS:
+        if key in from_cli:
+            parsed[key] = settings[key]
+    if "concurrency" in from_cli:
+        parsed.pop("request_rate", None)
+    if "request_rate" in from_cli:
+        parsed.pop("concurrency", None)
     _check_load_exclusive(parsed.get("concurrency"), parsed.get("request_rate"), f"{where}.parameters")
     batch_sizes = parsed.get("batch_sizes", settings["batch_sizes"])
     concurrency = parsed.get("concurrency")
@@ -415,7 +424,9 @@ def build_profile(
     _check_repository(settings, models_raw)
     remote = settings["triton_launch_mode"] == "remote"
     cpu_default = not gpus_available and not remote
-    models = tuple(_build_model(name, options, settings, cpu_default) for name, options in models_raw.items())
+    from_cli = frozenset(cli)
+    models = tuple(_build_model(name, options, settings, cpu_default, from_cli)
+                   for name, options in models_raw.items())
     kinds = {model.load_kind for model in models}
     if len(kinds) > 1:
         raise ConfigError("profile_models", "mixes request_rate models with concurrency models: use one load type")

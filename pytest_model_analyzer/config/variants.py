@@ -6,7 +6,8 @@ Rules (Model Analyzer's ConfigSweep + GeneratorUtils.generate_combinations):
   a plain list of groups is one choice.
 * a choice that is a mapping sweeps each of its fields in turn (cartesian product);
 * a choice that is a list takes one alternative of each element (cartesian product);
-* `null` leaves the field as the repository's config has it.
+* `null` leaves the field as the repository's config has it;
+* an integer field also takes a `{start, stop, step}` range (an extension: Model Analyzer wants a list).
 
 Variants are the cartesian product over the fields, in the order written; identical variants are one.
 Names follow Model Analyzer: `<model>_config_default` for the repository's config (always first), then
@@ -24,6 +25,9 @@ from functools import cache
 from typing import Any
 
 from pytest_model_analyzer.config.errors import ConfigError
+from pytest_model_analyzer.config.values import parse_range
+
+_INTEGER_TYPES = frozenset({1, 2, 3, 4})  # FieldDescriptor.CPPTYPE_INT32, INT64, UINT32, UINT64
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ def _expand_field(value: Any, field: Any, key: str) -> list[Any]:
         for choice in choices:
             result.extend(_expand_repeated(choice, field, key))
         return result
+    if isinstance(value, dict) and field.cpp_type in _INTEGER_TYPES and {"start", "stop"} <= set(value):
+        return parse_range(value, key)  # an extension: Model Analyzer takes only lists here
     choices = value if isinstance(value, list) else [value]
     if not choices:
         raise ConfigError(key, "an empty list sweeps over nothing")

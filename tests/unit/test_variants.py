@@ -74,3 +74,8 @@ def test_variant_count_is_product_of_distinct_choices(sizes: list[int], counts: 
     assert len(variants) == expected + 1  # plus the default config
     assert len({v.key() for v in variants}) == len(variants)
     assert [v.name for v in variants[1:]] == [f"m_config_{i}" for i in range(expected)]
+
+
+def test_integer_field_takes_a_range() -> None:
+    variants = make_variants("m", {"max_batch_size": {"start": 2, "stop": 8, "step": 2}})
+    assert [v.parameters.get("max_batch_size") for v in variants] == [None, 2, 4, 6, 8]
