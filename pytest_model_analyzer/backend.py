@@ -71,4 +71,5 @@ def make_backend(profile: ProfileConfig, runtime: rt.Runtime, server_and_control
         perf_analyzer=rt.resolve_perf_analyzer(settings["perf_analyzer_path"]),
         monitor=monitor, workdir=workdir, protocol=settings["client_protocol"],
         timeout=float(settings["perf_analyzer_timeout"]), perf_output=perf_output,
+        max_adjusts=settings["perf_analyzer_max_auto_adjusts"],
     )

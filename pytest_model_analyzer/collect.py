@@ -15,8 +15,6 @@ import pytest
 
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
 from pytest_model_analyzer.config.variants import Variant
-from pytest_model_analyzer.errors import MeasurementError
-from pytest_model_analyzer.gates import GateFailure
 from pytest_model_analyzer.points import Point, variant_points
 
 
@@ -85,11 +83,6 @@ class MeasurementItem(pytest.Function):
 
     ma_point: Point
     ma_requested_config: dict[str, Any]
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
-        if isinstance(excinfo.value, (MeasurementError, GateFailure)):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"ma: {self.ma_point.label}"

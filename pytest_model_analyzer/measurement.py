@@ -26,6 +26,7 @@ class Measurement:
     gpu_metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # per GPU UUID
     timestamp: float = 0.0
     duration_s: float = 0.0
+    window_adjusts: int = 0  # times perf_analyzer's window was doubled to reach a stable measurement
     source: str = "measured"  # or "checkpoint"
 
     def key(self) -> str:

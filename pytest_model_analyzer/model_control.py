@@ -31,26 +31,35 @@ _NOT_EXPLICIT = "explicit model load / unload is not allowed"
 
 class ModelControl:
     def __init__(self, http_url: str, reload_disabled: bool = False) -> None:
-        self.client = httpclient.InferenceServerClient(http_url, connection_timeout=120.0,
-                                                       network_timeout=600.0)
+        self.http_url = http_url
+        self.client = self._connect(http_url)
         self.reload_disabled = reload_disabled
         self.base: dict[str, dict[str, Any]] = {}
         self.loaded: dict[str, str] = {}  # model -> canonical variant parameters now on the server
         self.failed: dict[tuple[str, str], str] = {}
 
-    def reset(self) -> None:
-        """After a server restart nothing is loaded any more."""
+    @staticmethod
+    def _connect(http_url: str) -> Any:
+        return httpclient.InferenceServerClient(http_url, connection_timeout=120.0, network_timeout=600.0)
+
+    def reset(self, http_url: str) -> None:
+        """After a server restart nothing is loaded any more, and the server may listen elsewhere."""
         self.loaded.clear()
+        if http_url != self.http_url:
+            self.client.close()
+            self.http_url, self.client = http_url, self._connect(http_url)
 
     def close(self) -> None:
         self.client.close()
 
     def config(self, model: str) -> dict[str, Any]:
-        return dict(self.client.get_model_config(model))
+        return dict(self._call("get_model_config", model))
 
-    def _call(self, what: str, model: str, **kwargs: Any) -> None:
+    def _call(self, what: str, model: str, **kwargs: Any) -> Any:
         try:
-            getattr(self.client, what)(model, **kwargs)
+            return getattr(self.client, what)(model, **kwargs)
+        except OSError as exc:
+            raise VariantLoadError(f"{what} {model}: cannot reach the server at {self.http_url} ({exc})") from None
         except InferenceServerException as exc:
             message = exc.message() if callable(getattr(exc, "message", None)) else str(exc)
             if _NOT_EXPLICIT in str(message):

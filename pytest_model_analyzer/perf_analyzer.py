@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,18 +85,60 @@ def parse_csv(text: str, load_kind: str, load: int) -> dict[str, float]:
     raise PerfAnalyzerError(f"perf_analyzer's CSV has no row for {load_column} {load}")
 
 
+_UNSTABLE = ("Failed to obtain stable measurement", "Please use a larger time window")
+# perf_analyzer's own defaults, the starting points when the user did not set a window.
+_DEFAULT_INTERVAL_MS = 5000
+_DEFAULT_REQUEST_COUNT = 50
+
+
+def widened(flags: Mapping[str, Any]) -> dict[str, Any]:
+    """The flags with the measurement window doubled, as Model Analyzer's auto-adjust does."""
+    result = dict(flags) or dict(DEFAULT_FLAGS)
+    if result.get("measurement-mode", "time_windows") == "count_windows":
+        result["measurement-request-count"] = str(2 * int(result.get("measurement-request-count",
+                                                                      _DEFAULT_REQUEST_COUNT)))
+    else:
+        result["measurement-interval"] = str(2 * int(result.get("measurement-interval", _DEFAULT_INTERVAL_MS)))
+    return result
+
+
 def _tail(text: str, lines: int = 8) -> str:
     kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
     return "\n".join(kept)
 
 
+class Unstable(PerfAnalyzerError):
+    """perf_analyzer could not stabilise within its trials: a wider window may succeed."""
+
+
 def run(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: float,
-        output_log: Path | None = None) -> tuple[dict[str, float], float]:
-    """Measure one point. Returns (metrics, seconds). The CSV file is unique to this call."""
+        output_log: Path | None = None, max_adjusts: int = 10) -> tuple[dict[str, float], float, int]:
+    """Measure one point, widening the window when perf_analyzer cannot stabilise.
+
+    Returns (metrics, seconds, adjusts); `timeout` bounds the whole point, retries included.
+    """
+    started = time.monotonic()
+    adjusts = 0
+    while True:
+        remaining = timeout - (time.monotonic() - started)
+        try:
+            metrics = run_once(call, workdir, env, max(remaining, 0.001), output_log)
+            return metrics, time.monotonic() - started, adjusts
+        except Unstable as exc:
+            if adjusts >= max_adjusts:
+                raise PerfAnalyzerError(
+                    f"{exc}\n(still unstable after {adjusts} window adjustments: perf_analyzer_max_auto_adjusts)"
+                ) from None
+            adjusts += 1
+            call = replace(call, flags=widened(call.flags))
+
+
+def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: float,
+             output_log: Path | None = None) -> dict[str, float]:
+    """One perf_analyzer process for one point. The CSV file is unique to this call."""
     workdir.mkdir(parents=True, exist_ok=True)
     csv_path = workdir / f"pa-{os.getpid()}-{time.monotonic_ns()}.csv"
     command = call.command(csv_path)
-    started = time.monotonic()
     try:
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env), cwd=workdir,
@@ -119,11 +161,13 @@ def run(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: 
         kill_group(process, signal.SIGKILL)
         process.wait()
         raise
-    seconds = time.monotonic() - started
     text = output.decode("utf-8", "replace")
     if output_log is not None:
         with output_log.open("a", encoding="utf-8") as log:
             log.write(f"$ {' '.join(command)}\n{text}\n")
+    if process.returncode != 0 and any(marker in text for marker in _UNSTABLE):
+        csv_path.unlink(missing_ok=True)
+        raise Unstable(f"perf_analyzer could not stabilise the measurement:\n{_tail(text, 3)}")
     if process.returncode != 0:
         hint = ""
         if "error while loading shared libraries" in text:
@@ -137,4 +181,4 @@ def run(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: 
         raise PerfAnalyzerError(f"perf_analyzer wrote no CSV:\n{_tail(text)}") from None
     finally:
         csv_path.unlink(missing_ok=True)
-    return parse_csv(csv_text, call.load_kind, call.load), seconds
+    return parse_csv(csv_text, call.load_kind, call.load)

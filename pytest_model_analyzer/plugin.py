@@ -108,13 +108,13 @@ def ma_runtime() -> Any:
 
 
 @pytest.fixture(scope="session")
-def ma_server(ma_session: ModelAnalyzerSession, ma_runtime: Any,
+def ma_server(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, ma_runtime: Any,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The Triton server, local (started and stopped here) or remote, with its model control."""
     from pytest_model_analyzer.backend import open_server
 
     server, control = _or_measurement_error(
-        lambda: open_server(ma_session.profile, ma_runtime, tmp_path_factory.mktemp("ma-server")))
+        request, lambda: open_server(ma_session.profile, ma_runtime, tmp_path_factory.mktemp("ma-server")))
     try:
         yield server, control
     finally:
@@ -136,12 +136,12 @@ def ma_monitor(ma_session: ModelAnalyzerSession, ma_server: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def ma_backend(ma_session: ModelAnalyzerSession, ma_runtime: Any, ma_server: Any, ma_monitor: Any,
-               tmp_path_factory: pytest.TempPathFactory) -> Any:
+def ma_backend(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, ma_runtime: Any, ma_server: Any,
+               ma_monitor: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Everything one item needs to measure its point."""
     from pytest_model_analyzer.backend import make_backend
 
-    return _or_measurement_error(lambda: make_backend(
+    return _or_measurement_error(request, lambda: make_backend(
         ma_session.profile, ma_runtime, ma_server, ma_monitor, tmp_path_factory.mktemp("ma-perf")))
 
 
@@ -154,12 +154,14 @@ def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSess
     return measurement
 
 
-def _or_measurement_error(build: Any) -> Any:
-    """Start-up problems (binary missing, server not ready) become one clear item error."""
+def _or_measurement_error(request: pytest.FixtureRequest, build: Any) -> Any:
+    """Start-up problems (binary missing, server not ready) become one clear error, and the session stops:
+    nothing could be measured, and the same error on every item would only bury the message."""
     from pytest_model_analyzer.runtime import RuntimeMissing
     from pytest_model_analyzer.server import ServerError
 
     try:
         return build()
     except (RuntimeMissing, ServerError) as exc:
+        request.session.shouldfail = "model-analyzer could not start measuring (see the error above)"
         raise MeasurementError(str(exc)) from None

@@ -30,6 +30,7 @@ class Backend:
     protocol: str = "grpc"
     timeout: float = 600.0
     perf_output: Path | None = None
+    max_adjusts: int = 10
     restarts: list[str] = field(default_factory=list)
 
     def ensure_server(self, point: Point) -> None:
@@ -39,14 +40,12 @@ class Backend:
             wanted = (dict(point.model.triton_server_flags), dict(point.model.triton_server_environment))
             if (server.flags, server.environment) != wanted:
                 server.flags, server.environment = wanted
-                server.restart()
-                self.control.reset()
+                self.control.reset(server.restart().http)
                 return
         if server.alive():
             return
         self.restarts.append(server.log_tail())
-        server.restart()
-        self.control.reset()
+        self.control.reset(server.restart().http)
 
     def measure(self, point: Point, requested_config: dict[str, Any]) -> Measurement:
         try:
@@ -64,8 +63,8 @@ class Backend:
         started = time.time()
         try:
             with self.monitor.record() as recording:
-                metrics, seconds = perf_analyzer.run(call, self.workdir, self.runtime.child_env(),
-                                                     self.timeout, self.perf_output)
+                metrics, seconds, adjusts = perf_analyzer.run(call, self.workdir, self.runtime.child_env(),
+                                                              self.timeout, self.perf_output, self.max_adjusts)
         except perf_analyzer.PerfAnalyzerError as exc:
             if not self.server.alive():
                 tail = self.server.log_tail()
@@ -77,5 +76,5 @@ class Backend:
             model=point.model.name, variant=point.variant.name, batch_size=point.batch_size,
             load_kind=point.load_kind, load=point.load, metrics=metrics, requested_config=requested_config,
             effective_config=effective, perf_analyzer_flags=dict(point.model.perf_analyzer_flags),
-            gpu_metrics=per_gpu, timestamp=started, duration_s=seconds,
+            gpu_metrics=per_gpu, timestamp=started, duration_s=seconds, window_adjusts=adjusts,
         )

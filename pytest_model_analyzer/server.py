@@ -91,6 +91,7 @@ class LocalServer:
         self.ready_timeout = ready_timeout
         self.process: subprocess.Popen[bytes] | None = None
         self.endpoints: Endpoints | None = None
+        self._ports: tuple[int, int, int] | None = None
         self.starts = 0
 
     @property
@@ -121,7 +122,9 @@ class LocalServer:
     def start(self) -> Endpoints:
         last_error = ""
         for _attempt in range(3):  # a picked port can be taken by someone else before the server binds it
-            ports = (free_port(), free_port(), free_port())
+            # A restart keeps the ports of the last start, so that clients and monitors stay valid.
+            ports = self._ports or (free_port(), free_port(), free_port())
+            self._ports = None
             host = self.flags.get("http-address", "127.0.0.1")
             endpoints = Endpoints(
                 http=f"{host}:{ports[0]}", grpc=f"{self.flags.get('grpc-address', '127.0.0.1')}:{ports[1]}",
@@ -142,7 +145,7 @@ class LocalServer:
                 if self.process.poll() is not None:
                     break
                 if is_ready(endpoints.http, timeout=0.5):
-                    self.endpoints = endpoints
+                    self.endpoints, self._ports = endpoints, ports
                     return endpoints
                 time.sleep(0.1)
             last_error = _tail(self.log_path)

@@ -7,17 +7,45 @@ report as a JSON `user_properties` entry, so junit XML and pytest-xdist's contro
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from pytest_model_analyzer import table
 from pytest_model_analyzer.config.profile import ProfileConfig
+from pytest_model_analyzer.errors import MeasurementError
 from pytest_model_analyzer.gates import GateFailure, violations
 from pytest_model_analyzer.measurement import Measurement
 
 PROPERTY = "ma_measurement"
+PLAIN_ERRORS = (MeasurementError, GateFailure)
 SESSION_KEY = pytest.StashKey["ModelAnalyzerSession"]()
+
+
+@dataclass(frozen=True)
+class _Crash:
+    path: str
+    lineno: int
+    message: str
+
+
+class PlainRepr:
+    """A failure shown as its message alone: no traceback for errors the user did not write code for.
+
+    `reprcrash.message` is what pytest's short summary and junit XML show; under xdist it travels as text.
+    """
+
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.reprcrash = _Crash(path, 0, text.splitlines()[0] if text else "")
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line, red=True)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def measurement_of(report: pytest.TestReport) -> Measurement | None:
@@ -55,6 +83,13 @@ class ModelAnalyzerSession:
             raise GateFailure("; ".join(found) + f" [{where}]")
 
     # -- hooks ------------------------------------------------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if call.excinfo is not None and isinstance(call.excinfo.value, PLAIN_ERRORS):
+            report.longrepr = PlainRepr(str(call.excinfo.value), str(item.path))
+        return report
+
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":

@@ -41,7 +41,6 @@ OPTUNA = "the optuna search mode is not supported yet"
 COMPOSING = "ensemble and BLS composing-model search is not supported yet"
 CONCURRENT = "profiling several models concurrently is not supported yet"
 PLOTS = "plots are fixed by the report"
-PA_ADJUST = "perf_analyzer is run once per point with the given flags; use perf_analyzer_flags to tune windows"
 DETAILED = "detailed per-variant reports are not written yet"
 
 INFERENCE_FIELDS = [
@@ -92,7 +91,7 @@ _OPTIONS = [
     Option("perf_analyzer_path", v.parse_str, "perf_analyzer", path=True),
     Option("perf_output", v.parse_bool, False, help="write perf_analyzer's output to perf_output_path"),
     Option("perf_output_path", v.parse_str, None, path=True),
-    Option("perf_analyzer_max_auto_adjusts", v.parse_int, 10, unsupported=PA_ADJUST),
+    Option("perf_analyzer_max_auto_adjusts", v.parse_int, 10, help="window doublings when unstable"),
     Option("triton_launch_mode", v.parse_str, "local", help="local or remote"),
     Option("triton_docker_image", v.parse_str, "nvcr.io/nvidia/tritonserver:26.09-py3", unsupported=DOCKER),
     Option("triton_http_endpoint", v.parse_str, "localhost:8000", help="remote mode: host:port"),

@@ -1,0 +1,87 @@
+"""End-to-end helpers: run pytest with a profile in a subprocess and read back what each item measured."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import MODELS
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class ItemResult:
+    nodeid: str
+    outcome: str  # passed, failed, error, skipped
+    message: str = ""
+    measurement: dict[str, Any] | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def variant(self) -> str:
+        """junit writes the class name dotted: `profile.yaml.add.add_config_0`."""
+        return self.nodeid.split("::")[0].rsplit(".", 1)[-1]
+
+
+@dataclass
+class ProfileRun:
+    result: pytest.RunResult
+    items: list[ItemResult]
+
+    def by_name(self, fragment: str) -> list[ItemResult]:
+        return [item for item in self.items if fragment in item.nodeid]
+
+    @property
+    def measured(self) -> list[dict[str, Any]]:
+        return [item.measurement for item in self.items if item.measurement]
+
+
+def read_junit(path: Path) -> list[ItemResult]:
+    items = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        nodeid = f"{case.get('classname')}::{case.get('name')}"
+        outcome, message = "passed", ""
+        for tag in ("failure", "error", "skipped"):
+            element = case.find(tag)
+            if element is not None:
+                outcome = {"failure": "failed"}.get(tag, tag)
+                message = (element.get("message") or "") + "\n" + (element.text or "")
+        properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+        raw = properties.get("ma_measurement")
+        items.append(ItemResult(nodeid, outcome, message, json.loads(raw) if raw else None, properties))
+    return items
+
+
+@pytest.fixture
+def run_profile(pytester: pytest.Pytester, write_profile):
+    """Write the profile, run it in a subprocess (real server, real perf_analyzer), parse junit XML."""
+
+    def run(body: str, *args: str, timeout: float = 300) -> ProfileRun:
+        path = write_profile(body)
+        junit = pytester.path / "junit.xml"
+        result = pytester.runpytest_subprocess("--ma-config", str(path), "-p", "no:cacheprovider",
+                                               f"--junitxml={junit}", "-rA", *args, timeout=timeout)
+        return ProfileRun(result, read_junit(junit) if junit.exists() else [])
+
+    return run
+
+
+@pytest.fixture
+def model_repo(tmp_path: Path):
+    """A private model repository with the chosen example models (and test-only ones)."""
+
+    def make(*names: str) -> Path:
+        repo = tmp_path / "models"
+        for name in names:
+            source = MODELS / name if (MODELS / name).exists() else Path(__file__).parent / "models" / name
+            shutil.copytree(source, repo / name)
+        return repo
+
+    return make

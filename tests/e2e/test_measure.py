@@ -1,0 +1,129 @@
+"""Measurements through the real bundled tritonserver and the real perf_analyzer."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.conftest import FAST_FLAGS, MODELS
+
+pytestmark = pytest.mark.e2e
+
+FLAGS = f"perf_analyzer_flags: {{measurement-interval: {FAST_FLAGS['measurement-interval']}, " \
+        f"stability-percentage: {FAST_FLAGS['stability-percentage']}}}\n"
+
+
+def _no_leftover_processes() -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if "tritonserver --model-repository" in line
+            or "perf_analyzer -m" in line]
+
+
+def test_small_sweep_records_plausible_measurements(run_profile) -> None:
+    run = run_profile(f"""
+model_repository: {MODELS}
+run_config_search_disable: true
+collect_cpu_metrics: true
+profile_models:
+  add:
+    model_config_parameters:
+      instance_group: [[{{kind: KIND_CPU, count: 2}}]]
+concurrency: [1, 2]
+batch_sizes: [1, 4]
+""" + FLAGS, "-v")
+    assert run.result.ret == 0, run.result.stdout.str()
+    assert len(run.items) == 8
+    for item in run.items:
+        assert item.outcome == "passed"
+        metrics = item.measurement["metrics"]
+        assert metrics["perf_throughput"] > 0
+        assert metrics["perf_latency_p99"] >= metrics["perf_latency_p50"] > 0
+        assert metrics["cpu_used_ram"] > 0  # the server process tree's memory (collect_cpu_metrics)
+        assert "cpu_utilization" in metrics
+    by_variant = {m["variant"]: m["effective_config"]["instance_group"][0]["count"] for m in run.measured}
+    assert by_variant == {"add_config_default": 1, "add_config_0": 2}  # read back from the server
+    # -v shows the headline figures, and the summary table lists every point; no GPU note is hidden.
+    run.result.stdout.fnmatch_lines(["*add_config_0::b4-c2 PASSED (* infer/s, p99 * ms)*"])
+    run.result.stdout.fnmatch_lines(["*model analyzer: 8 measurements*", "add:", "*add_config_0*2:CPU*"])
+    run.result.stdout.fnmatch_lines(["model-analyzer: GPU metrics unavailable (*): CPU metrics recorded instead"])
+    assert _no_leftover_processes() == []
+
+
+def test_two_instances_of_sleep_model_beat_one_at_concurrency_4(run_profile) -> None:
+    run = run_profile(f"""
+model_repository: {MODELS}
+run_config_search_disable: true
+profile_models:
+  sleep:
+    model_config_parameters:
+      instance_group: [[{{kind: KIND_CPU, count: 2}}]]
+concurrency: 4
+""" + FLAGS)
+    assert run.result.ret == 0, run.result.stdout.str()
+    throughput = {m["variant"]: m["metrics"]["perf_throughput"] for m in run.measured}
+    # 20 ms per batch without batching: about 50 infer/s for one instance, about 100 for two.
+    assert throughput["sleep_config_0"] > 1.6 * throughput["sleep_config_default"], throughput
+
+
+def test_variant_that_fails_to_load_errors_and_the_run_goes_on(run_profile) -> None:
+    run = run_profile(f"""
+model_repository: {MODELS}
+run_config_search_disable: true
+profile_models:
+  add:
+    model_config_parameters:
+      instance_group: [[{{kind: KIND_GPU, count: 1}}], [{{kind: KIND_CPU, count: 2}}]]
+concurrency: 1
+""" + FLAGS)
+    outcomes = {item.variant: item for item in run.items}
+    assert outcomes["add_config_0"].outcome == "error"
+    assert "add_config_0 did not load" in outcomes["add_config_0"].message
+    assert "GPU" in outcomes["add_config_0"].message  # the server's own words
+    assert outcomes["add_config_default"].outcome == "passed"
+    assert outcomes["add_config_1"].outcome == "passed"
+    assert "Traceback" not in run.result.stdout.str()
+
+
+def test_server_dying_mid_run_is_restarted_for_the_next_items(run_profile, model_repo) -> None:
+    repo = model_repo("crash", "add")
+    run = run_profile(f"""
+model_repository: {repo}
+run_config_search_disable: true
+profile_models: crash,add
+concurrency: 1
+""" + FLAGS)
+    crash, add = run.by_name("crash"), run.by_name("add")
+    assert crash[0].outcome == "error"
+    assert "server died" in crash[0].message
+    assert add[0].outcome == "passed"
+    assert add[0].measurement["metrics"]["perf_throughput"] > 0
+
+
+def test_missing_perf_analyzer_is_one_clear_error(run_profile) -> None:
+    run = run_profile(f"""
+model_repository: {MODELS}
+profile_models: add
+run_config_search_disable: true
+concurrency: [1, 2]
+perf_analyzer_path: /nonexistent/perf_analyzer
+""")
+    assert run.result.ret == 1
+    output = run.result.stdout.str()
+    assert "perf_analyzer_path: perf_analyzer not found or not executable at /nonexistent/perf_analyzer" in output
+    assert "scripts/setup.sh" in output
+    # One error, and the session stops instead of repeating it for every point.
+    assert [item.outcome for item in run.items] == ["error"]
+    assert _no_leftover_processes() == []
+
+
+def test_missing_server_binary_is_one_clear_error(run_profile) -> None:
+    run = run_profile(f"""
+model_repository: {MODELS}
+profile_models: add
+run_config_search_disable: true
+concurrency: 1
+triton_server_path: /nonexistent/tritonserver
+""")
+    assert run.result.ret == 1
+    run.result.stdout.fnmatch_lines(["*triton_server_path: tritonserver not found or not executable at*"])
