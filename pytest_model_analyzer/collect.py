@@ -84,5 +84,5 @@ class MeasurementItem(pytest.Function):
     ma_point: Point
     ma_requested_config: dict[str, Any]
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"ma: {self.ma_point.label}"
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"ma: {self.ma_point.label}"

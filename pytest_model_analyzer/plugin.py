@@ -148,8 +148,13 @@ def ma_backend(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession,
 @pytest.fixture
 def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, ma_backend: Any) -> Any:
     """The item's measurement, taken by a real perf_analyzer run (setup phase: a failure is an ERROR)."""
+    from pytest_model_analyzer.model_control import VariantSkipped
+
     item = request.node
-    measurement = ma_backend.measure(item.ma_point, item.ma_requested_config)
+    try:
+        measurement = ma_backend.measure(item.ma_point, item.ma_requested_config)
+    except VariantSkipped as exc:
+        pytest.skip(str(exc))
     ma_session.record(item, measurement)
     return measurement
 
