@@ -35,7 +35,7 @@ def test_command_has_the_point_and_the_user_flags() -> None:
                                            "async": ""}).command(Path("out.csv"))
     assert command[:9] == ["/bin/pa", "-m", "add", "-u", "127.0.0.1:8001", "-i", "grpc", "-b", "4"]
     assert "--concurrency-range=2" in command
-    assert ["--measurement-interval=200", "--shape=IN:1,2", "--shape=IN2:3", "--async"] == command[-4:]
+    assert command[-4:] == ["--measurement-interval=200", "--shape=IN:1,2", "--shape=IN2:3", "--async"]
 
 
 def test_model_analyzer_default_flags_when_none_are_given() -> None:
