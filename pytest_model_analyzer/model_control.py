@@ -8,7 +8,6 @@ config (a plain `load_model(name)` would keep the last override). Only one model
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any
 
@@ -36,6 +35,7 @@ class ModelControl:
         self.reload_disabled = reload_disabled
         self.base: dict[str, dict[str, Any]] = {}
         self.loaded: dict[str, str] = {}  # model -> canonical variant parameters now on the server
+        self.effective: dict[str, dict[str, Any]] = {}  # model -> its config as the server reports it
         self.failed: dict[tuple[str, str], str] = {}
 
     @staticmethod
@@ -45,6 +45,7 @@ class ModelControl:
     def reset(self, http_url: str) -> None:
         """After a server restart nothing is loaded any more, and the server may listen elsewhere."""
         self.loaded.clear()
+        self.effective.clear()
         if http_url != self.http_url:
             self.client.close()
             self.http_url, self.client = http_url, self._connect(http_url)
@@ -78,11 +79,12 @@ class ModelControl:
             if not variant.is_default:
                 raise VariantSkipped("reload_model_disable is set: only the config already loaded is measured")
             return self.config(model)
-        if self.loaded.get(model) == key:
-            return self.config(model)
+        if self.loaded.get(model) == key and model in self.effective:
+            return self.effective[model]
         for other in [name for name in self.loaded if name != model]:
             self._call("unload_model", other)
             del self.loaded[other]
+            self.effective.pop(other, None)
         try:
             if model not in self.base:
                 self._call("load_model", model)
@@ -91,15 +93,11 @@ class ModelControl:
             if self.loaded.get(model) != key:
                 config = apply_variant(self.base[model], variant)
                 self.loaded.pop(model, None)
+                self.effective.pop(model, None)
                 self._call("load_model", model, config=json.dumps(config))
                 self.loaded[model] = key
         except VariantLoadError as exc:
             self.failed[(model, key)] = f"{variant.name} did not load: {exc}"
             raise VariantLoadError(self.failed[(model, key)]) from None
-        return self.config(model)
-
-    def unload_all(self) -> None:
-        for model in list(self.loaded):
-            with contextlib.suppress(VariantLoadError):
-                self._call("unload_model", model)
-            del self.loaded[model]
+        self.effective[model] = self.config(model)
+        return self.effective[model]

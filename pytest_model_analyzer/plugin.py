@@ -155,6 +155,8 @@ def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSess
         measurement = ma_backend.measure(item.ma_point, item.ma_requested_config)
     except VariantSkipped as exc:
         pytest.skip(str(exc))
+    finally:
+        ma_session.server_restarts = len(ma_backend.restarts)
     ma_session.record(item, measurement)
     return measurement
 

@@ -62,6 +62,7 @@ class ModelAnalyzerSession:
         self.measurements: dict[str, Measurement] = {}
         self.outcomes: dict[str, str] = {}  # measurement key -> "passed" / "failed"
         self.notes: list[str] = []
+        self.server_restarts = 0
 
     # -- recording ------------------------------------------------------------------------------
     def record(self, item: pytest.Item, measurement: Measurement) -> None:
@@ -126,6 +127,10 @@ class ModelAnalyzerSession:
             return
         for line in self.notes:
             terminalreporter.write_line(f"model-analyzer: {line}", yellow=True)
+        if self.server_restarts:
+            terminalreporter.write_line(
+                f"model-analyzer: the Triton server died and was restarted {self.server_restarts} time(s); "
+                "the items it was serving errored", red=True)
         if not self.measurements:
             return
         terminalreporter.write_sep("-", f"model analyzer: {len(self.measurements)} measurements")

@@ -98,6 +98,7 @@ concurrency: 1
     assert "server died" in crash[0].message
     assert add[0].outcome == "passed"
     assert add[0].measurement["metrics"]["perf_throughput"] > 0
+    run.result.stdout.fnmatch_lines(["*the Triton server died and was restarted 1 time(s)*"])
 
 
 def test_missing_perf_analyzer_is_one_clear_error(run_profile) -> None:

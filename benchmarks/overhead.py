@@ -1,0 +1,135 @@
+"""What the plugin costs over a bare driver, for the same 12-point sweep on the real server.
+
+The sweep: the `sleep` model, 3 variants (default, 2 instances, 2 instances + dynamic batching) x
+concurrency 1, 2, 4, 8, fast windows (200 ms, 20% stability). Two ways, alternating, in one run:
+* plugin: `pytest --ma-config sweep.yaml` in a subprocess (pytest start-up, server, collection, reporting);
+* bare: this script starts the server, loads each variant with `load_model(config=...)`, runs one
+  perf_analyzer process per point, stops the server. Nothing else.
+Prints both wall times (median over rounds) and their ratio; `--json PATH` writes
+{"plugin_s": ..., "bare_s": ..., "ratio": ..., "rounds": ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "example_suites" / "models"
+CONCURRENCY = [1, 2, 4, 8]
+FLAGS = ["--measurement-interval=200", "--stability-percentage=20"]
+VARIANTS = [
+    {},
+    {"instance_group": [{"kind": "KIND_CPU", "count": 2}]},
+    {"instance_group": [{"kind": "KIND_CPU", "count": 2}], "dynamic_batching": {}},
+]
+PROFILE = f"""
+model_repository: {MODELS}
+run_config_search_disable: true
+profile_models:
+  sleep:
+    model_config_parameters:
+      instance_group: [[{{kind: KIND_CPU, count: 2}}]]
+      dynamic_batching: [null, {{}}]
+concurrency: {CONCURRENCY}
+perf_analyzer_flags: {{measurement-interval: 200, stability-percentage: 20}}
+"""
+
+
+def run_plugin(directory: Path) -> float:
+    profile = directory / "sweep.yaml"
+    profile.write_text(PROFILE)
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config",
+                             str(profile)], cwd=directory, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0 or "12 passed" not in result.stdout:
+        raise SystemExit(f"plugin run failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+    return seconds
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_bare(directory: Path) -> float:
+    """The minimal driver: what any tool has to do for these 12 points."""
+    import tritonclient.http as httpclient
+
+    from pytest_model_analyzer import runtime
+
+    rt = runtime.prepare()
+    env = rt.child_env()
+    http, grpc, metrics = _port(), _port(), _port()
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [str(runtime.resolve_server("tritonserver")), f"--model-repository={MODELS}",
+         f"--backend-directory={rt.backend_dir}", "--model-control-mode=explicit", f"--http-port={http}",
+         f"--grpc-port={grpc}", f"--metrics-port={metrics}", "--http-address=127.0.0.1",
+         "--grpc-address=127.0.0.1", "--metrics-address=127.0.0.1", "--exit-timeout-secs=1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{http}/v2/health/ready", timeout=1) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        client = httpclient.InferenceServerClient(f"127.0.0.1:{http}")
+        client.load_model("sleep")
+        base = client.get_model_config("sleep")
+        perf_analyzer = str(runtime.resolve_perf_analyzer("perf_analyzer"))
+        for index, variant in enumerate(VARIANTS):
+            client.load_model("sleep", config=json.dumps({**base, **variant}))
+            for concurrency in CONCURRENCY:
+                csv = directory / f"bare-{index}-{concurrency}.csv"
+                subprocess.run([perf_analyzer, "-m", "sleep", "-u", f"127.0.0.1:{grpc}", "-i", "grpc", "-b", "1",
+                                f"--concurrency-range={concurrency}", "-f", str(csv), *FLAGS],
+                               env=env, check=True, capture_output=True)
+        client.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait()
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
+    args = parser.parse_args()
+    plugin, bare = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_index in range(args.rounds):
+            # Alternate which goes first, so that drift in the machine's load hits both alike.
+            order = [("plugin", run_plugin), ("bare", run_bare)]
+            for name, run in order if round_index % 2 == 0 else reversed(order):
+                seconds = run(Path(tmp))
+                (plugin if name == "plugin" else bare).append(seconds)
+                print(f"round {round_index + 1}: {name:6s} {seconds:6.2f} s", flush=True)
+    figures = {"plugin_s": round(statistics.median(plugin), 2), "bare_s": round(statistics.median(bare), 2),
+               "rounds": args.rounds}
+    figures["ratio"] = round(figures["plugin_s"] / figures["bare_s"], 3)
+    print(f"plugin (pytest --ma-config): {figures['plugin_s']:.2f} s")
+    print(f"bare driver:                 {figures['bare_s']:.2f} s")
+    print(f"ratio plugin / bare:         {figures['ratio']:.3f}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
