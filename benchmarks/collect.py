@@ -8,7 +8,6 @@ Side by side in one run: `pytest --ma-config gen.yaml --collect-only` and, as th
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 import subprocess
@@ -16,6 +15,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from report import emit
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
@@ -78,12 +79,10 @@ def main() -> int:
         "baseline_seconds": round(statistics.median(baseline), 3),
     }
     figures["ratio"] = round(figures["collect_seconds"] / figures["baseline_seconds"], 3)
-    print(f"profile items collected:     {items}")
-    print(f"pytest --ma-config (wall):   {figures['collect_seconds']:.2f} s  (median of {args.rounds})")
-    print(f"10,000 parametrized tests:   {figures['baseline_seconds']:.2f} s")
-    print(f"ratio profile / plain:       {figures['ratio']:.2f}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    emit([("profile items collected", str(items)),
+          ("pytest --ma-config (wall)", f"{figures['collect_seconds']:.2f} s (median of {args.rounds})"),
+          ("10,000 parametrized tests", f"{figures['baseline_seconds']:.2f} s"),
+          ("ratio profile / plain", f"{figures['ratio']:.2f}")], figures, args.json)
     return 0
 
 

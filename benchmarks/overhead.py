@@ -24,6 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from report import emit
+
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
 CONCURRENCY = [1, 2, 4, 8]
@@ -123,11 +125,9 @@ def main() -> int:
     figures = {"plugin_s": round(statistics.median(plugin), 2), "bare_s": round(statistics.median(bare), 2),
                "rounds": args.rounds}
     figures["ratio"] = round(figures["plugin_s"] / figures["bare_s"], 3)
-    print(f"plugin (pytest --ma-config): {figures['plugin_s']:.2f} s")
-    print(f"bare driver:                 {figures['bare_s']:.2f} s")
-    print(f"ratio plugin / bare:         {figures['ratio']:.3f}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    emit([("plugin (pytest --ma-config)", f"{figures['plugin_s']:.2f} s"),
+          ("bare driver", f"{figures['bare_s']:.2f} s"),
+          ("ratio plugin / bare", f"{figures['ratio']:.3f}")], figures, args.json)
     return 0
 
 

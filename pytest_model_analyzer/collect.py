@@ -6,7 +6,6 @@ selection and xdist's `--dist loadscope` (one variant per worker) work as for an
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,18 +15,7 @@ import pytest
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
 from pytest_model_analyzer.config.variants import Variant
 from pytest_model_analyzer.points import Point, variant_points
-
-
-def _repository_config_digest(profile: ProfileConfig, model: str) -> str:
-    """Ties stored measurements to the repository's config: editing config.pbtxt makes them new points."""
-    repo = profile.settings["model_repository"]
-    if repo is None:
-        return ""
-    path = Path(repo) / model / "config.pbtxt"
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    except OSError:
-        return ""
+from pytest_model_analyzer.repository import ModelConfigError, digest, read_model_config, requested_config
 
 
 class ProfileFile(pytest.File):
@@ -47,8 +35,16 @@ class ModelCollector(pytest.Collector):
     def __init__(self, *, model: ModelSpec, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.model = model
+        self.base_config: dict[str, Any] = {}
 
     def collect(self) -> Iterator[pytest.Collector]:
+        profile: ProfileConfig = self.parent.profile  # type: ignore[union-attr]
+        repo = profile.settings["model_repository"]
+        try:
+            # Editing config.pbtxt makes the points new: stored measurements no longer match them.
+            self.base_config = read_model_config(Path(repo), self.model.name) if repo else {}
+        except ModelConfigError as exc:
+            raise self.CollectError(f"model {self.model.name}: {exc}") from None
         for variant in self.model.variants:
             yield VariantCollector.from_parent(self, name=variant.name, variant=variant)
 
@@ -59,17 +55,18 @@ class VariantCollector(pytest.Collector):
         self.variant = variant
 
     def collect(self) -> Iterator[pytest.Item]:
-        model: ModelSpec = self.parent.model  # type: ignore[union-attr]
-        profile_file: ProfileFile = self.parent.parent  # type: ignore[assignment]
-        profile = profile_file.profile
-        requested = {"repository_config": _repository_config_digest(profile, model.name),
-                     "parameters": self.variant.parameters}
-        for point in variant_points(model, self.variant):
+        model_node: ModelCollector = self.parent  # type: ignore[assignment]
+        profile_file: ProfileFile = model_node.parent  # type: ignore[assignment]
+        try:
+            config = requested_config(model_node.base_config, self.variant)
+        except ModelConfigError as exc:
+            raise self.CollectError(f"{self.variant.name}: model_config_parameters do not fit Triton's "
+                                    f"ModelConfig: {exc}") from None
+        for point in variant_points(model_node.model, self.variant, config, digest(config)):
             item = MeasurementItem.from_parent(self, name=point.name, callobj=check_point,
                                                fixtureinfo=profile_file.fixtureinfo)
             profile_file.fixtureinfo = item._fixtureinfo
             item.ma_point = point
-            item.ma_requested_config = requested
             yield item
 
 
@@ -82,7 +79,6 @@ class MeasurementItem(pytest.Function):
     """An item whose setup measures the point (failure to measure = ERROR) and whose call checks gates."""
 
     ma_point: Point
-    ma_requested_config: dict[str, Any]
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"ma: {self.ma_point.label}"

@@ -13,10 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pytest_model_analyzer.measurement import effective_flags
 from pytest_model_analyzer.procs import kill_group, set_parent_death_signal
-
-# Model Analyzer's default when the user gives no measurement flags (config_defaults.DEFAULT_MEASUREMENT_MODE).
-DEFAULT_FLAGS: dict[str, Any] = {"measurement-mode": "count_windows"}
 
 # CSV column -> (metric tag, divisor to reach the metric's unit). Times in the CSV are microseconds.
 _COLUMNS = {
@@ -58,8 +56,7 @@ class PerfAnalyzerCall:
             str(self.executable), "-m", self.model, "-u", self.url, "-i", self.protocol,
             "-b", str(self.batch_size), f"{load_flag}={self.load}", "-f", str(csv_path), "--verbose-csv",
         ]
-        flags = dict(self.flags) or DEFAULT_FLAGS
-        for name, value in flags.items():
+        for name, value in effective_flags(self.flags).items():
             for item in value if isinstance(value, list) else [value]:
                 command.append(f"--{name}" if item in ("", None) else f"--{name}={item}")
         return command
@@ -93,7 +90,7 @@ _DEFAULT_REQUEST_COUNT = 50
 
 def widened(flags: Mapping[str, Any]) -> dict[str, Any]:
     """The flags with the measurement window doubled, as Model Analyzer's auto-adjust does."""
-    result = dict(flags) or dict(DEFAULT_FLAGS)
+    result = effective_flags(flags)
     if result.get("measurement-mode", "time_windows") == "count_windows":
         result["measurement-request-count"] = str(2 * int(result.get("measurement-request-count",
                                                                       _DEFAULT_REQUEST_COUNT)))

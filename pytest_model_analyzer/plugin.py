@@ -22,6 +22,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("model-analyzer", "Triton model profiling (pytest-model-analyzer)")
     group.addoption("--ma-config", dest="ma_config", metavar="PATH", default=None,
                     help="Model Analyzer-style profile YAML; its measurement points become the items")
+    group.addoption("--ma-fresh", action="store_true", default=False,
+                    help="ignore earlier checkpoints (they stay on disk); measure everything again")
+    group.addoption("--ma-import-checkpoint", metavar="PATH", default=None,
+                    help="read a Triton Model Analyzer .ckpt: its measurements are reused, gated and reported")
     parser.addini("ma_config", "profile YAML used when --ma-config is not given (relative to the ini file)",
                   default="")
     for option in OPTIONS.values():
@@ -64,14 +68,29 @@ def pytest_configure(config: pytest.Config) -> None:
         profile = load_profile(path, cli=cli_overrides(config), cwd=Path.cwd(), gpus_available=gpus_present())
     except ConfigError as exc:
         raise pytest.UsageError(f"{path}: {exc}") from None
+    store, imported = _open_checkpoints(config, profile) if not config.option.collectonly else (None, [])
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No test paths given: collect the profile alone, no test files needed.
         config.args = [str(profile.source)]
-    session = ModelAnalyzerSession(config, profile)
+    session = ModelAnalyzerSession(config, profile, store, imported)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "model_analyzer_session")
     for text in profile.warnings:
         config.issue_config_time_warning(pytest.PytestConfigWarning(f"model-analyzer: {text}"), stacklevel=2)
+
+
+def _open_checkpoints(config: pytest.Config, profile: Any) -> tuple[Any, list[Any]]:
+    """The latest checkpoint, read up front: a damaged one is a usage error before anything starts."""
+    from pytest_model_analyzer.checkpoint import CheckpointError, CheckpointStore
+    from pytest_model_analyzer.ma_import import import_checkpoint
+
+    try:
+        store = CheckpointStore(Path(profile["checkpoint_directory"]), fresh=config.getoption("ma_fresh"))
+        source = config.getoption("ma_import_checkpoint")
+        imported = import_checkpoint(Path(source)) if source else []
+    except CheckpointError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return store, imported
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -146,13 +165,19 @@ def ma_backend(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession,
 
 
 @pytest.fixture
-def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, ma_backend: Any) -> Any:
-    """The item's measurement, taken by a real perf_analyzer run (setup phase: a failure is an ERROR)."""
+def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession) -> Any:
+    """The item's measurement: from the latest checkpoint when it holds this point, else taken now by a real
+    perf_analyzer run (setup phase: a failure to measure is an ERROR). The server starts on first need."""
     from pytest_model_analyzer.model_control import VariantSkipped
 
     item = request.node
+    stored = ma_session.stored_measurement(item.ma_point)
+    if stored is not None:
+        ma_session.record(item, stored, reused=True)
+        return stored
+    ma_backend = request.getfixturevalue("ma_backend")
     try:
-        measurement = ma_backend.measure(item.ma_point, item.ma_requested_config)
+        measurement = ma_backend.measure(item.ma_point)
     except VariantSkipped as exc:
         pytest.skip(str(exc))
     finally:

@@ -6,10 +6,12 @@ A point's identity for storage is its `key` (what defines the measurement), neve
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
 from pytest_model_analyzer.config.variants import Variant
+from pytest_model_analyzer.measurement import effective_flags, point_key
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,17 @@ class Point:
     variant: Variant
     batch_size: int
     load: int
+    config: dict[str, Any] = field(default_factory=dict, compare=False)  # the variant's full requested config
+    config_digest: str = ""
+
+    def key(self) -> str:
+        """The same key as the Measurement of this point: what a checkpoint is looked up by."""
+        return point_key(self.model.name, self.config_digest, self.batch_size, self.load_kind, self.load,
+                         self.perf_analyzer_flags)
+
+    @property
+    def perf_analyzer_flags(self) -> dict[str, Any]:
+        return effective_flags(self.model.perf_analyzer_flags)
 
     @property
     def load_kind(self) -> str:
@@ -35,14 +48,13 @@ class Point:
         return f"{self.model.name} / {self.variant.name} (batch {self.batch_size}, {kind} {self.load})"
 
 
-def variant_points(model: ModelSpec, variant: Variant) -> Iterator[Point]:
+def variant_points(model: ModelSpec, variant: Variant, config: dict[str, Any] | None = None,
+                   config_digest: str = "") -> Iterator[Point]:
     """Model Analyzer's order: client batch sizes outer, load values inner, both ascending."""
     for batch_size in model.batch_sizes:
         for load in model.load_values:
-            yield Point(model, variant, batch_size, load)
+            yield Point(model, variant, batch_size, load, config or {}, config_digest)
 
 
-def all_points(profile: ProfileConfig) -> Iterator[Point]:
-    for model in profile.models:
-        for variant in model.variants:
-            yield from variant_points(model, variant)
+def count_points(profile: ProfileConfig) -> int:
+    return sum(len(m.variants) * len(m.batch_sizes) * len(m.load_values) for m in profile.models)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pytest_model_analyzer import perf_analyzer
 from pytest_model_analyzer.errors import MeasurementError
@@ -47,7 +46,7 @@ class Backend:
         self.restarts.append(server.log_tail())
         self.control.reset(server.restart().http)
 
-    def measure(self, point: Point, requested_config: dict[str, Any]) -> Measurement:
+    def measure(self, point: Point) -> Measurement:
         try:
             self.ensure_server(point)
             effective = self.control.ensure(point.model.name, point.variant)
@@ -58,7 +57,7 @@ class Backend:
         call = perf_analyzer.PerfAnalyzerCall(
             executable=self.perf_analyzer, model=point.model.name, url=endpoints.for_protocol(self.protocol),
             protocol=self.protocol, batch_size=point.batch_size, load_kind=point.load_kind, load=point.load,
-            flags=point.model.perf_analyzer_flags,
+            flags=point.perf_analyzer_flags,
         )
         started = time.time()
         try:
@@ -74,7 +73,8 @@ class Backend:
         metrics.update(resources)
         return Measurement(
             model=point.model.name, variant=point.variant.name, batch_size=point.batch_size,
-            load_kind=point.load_kind, load=point.load, metrics=metrics, requested_config=requested_config,
-            effective_config=effective, perf_analyzer_flags=dict(point.model.perf_analyzer_flags),
+            load_kind=point.load_kind, load=point.load, metrics=metrics, config_digest=point.config_digest,
+            config=point.config, parameters=point.variant.parameters, effective_config=effective,
+            perf_analyzer_flags=point.perf_analyzer_flags,
             gpu_metrics=per_gpu, timestamp=started, duration_s=seconds, window_adjusts=adjusts,
         )

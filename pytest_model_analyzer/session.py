@@ -6,6 +6,7 @@ report as a JSON `user_properties` entry, so junit XML and pytest-xdist's contro
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -13,12 +14,16 @@ from typing import Any
 import pytest
 
 from pytest_model_analyzer import table
+from pytest_model_analyzer.checkpoint import CheckpointError, CheckpointStore
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.errors import MeasurementError
 from pytest_model_analyzer.gates import GateFailure, violations
+from pytest_model_analyzer.interrupt import InterruptHandler
 from pytest_model_analyzer.measurement import Measurement
+from pytest_model_analyzer.points import count_points
 
 PROPERTY = "ma_measurement"
+ORIGIN = "ma_from"  # where a reused measurement came from
 PLAIN_ERRORS = (MeasurementError, GateFailure)
 SESSION_KEY = pytest.StashKey["ModelAnalyzerSession"]()
 
@@ -56,18 +61,78 @@ def measurement_of(report: pytest.TestReport) -> Measurement | None:
 
 
 class ModelAnalyzerSession:
-    def __init__(self, config: pytest.Config, profile: ProfileConfig) -> None:
+    def __init__(self, config: pytest.Config, profile: ProfileConfig, store: CheckpointStore | None = None,
+                 imported: list[Measurement] | None = None) -> None:
         self.config = config
         self.profile = profile
-        self.measurements: dict[str, Measurement] = {}
+        self.store = store
+        self.measurements: dict[str, Measurement] = {}  # everything this session measured, reused or imported
+        self.new: set[str] = set()  # keys of what the next checkpoint must add
+        self.reused: set[str] = set()  # keys served from the checkpoint instead of measured
         self.outcomes: dict[str, str] = {}  # measurement key -> "passed" / "failed"
         self.notes: list[str] = []
         self.server_restarts = 0
+        self.saved_to: Any = None
+        self.save_error = ""
+        self.interrupt = InterruptHandler(self._request_stop, self._abort, self._say)
+        self._pytest_session: pytest.Session | None = None
+        self.stored: dict[str, Measurement] = dict(store.loaded) if store else {}
+        for measurement in imported or []:
+            self.stored[measurement.key()] = measurement
+            self.measurements[measurement.key()] = measurement
+            self.new.add(measurement.key())
 
     # -- recording ------------------------------------------------------------------------------
-    def record(self, item: pytest.Item, measurement: Measurement) -> None:
-        self.measurements[measurement.key()] = measurement
+    def record(self, item: pytest.Item, measurement: Measurement, reused: bool = False) -> None:
+        key = measurement.key()
+        self.measurements[key] = measurement
+        if reused:
+            self.reused.add(key)
+            item.user_properties.append((ORIGIN, measurement.source if measurement.source != "measured"
+                                         else self._loaded_name()))
+        else:
+            self.new.add(key)
         item.user_properties.append((PROPERTY, measurement.to_json()))
+
+    def stored_measurement(self, point: Any) -> Measurement | None:
+        """The measurement of `point` from the latest checkpoint (or an import), when there is one."""
+        return self.stored.get(point.key())
+
+    def _loaded_name(self) -> str:
+        return self.store.loaded_from.name if self.store and self.store.loaded_from else "checkpoint"
+
+    # -- checkpoints and Ctrl-C -----------------------------------------------------------------
+    def save(self, interrupted: bool = False) -> None:
+        """Write this run's checkpoint when there is anything new; errors are reported, never raised.
+
+        Only one process writes: never an xdist worker (its measurements reach the controller in reports).
+        """
+        if self.store is None or not self.new or hasattr(self.config, "workerinput"):
+            return
+        try:
+            self.saved_to = self.store.save(self.measurements.values(), interrupted=interrupted)
+            self.save_error = ""
+        except CheckpointError as exc:
+            self.save_error = str(exc)
+
+    def _request_stop(self, reason: str) -> None:
+        if self._pytest_session is not None:
+            self._pytest_session.shouldstop = f"model-analyzer: {reason}"
+
+    def _abort(self) -> None:
+        self.save(interrupted=True)
+
+    def _say(self, text: str) -> None:
+        """To the real terminal: while an item runs, pytest captures sys.stdout and sys.stderr."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None:
+            InterruptHandler._stderr(text)
+            return
+        # As pytest's live logging does: fd capture redirects even the reporter's stream during an item.
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.ensure_newline()
+            reporter.write_line(f"model-analyzer: {text}", yellow=True, bold=True)
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -84,6 +149,40 @@ class ModelAnalyzerSession:
             raise GateFailure("; ".join(found) + f" [{where}]")
 
     # -- hooks ------------------------------------------------------------------------------------
+    @pytest.hookimpl
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._pytest_session = session
+        if not self.config.option.collectonly:
+            self.interrupt.install()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+        try:
+            return (yield)
+        finally:
+            self.interrupt.finishing = True  # from here on a Ctrl-C must not raise
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+        result = yield
+        point = getattr(item, "ma_point", None)
+        next_point = getattr(nextitem, "ma_point", None)
+        if point is not None and (next_point is None or next_point.model.name != point.model.name):
+            self.save()  # after each model's items, as Model Analyzer does
+        return result
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Before fixture teardown, so that a server that hangs on stop cannot cost the checkpoint."""
+        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or self.interrupt.count > 0
+        self.save(interrupted=interrupted)
+        if self.save_error and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.interrupt.uninstall()
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
@@ -93,17 +192,21 @@ class ModelAnalyzerSession:
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":
-            return
+        """Also runs on an xdist controller for every worker's report: that is how measurements reach it."""
         measurement = measurement_of(report)
-        if measurement is not None:
-            key = measurement.key()
-            self.measurements.setdefault(key, measurement)
+        if measurement is None:
+            return
+        key = measurement.key()
+        if key not in self.measurements:
+            self.measurements[key] = measurement
+            if not dict(report.user_properties).get(ORIGIN):
+                self.new.add(key)
+        if report.when == "call":
             self.outcomes[key] = report.outcome
 
     @pytest.hookimpl
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        points = sum(len(m.variants) * len(m.batch_sizes) * len(m.load_values) for m in self.profile.models)
+        points = count_points(self.profile)
         mode = self.profile["triton_launch_mode"]
         return [f"model-analyzer: {self.profile.source} ({len(self.profile.models)} models, "
                 f"{points} points, {mode} server, {self.profile['client_protocol']})"]
@@ -117,6 +220,9 @@ class ModelAnalyzerSession:
         if measurement is None:
             return None
         figures = table.headline(measurement.metrics)
+        origin = dict(report.user_properties).get(ORIGIN)
+        if origin:
+            figures = f"from {origin}: {figures}"
         if report.passed:
             return "passed", ".", (f"PASSED ({figures})", {"green": True})
         return "failed", "F", (f"FAILED ({figures})", {"red": True})
@@ -127,6 +233,7 @@ class ModelAnalyzerSession:
             return
         for line in self.notes:
             terminalreporter.write_line(f"model-analyzer: {line}", yellow=True)
+        self._summarise_checkpoint(terminalreporter)
         if self.server_restarts:
             terminalreporter.write_line(
                 f"model-analyzer: the Triton server died and was restarted {self.server_restarts} time(s); "
@@ -136,3 +243,17 @@ class ModelAnalyzerSession:
         terminalreporter.write_sep("-", f"model analyzer: {len(self.measurements)} measurements")
         for line in table.summary_lines(self.profile, list(self.measurements.values()), self.outcomes):
             terminalreporter.write_line(line)
+
+    def _summarise_checkpoint(self, terminalreporter: Any) -> None:
+        if self.save_error:
+            terminalreporter.write_line(f"model-analyzer: {self.save_error}", red=True)
+        elif self.saved_to is not None:
+            total = len(self.stored.keys() | self.measurements.keys())
+            terminalreporter.write_line(
+                f"model-analyzer: saved {total} measurements ({len(self.new)} new) to {self.saved_to}")
+        elif self.store is not None and self.measurements:
+            where = self.store.loaded_from or "no checkpoint"
+            terminalreporter.write_line(f"model-analyzer: nothing new to save (latest: {where})")
+        if self.reused:
+            terminalreporter.write_line(
+                f"model-analyzer: {len(self.reused)} measurements taken from {self._loaded_name()}, not measured again")

@@ -1,0 +1,89 @@
+"""Saving and loading a checkpoint of 10,000 measurements.
+
+Side by side in one run: our atomic save (temp file, fsync, exclusive link) and load (parse, rebuild
+Measurement objects), against the floor of a plain `json.dump`/`json.load` of the same records as dicts.
+`--json PATH` writes {"measurements": 10000, "save_s": ..., "load_s": ..., "plain_save_s": ...,
+"plain_load_s": ..., "ratio": ...} where ratio = (save + load) / (plain save + plain load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from report import emit
+
+from pytest_model_analyzer.checkpoint import CheckpointStore, read
+from pytest_model_analyzer.measurement import Measurement
+from pytest_model_analyzer.repository import digest
+
+METRICS = ["perf_throughput", "perf_latency_avg", "perf_latency_p50", "perf_latency_p90", "perf_latency_p95",
+           "perf_latency_p99", "perf_client_send_recv", "perf_client_response_wait", "perf_server_queue",
+           "perf_server_compute_input", "perf_server_compute_infer", "perf_server_compute_output",
+           "cpu_utilization", "cpu_memory_used"]
+
+
+def make(count: int) -> list[Measurement]:
+    """100 variants x 10 batch sizes x 10 concurrencies, configs shared per variant as collection shares them."""
+    result = []
+    for variant in range(count // 100):
+        config = {"name": "add", "backend": "python", "max_batch_size": 1 + variant,
+                  "input": [{"name": "INPUT0", "data_type": "TYPE_FP32", "dims": ["16"]}],
+                  "output": [{"name": "OUTPUT0", "data_type": "TYPE_FP32", "dims": ["16"]}],
+                  "instance_group": [{"count": 1 + variant % 3, "kind": "KIND_CPU"}]}
+        effective = {**config, "optimization": {"input_pinned_memory": {"enable": True}}}
+        config_digest = digest(config)
+        for point in range(100):
+            result.append(Measurement(
+                "add", f"add_config_{variant}", 1 + point // 10, "concurrency", 1 + point % 10,
+                {tag: 1000.0 / (index + 1) + point for index, tag in enumerate(METRICS)},
+                config_digest=config_digest, config=config, parameters={"max_batch_size": 1 + variant},
+                effective_config=effective, perf_analyzer_flags={"measurement-interval": "200"},
+                timestamp=1.7e9 + point, duration_s=1.5))
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5, help="rounds; medians are reported")
+    args = parser.parse_args()
+    measurements = make(args.count)
+    saves, loads, plain_saves, plain_loads = [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for index in range(args.rounds):
+            directory = Path(tmp) / f"round{index}"
+            started = time.perf_counter()
+            path = CheckpointStore(directory).save(measurements)
+            saves.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            loaded = read(path)
+            loads.append(time.perf_counter() - started)
+            assert len(loaded) == len(measurements)
+            plain = directory / "plain.json"
+            started = time.perf_counter()
+            plain.write_text(json.dumps([m.to_dict() for m in measurements]))
+            plain_saves.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            json.loads(plain.read_text())
+            plain_loads.append(time.perf_counter() - started)
+    figures = {"measurements": len(measurements), "save_s": round(statistics.median(saves), 4),
+               "load_s": round(statistics.median(loads), 4), "plain_save_s": round(statistics.median(plain_saves), 4),
+               "plain_load_s": round(statistics.median(plain_loads), 4)}
+    figures["ratio"] = round((figures["save_s"] + figures["load_s"]) /
+                             (figures["plain_save_s"] + figures["plain_load_s"]), 3)
+    emit([("measurements", str(figures["measurements"])),
+          ("checkpoint save / load", f"{figures['save_s']:.3f} s / {figures['load_s']:.3f} s "
+                                     f"(together {figures['save_s'] + figures['load_s']:.3f} s)"),
+          ("plain json.dump / load", f"{figures['plain_save_s']:.3f} s / {figures['plain_load_s']:.3f} s"),
+          ("ratio checkpoint / plain", f"{figures['ratio']:.2f}")], figures, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

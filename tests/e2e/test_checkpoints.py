@@ -1,0 +1,108 @@
+"""Checkpoints with the real server: written once per run, resumed, imported from Model Analyzer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from google.protobuf import json_format
+from tritonclient.grpc import model_config_pb2
+
+from pytest_model_analyzer.repository import read_model_config
+from tests.conftest import MODELS
+
+pytestmark = pytest.mark.e2e
+
+FLAGS = "perf_analyzer_flags: {measurement-interval: 200, stability-percentage: 20}\n"
+
+
+def profile(models: str) -> str:
+    return f"model_repository: {MODELS}\nrun_config_search_disable: true\nprofile_models: {models}\n" \
+           f"concurrency: 1\n{FLAGS}"
+
+
+def stored(path: Path) -> list[tuple[str, str]]:
+    data = json.loads(path.read_text())
+    return sorted((m["model"], m["variant"]) for m in data["measurements"])
+
+
+def test_write_resume_extend_and_fresh(run_profile, pytester: pytest.Pytester) -> None:
+    checkpoints = pytester.path / "checkpoints"
+    first = run_profile(profile("add"))
+    assert first.result.ret == 0
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["0.ckpt"]
+    assert stored(checkpoints / "0.ckpt") == [("add", "add_config_default")]
+    first.result.stdout.fnmatch_lines(["model-analyzer: saved 1 measurements (1 new) to *0.ckpt"])
+
+    # Nothing new: nothing measured (no server started), nothing written.
+    again = run_profile(profile("add"), "-v")
+    assert again.result.ret == 0
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["0.ckpt"]
+    again.result.stdout.fnmatch_lines(["*add_config_default::b1-c1 PASSED (from 0.ckpt: * infer/s*",
+                                       "model-analyzer: nothing new to save (latest: *0.ckpt)",
+                                       "model-analyzer: 1 measurements taken from 0.ckpt, not measured again"])
+    assert "starting" not in (pytester.path / "junit.xml").read_text()
+    assert again.items[0].measurement == first.items[0].measurement
+
+    # A new model: only it is measured, and 1.ckpt holds both.
+    extended = run_profile(profile("add,sleep"))
+    assert extended.result.ret == 0
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["0.ckpt", "1.ckpt"]
+    assert stored(checkpoints / "1.ckpt") == [("add", "add_config_default"), ("sleep", "sleep_config_default")]
+    assert extended.by_name("add")[0].properties.get("ma_from") == "0.ckpt"
+    assert "ma_from" not in extended.by_name("sleep")[0].properties
+
+    # --ma-fresh measures again and leaves the old files as they were.
+    before = (checkpoints / "1.ckpt").read_bytes()
+    fresh = run_profile(profile("add"), "--ma-fresh")
+    assert fresh.result.ret == 0
+    assert stored(checkpoints / "2.ckpt") == [("add", "add_config_default")]
+    assert (checkpoints / "1.ckpt").read_bytes() == before
+    assert "ma_from" not in fresh.items[0].properties
+
+
+def test_damaged_latest_checkpoint_is_a_usage_error(pytester: pytest.Pytester, write_profile) -> None:
+    write_profile(profile("add"))
+    (pytester.path / "checkpoints").mkdir()
+    damaged = pytester.path / "checkpoints" / "3.ckpt"
+    damaged.write_text('{"format": "pytest-model-analyzer checkpoint", "measurements": [')
+    result = pytester.runpytest("--ma-config", "profile.yaml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: *3.ckpt: not valid JSON, perhaps truncated*--ma-fresh*"])
+    assert damaged.read_text().endswith("[")
+    assert sorted(p.name for p in damaged.parent.iterdir()) == ["3.ckpt"]
+
+
+def model_analyzer_checkpoint(path: Path, throughput: float) -> None:
+    """A Model Analyzer 1.58 checkpoint (the layout in the inventory) for add's default config at b1/c1."""
+    config = json_format.MessageToDict(json_format.ParseDict(read_model_config(MODELS, "add"),
+                                                             model_config_pb2.ModelConfig()))  # camelCase
+    config["name"] = "add_config_default"
+    records = [["perf_throughput", {"_value": throughput, "_timestamp": 0}],
+               ["perf_latency_p99", {"_value": 0.5, "_timestamp": 0}]]
+    run_config = {"_triton_env": {}, "_model_run_configs": [{
+        "_model_name": "add",
+        "_model_config_variant": {"model_config": config, "variant_name": "add_config_default", "cpu_only": True},
+        "_perf_config": {"_args": {"concurrency-range": 1, "measurement-mode": "count_windows",
+                                   "measurement-interval": None}, "_options": {"-b": 1}},
+        "_composing_config_variants": []}]}
+    rcm = {"_model_variants_name": "add_config_default", "_gpu_data": {}, "_avg_gpu_data": [],
+           "_model_config_measurements": [{"_model_config_name": "add_config_default",
+                                           "_model_specific_pa_params": {"batch-size": 1, "concurrency-range": 1},
+                                           "_non_gpu_data": records}]}
+    path.write_text(json.dumps({"ResultManager.results": {"_results": {"add": {"add_config_default": [
+        run_config, {"add_config_default -m add -b 1 --concurrency-range=1": rcm}]}}}}))
+
+
+def test_model_analyzer_checkpoint_is_resumed_and_gated(run_profile, pytester: pytest.Pytester) -> None:
+    model_analyzer_checkpoint(pytester.path / "ma.ckpt", throughput=123.0)
+    body = f"model_repository: {MODELS}\nrun_config_search_disable: true\nprofile_models: add\nconcurrency: 1\n" \
+           "constraints: {perf_throughput: {min: 200}}\n"
+    run = run_profile(body, "--ma-import-checkpoint", str(pytester.path / "ma.ckpt"))
+    item = run.items[0]
+    assert item.properties["ma_from"] == "model-analyzer:ma.ckpt"
+    assert item.measurement["metrics"]["perf_throughput"] == 123.0  # not measured again
+    assert item.outcome == "failed"
+    assert "perf_throughput = 123 infer/sec < min 200 infer/sec" in item.message
+    assert stored(pytester.path / "checkpoints" / "0.ckpt") == [("add", "add_config_default")]
