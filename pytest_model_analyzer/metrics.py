@@ -10,7 +10,7 @@ class Metric:
     tag: str
     unit: str
     higher_is_better: bool
-    header: str  # column title Model Analyzer uses in its tables
+    header: str  # column title Model Analyzer 1.58 uses in its tables (record types' header())
 
 
 _METRICS = [
@@ -22,15 +22,15 @@ _METRICS = [
     Metric("perf_latency_p99", "ms", False, "p99 Latency (ms)"),
     Metric("perf_latency", "ms", False, "p99 Latency (ms)"),  # deprecated alias of p99
     Metric("perf_client_send_recv", "ms", False, "Client Send/Recv (ms)"),
-    Metric("perf_client_response_wait", "ms", False, "Client Response Wait (ms)"),
-    Metric("perf_server_queue", "ms", False, "Server Queue (ms)"),
-    Metric("perf_server_compute_input", "ms", False, "Server Compute Input (ms)"),
-    Metric("perf_server_compute_infer", "ms", False, "Server Compute Infer (ms)"),
-    Metric("perf_server_compute_output", "ms", False, "Server Compute Output (ms)"),
+    Metric("perf_client_response_wait", "ms", False, "Response Wait Time (ms)"),
+    Metric("perf_server_queue", "ms", False, "Server Queue time (ms)"),
+    Metric("perf_server_compute_input", "ms", False, "Server Compute Input time (ms)"),
+    Metric("perf_server_compute_infer", "ms", False, "Server Compute Infer time (ms)"),
+    Metric("perf_server_compute_output", "ms", False, "Server Compute Output time (ms)"),
     Metric("gpu_utilization", "%", True, "GPU Utilization (%)"),
     Metric("gpu_power_usage", "W", False, "GPU Power Usage (W)"),
     Metric("gpu_used_memory", "MB", False, "GPU Memory Usage (MB)"),
-    Metric("gpu_free_memory", "MB", True, "GPU Free Memory (MB)"),
+    Metric("gpu_free_memory", "MB", True, "GPU Memory Available (MB)"),
     Metric("gpu_total_memory", "MB", True, "GPU Total Memory (MB)"),
     Metric("cpu_used_ram", "MB", False, "RAM Usage (MB)"),
     Metric("cpu_available_ram", "MB", True, "RAM Available (MB)"),

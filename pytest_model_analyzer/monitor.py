@@ -10,6 +10,7 @@ the server process tree's resident memory is `cpu_used_ram` (MB, max).
 from __future__ import annotations
 
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -210,3 +211,11 @@ class ResourceMonitor:
 
     def record(self) -> Recording:
         return Recording(self)
+
+    def idle_metrics(self, seconds: float) -> dict[str, Sample]:
+        """Per-GPU metrics sampled for `seconds` while nothing is measured (Model Analyzer's server-only data)."""
+        if self.gpu is None:
+            return {}
+        with self.record() as recording:
+            time.sleep(seconds)
+        return recording.result()[1]

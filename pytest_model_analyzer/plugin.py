@@ -26,6 +26,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="ignore earlier checkpoints (they stay on disk); measure everything again")
     group.addoption("--ma-import-checkpoint", metavar="PATH", default=None,
                     help="read a Triton Model Analyzer .ckpt: its measurements are reused, gated and reported")
+    group.addoption("--ma-compare", metavar="N", nargs="?", const="latest", default=None,
+                    help="compare every point with checkpoint N (default: the latest before this run); "
+                         "everything is measured again")
+    group.addoption("--ma-compare-fail", metavar="SPEC", default=None,
+                    help="fail points that regressed against --ma-compare by more than this, "
+                         "e.g. perf_throughput:5%%,perf_latency_p99:10%%")
     parser.addini("ma_config", "profile YAML used when --ma-config is not given (relative to the ini file)",
                   default="")
     for option in OPTIONS.values():
@@ -69,10 +75,11 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         raise pytest.UsageError(f"{path}: {exc}") from None
     store, imported = _open_checkpoints(config, profile) if not config.option.collectonly else (None, [])
+    baseline = _baseline(config, store)
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No test paths given: collect the profile alone, no test files needed.
         config.args = [str(profile.source)]
-    session = ModelAnalyzerSession(config, profile, store, imported)
+    session = ModelAnalyzerSession(config, profile, store, imported, baseline)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "model_analyzer_session")
     for text in profile.warnings:
@@ -91,6 +98,41 @@ def _open_checkpoints(config: pytest.Config, profile: Any) -> tuple[Any, list[An
     except CheckpointError as exc:
         raise pytest.UsageError(str(exc)) from None
     return store, imported
+
+
+def _baseline(config: pytest.Config, store: Any) -> Any:
+    """`--ma-compare[=N]` and `--ma-compare-fail`: the checkpoint to compare with, and the checks."""
+    from pytest_model_analyzer.checkpoint import SUFFIX, CheckpointError, read
+    from pytest_model_analyzer.regression import parse_checks
+    from pytest_model_analyzer.session import Baseline
+
+    which, spec = config.getoption("ma_compare"), config.getoption("ma_compare_fail")
+    if which is None:
+        if spec:
+            raise pytest.UsageError("--ma-compare-fail needs --ma-compare (the checkpoint to compare with)")
+        return None
+    if store is None:
+        return None
+    try:
+        checks = parse_checks(spec) if spec else []
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if which == "latest":
+        if store.loaded_index < 0:
+            raise pytest.UsageError(f"--ma-compare: no checkpoint in {store.directory} to compare with")
+        index = store.loaded_index
+    elif which.isdigit():
+        index = int(which)
+    else:
+        raise pytest.UsageError(f"--ma-compare: expected a checkpoint number, got `{which}`")
+    path = store.directory / f"{index}{SUFFIX}"
+    if not path.exists():
+        raise pytest.UsageError(f"--ma-compare: {path} does not exist")
+    try:
+        measurements = {m.key(): m for m in read(path)}
+    except CheckpointError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return Baseline(path.name, measurements, checks)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -149,8 +191,14 @@ def ma_monitor(ma_session: ModelAnalyzerSession, ma_server: Any) -> Any:
     from pytest_model_analyzer.backend import open_monitor
 
     monitor = open_monitor(ma_session.profile, ma_server[0])
+    ma_session.gpu_count = len(monitor.gpus)
     if monitor.unavailable:
-        ma_session.note(f"GPU metrics unavailable ({monitor.unavailable}): CPU metrics recorded instead")
+        ma_session.gpu_note = f"GPU metrics unavailable ({monitor.unavailable}): CPU metrics recorded instead"
+        ma_session.note(ma_session.gpu_note)
+    else:
+        ma_session.gpu_note = "GPUs: " + ", ".join(f"{gpu.index}: {gpu.name} ({gpu.uuid})" for gpu in monitor.gpus)
+        # Model Analyzer's server-only metrics: the GPUs with the server idle, before any measurement.
+        ma_session.server_only = monitor.idle_metrics(float(ma_session.profile["duration_seconds"]))
     return monitor
 
 

@@ -21,11 +21,22 @@ from pytest_model_analyzer.gates import GateFailure, violations
 from pytest_model_analyzer.interrupt import InterruptHandler
 from pytest_model_analyzer.measurement import Measurement
 from pytest_model_analyzer.points import count_points
+from pytest_model_analyzer.regression import RegressionCheck, regressions
+from pytest_model_analyzer.reports.export import export, rankings
 
 PROPERTY = "ma_measurement"
 ORIGIN = "ma_from"  # where a reused measurement came from
 PLAIN_ERRORS = (MeasurementError, GateFailure)
 SESSION_KEY = pytest.StashKey["ModelAnalyzerSession"]()
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What `--ma-compare` compares with: one checkpoint's measurements, and what counts as a regression."""
+
+    name: str
+    measurements: dict[str, Measurement]
+    checks: list[RegressionCheck]
 
 
 @dataclass(frozen=True)
@@ -62,10 +73,15 @@ def measurement_of(report: pytest.TestReport) -> Measurement | None:
 
 class ModelAnalyzerSession:
     def __init__(self, config: pytest.Config, profile: ProfileConfig, store: CheckpointStore | None = None,
-                 imported: list[Measurement] | None = None) -> None:
+                 imported: list[Measurement] | None = None, baseline: Baseline | None = None) -> None:
         self.config = config
         self.profile = profile
         self.store = store
+        self.baseline = baseline
+        self.server_only: dict[str, dict[str, float]] = {}  # idle GPU metrics per GPU, before measuring
+        self.gpu_count = 0
+        self.gpu_note = ""
+        self.exported: list[Any] = []
         self.measurements: dict[str, Measurement] = {}  # everything this session measured, reused or imported
         self.new: set[str] = set()  # keys of what the next checkpoint must add
         self.reused: set[str] = set()  # keys served from the checkpoint instead of measured
@@ -76,7 +92,9 @@ class ModelAnalyzerSession:
         self.save_error = ""
         self.interrupt = InterruptHandler(self._request_stop, self._abort, self._say)
         self._pytest_session: pytest.Session | None = None
-        self.stored: dict[str, Measurement] = dict(store.loaded) if store else {}
+        # A comparison against a baseline measures everything again: reusing stored points would compare
+        # the baseline with itself.
+        self.stored: dict[str, Measurement] = dict(store.loaded) if store and baseline is None else {}
         for measurement in imported or []:
             self.stored[measurement.key()] = measurement
             self.measurements[measurement.key()] = measurement
@@ -139,9 +157,14 @@ class ModelAnalyzerSession:
             self.notes.append(text)
 
     def check(self, measurement: Measurement) -> None:
-        """Fail the item when its measurement violates a constraint of its model."""
+        """Fail the item when its measurement violates a constraint, or regressed against the baseline."""
         model = next(m for m in self.profile.models if m.name == measurement.model)
         found = violations(measurement.metrics, model.constraints)
+        if self.baseline is not None:
+            before = self.baseline.measurements.get(measurement.key())
+            if before is not None:
+                found += [f"{text} ({self.baseline.name})" for text in
+                          regressions(measurement.metrics, before.metrics, self.baseline.checks)]
         if found:
             kind = "request rate" if measurement.load_kind == "request_rate" else "concurrency"
             where = (f"{measurement.model} / {measurement.variant} "
@@ -178,6 +201,12 @@ class ModelAnalyzerSession:
         self.save(interrupted=interrupted)
         if self.save_error and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.measurements and not self.profile["skip_summary_reports"] and not hasattr(self.config, "workerinput"):
+            result = export(self.profile, list(self.measurements.values()), self.server_only, self.gpu_count,
+                            self.gpu_note, interrupted)
+            self.exported = result.written
+            for text in result.notes:
+                self.note(text)
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -213,8 +242,9 @@ class ModelAnalyzerSession:
 
     @pytest.hookimpl
     def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:
-        """In -v, a measured item's line shows its headline figures next to PASSED/FAILED."""
-        if report.when != "call" or report.outcome == "skipped":
+        """In -v, a passed item's line shows its headline figures; a failure's message already has its numbers
+        (and the short summary line keeps its room for that message)."""
+        if report.when != "call" or not report.passed:
             return None
         measurement = measurement_of(report)
         if measurement is None:
@@ -223,9 +253,7 @@ class ModelAnalyzerSession:
         origin = dict(report.user_properties).get(ORIGIN)
         if origin:
             figures = f"from {origin}: {figures}"
-        if report.passed:
-            return "passed", ".", (f"PASSED ({figures})", {"green": True})
-        return "failed", "F", (f"FAILED ({figures})", {"red": True})
+        return "passed", ".", (f"PASSED ({figures})", {"green": True})
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -241,8 +269,20 @@ class ModelAnalyzerSession:
         if not self.measurements:
             return
         terminalreporter.write_sep("-", f"model analyzer: {len(self.measurements)} measurements")
-        for line in table.summary_lines(self.profile, list(self.measurements.values()), self.outcomes):
+        ranked = rankings(self.profile, list(self.measurements.values()))
+        for line in table.summary_lines(self.profile, ranked, self.outcomes):
             terminalreporter.write_line(line)
+        for ranking in ranked:
+            if not ranking.variants:
+                continue
+            if ranking.best is None:
+                terminalreporter.write_line(
+                    f"{ranking.model}: no configuration satisfies its constraints", red=True)
+            else:
+                terminalreporter.write_line(f"{ranking.model}: best configuration is {ranking.best.variant}",
+                                            green=True)
+        if self.exported:
+            terminalreporter.write_line(f"model-analyzer: reports written: {', '.join(map(str, self.exported))}")
 
     def _summarise_checkpoint(self, terminalreporter: Any) -> None:
         if self.save_error:

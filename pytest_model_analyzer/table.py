@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from pytest_model_analyzer.config.profile import ProfileConfig
-from pytest_model_analyzer.measurement import Measurement
+from pytest_model_analyzer.ranking import ModelRanking
+from pytest_model_analyzer.reports.csv_tables import instance_group_string
 
 
 def headline(metrics: Mapping[str, float]) -> str:
@@ -18,16 +18,6 @@ def headline(metrics: Mapping[str, float]) -> str:
     return ", ".join(parts)
 
 
-def instance_group(config: Mapping[str, Any]) -> str:
-    """Model Analyzer's `count:KIND` form, e.g. `2:CPU`; several groups joined with `/`."""
-    groups = config.get("instance_group") or []
-    parts = []
-    for group in groups:
-        kind = str(group.get("kind", "KIND_GPU")).replace("KIND_", "")
-        parts.append(f"{group.get('count', 1)}:{kind}")
-    return "/".join(parts) or "-"
-
-
 def _format_rows(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     def line(row: Sequence[str]) -> str:
@@ -37,25 +27,27 @@ def _format_rows(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[s
     return [line(header), *(line(row) for row in rows)]
 
 
-def summary_lines(profile: ProfileConfig, measurements: Sequence[Measurement],
-                  outcomes: Mapping[str, str]) -> list[str]:
+def summary_lines(profile: ProfileConfig, rankings: Sequence[ModelRanking], outcomes: Mapping[str, str]) -> list[str]:
+    """A table per model in the profile's variant order; the best configuration's best point is marked."""
     lines: list[str] = []
-    for model in profile.models:
-        rows = [m for m in measurements if m.model == model.name]
+    for model, ranking in zip(profile.models, rankings, strict=True):
+        rows = [m for variant in ranking.variants for m in variant.measurements]
         if not rows:
             continue
+        best = ranking.best.representative if ranking.best else None
         order = {variant.name: index for index, variant in enumerate(model.variants)}
         rows.sort(key=lambda m: (order.get(m.variant, len(order)), m.batch_size, m.load))
         load = "request rate" if model.load_kind == "request_rate" else "concurrency"
-        header = ["variant", "instances", "max batch", "batch", load, "infer/s", "p99 ms", "gate"]
+        header = ["variant", "instances", "max batch", "batch", load, "infer/s", "p99 ms", "gate", ""]
         table_rows = []
         for m in rows:
+            config = m.effective_config or m.config
             gate = outcomes.get(m.key(), "")
             table_rows.append([
-                m.variant, instance_group(m.effective_config), str(m.effective_config.get("max_batch_size", "-")),
+                m.variant, instance_group_string(config), str(config.get("max_batch_size", "-")),
                 str(m.batch_size), str(m.load), f"{m.metrics.get('perf_throughput', 0.0):.1f}",
                 f"{m.metrics.get('perf_latency_p99', 0.0):.2f}",
-                {"passed": "pass", "failed": "FAIL"}.get(gate, gate or "-"),
+                {"passed": "pass", "failed": "FAIL"}.get(gate, gate or "-"), "<- best" if m is best else "",
             ])
         lines.append(f"{model.name}:")
         lines.extend("  " + line for line in _format_rows(header, table_rows))

@@ -1,0 +1,150 @@
+"""Model Analyzer's result tables (`metrics-model-inference.csv`, `-gpu`, `-server-only`), same columns.
+
+Rows follow Model Analyzer: per model, variants best first; within a variant the measurements that satisfy
+the constraints first, each group best first. Metric values are rounded to one decimal; a table with no
+rows is not written (as in Model Analyzer, e.g. the GPU tables on a machine without GPUs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pytest_model_analyzer.config.profile import ProfileConfig
+from pytest_model_analyzer.gates import satisfies
+from pytest_model_analyzer.measurement import Measurement
+from pytest_model_analyzer.metrics import METRICS
+from pytest_model_analyzer.ranking import ModelRanking
+
+HEADERS = {
+    "model_name": "Model", "batch_size": "Batch", "concurrency": "Concurrency", "request_rate": "Request Rate",
+    "model_config_path": "Model Config Path", "instance_group": "Instance Group",
+    "max_batch_size": "Max Batch Size", "satisfies_constraints": "Satisfies Constraints", "gpu_uuid": "GPU UUID",
+}
+BACKEND_PARAMETER = "backend_parameter/"
+
+
+def instance_group_string(config: Mapping[str, Any], gpu_count: int = 0) -> str:
+    """Model Analyzer's `count:KIND` per kind, e.g. `2:CPU` or `2:GPU + 1:CPU`; GPU groups count per GPU."""
+    groups = config.get("instance_group") or [{}]
+    counts: dict[str, int] = {}
+    for group in groups:
+        kind = str(group.get("kind", "KIND_GPU" if gpu_count else "KIND_CPU")).split("_", 1)[-1]
+        count = int(group.get("count", 1))
+        if kind == "GPU":
+            count *= len(group["gpus"]) if group.get("gpus") else max(gpu_count, 1)
+        counts[kind] = counts.get(kind, 0) + count
+    return " + ".join(f"{count}:{kind}" for kind, count in counts.items())
+
+
+def _cell(value: Any) -> str:
+    text = str(value)
+    return f'"{text}"' if "," in text else text
+
+
+def _render(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = [",".join(header), *(",".join(_cell(value) for value in row) for row in rows)]
+    return "\n".join(lines) + "\n\n"
+
+
+def ordered_rows(rankings: Sequence[ModelRanking], constraints_of: Mapping[str, Any]) -> list[tuple[Measurement, bool]]:
+    rows = []
+    for ranking in rankings:
+        constraints = constraints_of[ranking.model]
+        for variant in ranking.variants:
+            passing = [m for m in variant.measurements if satisfies(m.metrics, constraints)]
+            failing = [m for m in variant.measurements if not satisfies(m.metrics, constraints)]
+            rows.extend((m, True) for m in passing)
+            rows.extend((m, False) for m in failing)
+    return rows
+
+
+def _common(field: str, m: Measurement, passes: bool, gpu_count: int) -> tuple[bool, Any]:
+    config = m.effective_config or m.config
+    values = {
+        "model_name": m.model, "batch_size": m.batch_size, "model_config_path": m.variant,
+        "concurrency": m.load if m.load_kind == "concurrency" else "",
+        "request_rate": m.load if m.load_kind == "request_rate" else "",
+        "instance_group": instance_group_string(config, gpu_count),
+        "max_batch_size": config.get("max_batch_size", 0), "satisfies_constraints": "Yes" if passes else "No",
+    }
+    if field in values:
+        return True, values[field]
+    if field.startswith(BACKEND_PARAMETER):
+        parameter = config.get("parameters", {}).get(field[len(BACKEND_PARAMETER):], {})
+        return True, parameter.get("string_value", "") if isinstance(parameter, dict) else parameter
+    return False, None
+
+
+def _fields(wanted: Sequence[str], available: set[str], notes: list[str], table: str) -> list[str]:
+    fields = []
+    for field in wanted:
+        if field in HEADERS or field.startswith(BACKEND_PARAMETER) or field in available:
+            fields.append(field)
+        else:
+            notes.append(f"{table} output field `{field}` has no data")
+    return fields
+
+
+def _header(field: str) -> str:
+    return HEADERS.get(field) or (METRICS[field].header if field in METRICS else field)
+
+
+def inference_table(profile: ProfileConfig, rows: Sequence[tuple[Measurement, bool]], gpu_count: int,
+                    notes: list[str]) -> str | None:
+    if not rows:
+        return None
+    available = {tag for m, _ in rows for tag in m.metrics if not tag.startswith("gpu_")}
+    fields = _fields(profile["inference_output_fields"], available, notes, "inference")
+    if any(m.load_kind == "request_rate" for m, _ in rows) and "concurrency" in fields and \
+            profile.explicit.isdisjoint({"inference_output_fields"}):
+        fields[fields.index("concurrency")] = "request_rate"  # Model Analyzer switches the default column
+    table = []
+    for m, passes in rows:
+        row = []
+        for field in fields:
+            known, value = _common(field, m, passes, gpu_count)
+            row.append(value if known else (round(m.metrics[field], 1) if field in m.metrics else ""))
+        table.append(row)
+    return _render([_header(f) for f in fields], table)
+
+
+def gpu_table(profile: ProfileConfig, rows: Sequence[tuple[Measurement, bool]], gpu_count: int,
+              notes: list[str]) -> str | None:
+    gpu_rows = [(m, passes) for m, passes in rows if m.gpu_metrics]
+    if not gpu_rows:
+        return None
+    available = {tag for m, _ in gpu_rows for values in m.gpu_metrics.values() for tag in values}
+    fields = _fields(profile["gpu_output_fields"], available, notes, "GPU")
+    table = []
+    for m, passes in gpu_rows:
+        for uuid, values in m.gpu_metrics.items():
+            row = []
+            for field in fields:
+                if field == "gpu_uuid":
+                    row.append(uuid)
+                    continue
+                known, value = _common(field, m, passes, gpu_count)
+                row.append(value if known else (round(values[field], 1) if field in values else ""))
+            table.append(row)
+    return _render([_header(f) for f in fields], table)
+
+
+def server_table(profile: ProfileConfig, server_only: Mapping[str, Mapping[str, float]],
+                 notes: list[str]) -> str | None:
+    if not server_only:
+        return None
+    available = {tag for values in server_only.values() for tag in values}
+    fields = _fields(profile["server_output_fields"], available, notes, "server")
+    table = []
+    for uuid, values in server_only.items():
+        row: list[Any] = []
+        for field in fields:
+            if field == "model_name":
+                row.append("triton-server")
+            elif field == "gpu_uuid":
+                row.append(uuid)
+            else:
+                row.append(round(values[field], 1) if field in values else "")
+        table.append(row)
+    return _render([_header(f) for f in fields], table)

@@ -1,0 +1,38 @@
+"""The best configuration of each model, written as a model directory Triton can load.
+
+`<output_model_repository_path>/<model>_config_<n>/config.pbtxt` (the variant's name, as Model Analyzer
+names it) with the model's other files linked from the source repository. A directory this plugin did not
+write is only replaced with `override_output_model_repository`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+MARKER = ".written-by-pytest-model-analyzer"
+
+
+def to_pbtxt(config: dict[str, Any]) -> str:
+    from google.protobuf import json_format, text_format
+    from tritonclient.grpc import model_config_pb2
+
+    return text_format.MessageToString(json_format.ParseDict(config, model_config_pb2.ModelConfig()))
+
+
+def write_model(output: Path, variant: str, config: dict[str, Any], source: Path | None, override: bool) -> Path:
+    target = output / variant
+    if target.exists():
+        if not (target / MARKER).exists() and not override:
+            raise FileExistsError(f"{target} exists and was not written by pytest-model-analyzer "
+                                  "(set override_output_model_repository to replace it)")
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    (target / MARKER).write_text("")
+    (target / "config.pbtxt").write_text(to_pbtxt({**config, "name": variant}))
+    if source is not None and source.is_dir():
+        for entry in source.iterdir():
+            if entry.name != "config.pbtxt":
+                (target / entry.name).symlink_to(entry.resolve())
+    return target

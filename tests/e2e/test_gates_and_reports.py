@@ -1,0 +1,117 @@
+"""Gates, regression checks and report files, on the real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from google.protobuf import text_format
+from tritonclient.grpc import model_config_pb2
+
+from tests.conftest import MODELS
+
+pytestmark = pytest.mark.e2e
+
+SWEEP = f"""
+model_repository: {MODELS}
+run_config_search_disable: true
+profile_models:
+  sleep:
+    model_config_parameters:
+      instance_group: [[{{kind: KIND_CPU, count: 4}}]]
+concurrency: [1, 4]
+perf_analyzer_flags: {{measurement-interval: 300, stability-percentage: 20}}
+"""
+
+
+def test_latency_gate_fails_exactly_the_points_above_the_bound(run_profile, pytester: pytest.Pytester) -> None:
+    # One instance at concurrency 4 queues requests: p99 is about 4 x 20 ms, over the 50 ms bound.
+    run = run_profile(SWEEP + "constraints: {perf_latency_p99: {max: 50}}\n")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    over = {item.nodeid for item in run.items if item.measurement["metrics"]["perf_latency_p99"] > 50}
+    failed = {item.nodeid for item in run.items if item.outcome == "failed"}
+    assert failed == over and any("sleep_config_default::b1-c4" in nodeid for nodeid in failed)
+    for item in run.items:
+        if item.outcome == "failed":
+            p99 = item.measurement["metrics"]["perf_latency_p99"]
+            assert f"perf_latency_p99 = {p99:.4g} ms > max 50 ms [sleep / sleep_config_default (batch 1, " \
+                   f"concurrency {item.measurement['load']})]" in item.message
+    run.result.stdout.fnmatch_lines(["*sleep_config_0*4:CPU*<- best", "sleep: best configuration is sleep_config_0"])
+
+    # The files: Model Analyzer's inference table, the HTML summary, the best config as a model directory.
+    table = (pytester.path / "results" / "metrics-model-inference.csv").read_text().splitlines()
+    assert table[0] == ("Model,Batch,Concurrency,Model Config Path,Instance Group,Max Batch Size,"
+                        "Satisfies Constraints,Throughput (infer/sec),p99 Latency (ms)")
+    assert table[1].startswith("sleep,1,4,sleep_config_0,4:CPU,8,Yes,")
+    assert sum(",No," in line for line in table) == len(failed)
+    assert not (pytester.path / "results" / "metrics-model-gpu.csv").exists()  # no GPU data, as in MA
+    best = pytester.path / "output_model_repository" / "sleep_config_0"
+    config = text_format.Parse((best / "config.pbtxt").read_text(), model_config_pb2.ModelConfig())
+    assert config.name == "sleep_config_0" and config.instance_group[0].count == 4
+    assert (best / "1" / "model.py").exists()
+    check_report_in_browser(pytester.path / "reports" / "summary.html", pytester.path, points=len(run.items))
+
+
+def test_a_suite_within_its_bounds_passes(run_profile, pytester: pytest.Pytester) -> None:
+    run = run_profile(SWEEP + "latency_budget: 1000\nmin_throughput: 1\nskip_summary_reports: true\n")
+    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()
+    assert {item.outcome for item in run.items} == {"passed"}
+    assert not (pytester.path / "results").exists() and not (pytester.path / "reports").exists()
+
+
+def test_regression_gate_against_a_better_baseline(run_profile, pytester: pytest.Pytester) -> None:
+    body = SWEEP + "skip_summary_reports: true\n"
+    first = run_profile(body)
+    assert first.result.ret == pytest.ExitCode.OK
+    # A baseline ten times faster: an edited copy of the real checkpoint.
+    checkpoints = pytester.path / "checkpoints"
+    data = json.loads((checkpoints / "0.ckpt").read_text())
+    for measurement in data["measurements"]:
+        measurement["metrics"]["perf_throughput"] *= 10
+    (checkpoints / "1.ckpt").write_text(json.dumps(data))
+    compared = run_profile(body, "--ma-compare=1", "--ma-compare-fail=perf_throughput:5%")
+    assert compared.result.ret == pytest.ExitCode.TESTS_FAILED
+    assert {item.outcome for item in compared.items} == {"failed"}
+    for item in compared.items:
+        # About 90% worse: the baseline is ten times the first run, and this run measures afresh.
+        found = re.search(r"perf_throughput regressed by ([0-9.]+)% \(allowed 5%\): .* \(1\.ckpt\)", item.message)
+        assert found and 80 < float(found.group(1)) < 95, item.message
+    assert all("ma_from" not in item.properties for item in compared.items)  # measured again, not reused
+    # Without a threshold the comparison shows nothing failing.
+    assert run_profile(body, "--ma-compare=0").result.ret == pytest.ExitCode.OK
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def check_report_in_browser(page: Path, workdir: Path, points: int) -> None:
+    """The report loads in real headless Chromium without errors and its plots render."""
+    browser = chromium()
+    if browser is None:
+        if os.environ.get("MA_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required here (MA_REQUIRE_BROWSER is set) but not installed")
+        pytest.skip("chromium is not installed (.ci/run installs Debian's package)")
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={workdir / 'chromium-profile'}", "--window-size=1280,1600"]
+    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    assert 'data-errors="0"' in dom  # no script error while loading
+    assert dom.count("<svg") == 2  # both plots of the one model
+    assert dom.count("<circle") == 2 * points  # every point in both plots
+    assert "Best configuration: <strong>sleep_config_0</strong>" in dom
+    shot = workdir / "report.png"
+    blank = workdir / "blank.html"
+    blank.write_text("<!DOCTYPE html><html><body></body></html>")
+    blank_shot = workdir / "blank.png"
+    for source, target in ((page, shot), (blank, blank_shot)):
+        subprocess.run([*flags, f"--screenshot={target}", source.as_uri()], capture_output=True, timeout=120,
+                       check=True)
+    # A page with plots and tables compresses far worse than an empty one of the same size.
+    assert shot.stat().st_size > 5 * blank_shot.stat().st_size
