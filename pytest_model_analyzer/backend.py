@@ -8,7 +8,7 @@ from typing import Any
 from pytest_model_analyzer import runtime as rt
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.model_control import ModelControl
-from pytest_model_analyzer.monitor import ResourceMonitor, cpu_sampler, gpu_sampler, open_gpus
+from pytest_model_analyzer.monitor import GpuInfo, ResourceMonitor, cpu_sampler, gpu_inventory, gpu_sampler, open_gpus
 from pytest_model_analyzer.runner import Backend
 from pytest_model_analyzer.server import Endpoints, LocalServer, RemoteServer
 
@@ -17,21 +17,31 @@ def _url(endpoint: str) -> str:
     return endpoint.split("://", 1)[-1]
 
 
-def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path) -> tuple[Any, ModelControl]:
+def _worker_gpu(profile: ProfileConfig, slot: int | None) -> GpuInfo | None:
+    """Under xdist, the one GPU of this worker's slot (None without xdist or without GPUs)."""
+    if slot is None or not profile.gpu_bound:
+        return None
+    gpus = gpu_inventory(profile["gpus"])
+    return gpus[slot] if slot < len(gpus) else None
+
+
+def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
+                slot: int | None = None) -> tuple[Any, ModelControl]:
     settings = profile.settings
     if settings["triton_launch_mode"] == "remote":
-        server: LocalServer | RemoteServer = RemoteServer(Endpoints(
-            http=_url(settings["triton_http_endpoint"]), grpc=_url(settings["triton_grpc_endpoint"]),
-            metrics_url=settings["triton_metrics_url"],
-        ))
+        http, grpc, metrics = profile.remote_endpoints(slot)
+        server: LocalServer | RemoteServer = RemoteServer(Endpoints(http=_url(http), grpc=_url(grpc),
+                                                                    metrics_url=metrics))
     else:
         log = Path(settings["triton_output_path"]) if settings["triton_output_path"] else workdir / "tritonserver.log"
         first = profile.models[0]
+        gpu = _worker_gpu(profile, slot)
         server = LocalServer(
             executable=rt.resolve_server(settings["triton_server_path"]),
             model_repository=profile.model_repository, runtime=runtime, log_path=log,
             flags=first.triton_server_flags, environment=first.triton_server_environment,
             metrics_interval_ms=max(1, int(settings["monitoring_interval"] * 1000)),
+            pinned_environment={"CUDA_VISIBLE_DEVICES": gpu.uuid} if gpu else None,  # this worker's GPU only
         )
     endpoints = server.start()
     try:
@@ -42,10 +52,11 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path) -> t
     return server, control
 
 
-def open_monitor(profile: ProfileConfig, server: Any) -> ResourceMonitor:
+def open_monitor(profile: ProfileConfig, server: Any, slot: int | None = None) -> ResourceMonitor:
     settings = profile.settings
     wants_gpu = settings["always_report_gpu_metrics"] or not all(m.cpu_only for m in profile.models)
-    nvml, gpus, why = open_gpus(settings["gpus"])
+    gpu = _worker_gpu(profile, slot)
+    nvml, gpus, why = open_gpus([gpu.uuid] if gpu else settings["gpus"])
     if gpus and not wants_gpu:
         nvml, gpus, why = None, [], "every model is cpu_only (set always_report_gpu_metrics to record them)"
     endpoints = server.endpoints

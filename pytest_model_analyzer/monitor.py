@@ -55,9 +55,9 @@ def open_gpus(selection: Sequence[str], nvml: Any = None) -> tuple[Any, list[Gpu
     return nvml, gpus, ""
 
 
-def gpus_present() -> bool:
-    """Whether an NVIDIA driver reports at least one GPU (decides the `cpu_only` default, as in Model Analyzer)."""
-    return bool(open_gpus(["all"])[1])
+def gpu_inventory(selection: Sequence[str] = ("all",)) -> list[GpuInfo]:
+    """The GPUs an NVIDIA driver reports (none without a driver), filtered by the `gpus` option."""
+    return open_gpus(selection)[1]
 
 
 def gpu_sampler(nvml: Any, gpus: Sequence[GpuInfo]) -> Callable[[], dict[str, Sample]]:

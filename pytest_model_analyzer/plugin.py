@@ -5,6 +5,7 @@ Heavy imports (tritonclient, pynvml) happen inside the fixtures, so a run withou
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,9 +70,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if path is None:
         return
     try:
-        from pytest_model_analyzer.monitor import gpus_present
+        from pytest_model_analyzer.monitor import gpu_inventory
 
-        profile = load_profile(path, cli=cli_overrides(config), cwd=Path.cwd(), gpus_available=gpus_present())
+        all_gpus = gpu_inventory()
+        profile = load_profile(path, cli=cli_overrides(config), cwd=Path.cwd(), gpus_available=bool(all_gpus))
     except ConfigError as exc:
         raise pytest.UsageError(f"{path}: {exc}") from None
     store, imported = _open_checkpoints(config, profile) if not config.option.collectonly else (None, [])
@@ -82,8 +84,42 @@ def pytest_configure(config: pytest.Config) -> None:
     session = ModelAnalyzerSession(config, profile, store, imported, baseline)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "model_analyzer_session")
+    _plan_workers(config, profile, session)
     for text in profile.warnings:
         config.issue_config_time_warning(pytest.PytestConfigWarning(f"model-analyzer: {text}"), stacklevel=2)
+
+
+def _plan_workers(config: pytest.Config, profile: Any, session: ModelAnalyzerSession) -> None:
+    """Under pytest-xdist: one variant per worker, and one server and GPU (or endpoint) per worker."""
+    from pytest_model_analyzer.monitor import gpu_inventory
+    from pytest_model_analyzer.xdist_support import ControllerHooks, planned_workers
+
+    workers = planned_workers(config)
+    if workers == 0 or config.option.collectonly:
+        return
+    if config.option.dist in ("no", "load"):
+        config.option.dist = "loadscope"  # a variant's items stay on one worker: loaded once, measured alike
+    slots = workers
+    if profile["triton_launch_mode"] == "remote":
+        endpoints = profile["triton_grpc_endpoints"] or [profile["triton_grpc_endpoint"]]
+        if workers > len(endpoints):
+            raise pytest.UsageError(
+                f"-n {workers}: {workers} workers but {len(endpoints)} remote server(s); measurements sharing a "
+                "server disturb each other: list one per worker in triton_grpc_endpoints/triton_http_endpoints")
+        slots = len(endpoints)
+    elif profile.gpu_bound:
+        gpus = gpu_inventory(profile["gpus"])
+        if workers > len(gpus):
+            raise pytest.UsageError(
+                f"-n {workers}: {workers} workers but {len(gpus)} GPU(s) selected by `gpus`; measurements sharing "
+                "a GPU are wrong: use at most one worker per GPU")
+        slots = len(gpus)
+    elif workers > (os.cpu_count() or 1):
+        config.issue_config_time_warning(pytest.PytestConfigWarning(
+            f"model-analyzer: -n {workers} on {os.cpu_count()} CPU cores: each worker runs a server and "
+            "perf_analyzer, so the measurements will compete for the cores"), stacklevel=2)
+    session.controller = ControllerHooks(session, slots)
+    config.pluginmanager.register(session.controller, "model_analyzer_xdist")
 
 
 def _open_checkpoints(config: pytest.Config, profile: Any) -> tuple[Any, list[Any]]:
@@ -173,9 +209,11 @@ def ma_server(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, 
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The Triton server, local (started and stopped here) or remote, with its model control."""
     from pytest_model_analyzer.backend import open_server
+    from pytest_model_analyzer.xdist_support import worker_slot
 
+    slot = worker_slot(request.config)
     server, control = _or_measurement_error(
-        request, lambda: open_server(ma_session.profile, ma_runtime, tmp_path_factory.mktemp("ma-server")))
+        request, lambda: open_server(ma_session.profile, ma_runtime, tmp_path_factory.mktemp("ma-server"), slot))
     try:
         yield server, control
     finally:
@@ -186,11 +224,12 @@ def ma_server(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, 
 
 
 @pytest.fixture(scope="session")
-def ma_monitor(ma_session: ModelAnalyzerSession, ma_server: Any) -> Any:
-    """GPU metrics through NVML, or CPU metrics from the server when there is no GPU driver."""
+def ma_monitor(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, ma_server: Any) -> Any:
+    """GPU metrics through NVML (this worker's GPU under xdist), or CPU metrics from the server."""
     from pytest_model_analyzer.backend import open_monitor
+    from pytest_model_analyzer.xdist_support import worker_slot
 
-    monitor = open_monitor(ma_session.profile, ma_server[0])
+    monitor = open_monitor(ma_session.profile, ma_server[0], worker_slot(request.config))
     ma_session.gpu_count = len(monitor.gpus)
     if monitor.unavailable:
         ma_session.gpu_note = f"GPU metrics unavailable ({monitor.unavailable}): CPU metrics recorded instead"

@@ -80,6 +80,7 @@ class LocalServer:
         environment: Mapping[str, str] | None = None,
         metrics_interval_ms: int = 1000,
         ready_timeout: float = 60.0,
+        pinned_environment: Mapping[str, str] | None = None,
     ) -> None:
         self.executable = executable
         self.model_repository = model_repository
@@ -87,6 +88,7 @@ class LocalServer:
         self.log_path = log_path
         self.flags = dict(flags or {})
         self.environment = dict(environment or {})
+        self.pinned_environment = dict(pinned_environment or {})  # the worker's, e.g. its one GPU
         self.metrics_interval_ms = metrics_interval_ms
         self.ready_timeout = ready_timeout
         self.process: subprocess.Popen[bytes] | None = None
@@ -136,7 +138,8 @@ class LocalServer:
                 log.flush()
                 self.process = subprocess.Popen(
                     self._command(*ports), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    env=self.runtime.child_env(self.environment), start_new_session=True,
+                    env=self.runtime.child_env({**self.environment, **self.pinned_environment}),
+                    start_new_session=True,
                     preexec_fn=set_parent_death_signal,
                 )
             self.starts += 1

@@ -23,6 +23,7 @@ from pytest_model_analyzer.measurement import Measurement
 from pytest_model_analyzer.points import count_points
 from pytest_model_analyzer.regression import RegressionCheck, regressions
 from pytest_model_analyzer.reports.export import export, rankings
+from pytest_model_analyzer.xdist_support import WORKER_OUTPUT, is_worker, stop_requested
 
 PROPERTY = "ma_measurement"
 ORIGIN = "ma_from"  # where a reused measurement came from
@@ -92,6 +93,7 @@ class ModelAnalyzerSession:
         self.save_error = ""
         self.interrupt = InterruptHandler(self._request_stop, self._abort, self._say)
         self._pytest_session: pytest.Session | None = None
+        self.controller: Any = None  # xdist_support.ControllerHooks on an xdist controller
         # A comparison against a baseline measures everything again: reusing stored points would compare
         # the baseline with itself.
         self.stored: dict[str, Measurement] = dict(store.loaded) if store and baseline is None else {}
@@ -125,7 +127,7 @@ class ModelAnalyzerSession:
 
         Only one process writes: never an xdist worker (its measurements reach the controller in reports).
         """
-        if self.store is None or not self.new or hasattr(self.config, "workerinput"):
+        if self.store is None or not self.new or is_worker(self.config):
             return
         try:
             self.saved_to = self.store.save(self.measurements.values(), interrupted=interrupted)
@@ -136,6 +138,17 @@ class ModelAnalyzerSession:
     def _request_stop(self, reason: str) -> None:
         if self._pytest_session is not None:
             self._pytest_session.shouldstop = f"model-analyzer: {reason}"
+        if self.controller is not None:
+            self.controller.request_stop()  # xdist's controller ignores session.shouldstop: tell the workers
+
+    def merge_worker(self, worker: str, output: dict[str, Any]) -> None:
+        """What an xdist worker knew that its reports did not carry."""
+        for text in output.get("notes", []):
+            self.note(text)
+        self.server_restarts += int(output.get("server_restarts", 0))
+        self.gpu_count = max(self.gpu_count, int(output.get("gpu_count", 0)))
+        self.gpu_note = self.gpu_note or output.get("gpu_note", "")
+        self.server_only.update(output.get("server_only", {}))
 
     def _abort(self) -> None:
         self.save(interrupted=True)
@@ -188,6 +201,8 @@ class ModelAnalyzerSession:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
         result = yield
+        if stop_requested(self.config):
+            item.session.shouldstop = "model-analyzer: stop requested by the controller (Ctrl-C)"
         point = getattr(item, "ma_point", None)
         next_point = getattr(nextitem, "ma_point", None)
         if point is not None and (next_point is None or next_point.model.name != point.model.name):
@@ -198,10 +213,15 @@ class ModelAnalyzerSession:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Before fixture teardown, so that a server that hangs on stop cannot cost the checkpoint."""
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or self.interrupt.count > 0
+        if is_worker(self.config):
+            self.config.workeroutput[WORKER_OUTPUT] = {  # type: ignore[attr-defined]
+                "notes": self.notes, "server_restarts": self.server_restarts, "gpu_count": self.gpu_count,
+                "gpu_note": self.gpu_note, "server_only": self.server_only}
+            return
         self.save(interrupted=interrupted)
         if self.save_error and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        if self.measurements and not self.profile["skip_summary_reports"] and not hasattr(self.config, "workerinput"):
+        if self.measurements and not self.profile["skip_summary_reports"]:
             result = export(self.profile, list(self.measurements.values()), self.server_only, self.gpu_count,
                             self.gpu_note, interrupted)
             self.exported = result.written
@@ -230,6 +250,8 @@ class ModelAnalyzerSession:
             self.measurements[key] = measurement
             if not dict(report.user_properties).get(ORIGIN):
                 self.new.add(key)
+                if self.controller is not None:
+                    self.save()  # a worker that crashes later loses nothing it reported
         if report.when == "call":
             self.outcomes[key] = report.outcome
 
@@ -257,7 +279,7 @@ class ModelAnalyzerSession:
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        if hasattr(config, "workerinput"):
+        if is_worker(config):
             return
         for line in self.notes:
             terminalreporter.write_line(f"model-analyzer: {line}", yellow=True)

@@ -97,6 +97,10 @@ _OPTIONS = [
     Option("triton_http_endpoint", v.parse_str, "localhost:8000", help="remote mode: host:port"),
     Option("triton_grpc_endpoint", v.parse_str, "localhost:8001", help="remote mode: host:port"),
     Option("triton_metrics_url", v.parse_str, "http://localhost:8002/metrics", help="remote mode metrics"),
+    # Not in Model Analyzer: one remote server per pytest-xdist worker (slot i uses entry i of each list).
+    Option("triton_http_endpoints", v.parse_str_list, None, help="remote mode, one per xdist worker: host:port,..."),
+    Option("triton_grpc_endpoints", v.parse_str_list, None, help="remote mode, one per xdist worker: host:port,..."),
+    Option("triton_metrics_urls", v.parse_str_list, None, help="remote mode, one per xdist worker (optional)"),
     Option("triton_server_path", v.parse_str, "tritonserver", path=True),
     Option("triton_output_path", v.parse_str, None, path=True, help="file to append server logs to"),
     Option("triton_docker_mounts", v.parse_str_list, None, unsupported=DOCKER),

@@ -98,6 +98,20 @@ class ProfileConfig:
     def __getitem__(self, key: str) -> Any:
         return self.settings[key]
 
+    def remote_endpoints(self, slot: int | None) -> tuple[str, str, str]:
+        """(http, grpc, metrics URL) of the remote server for an xdist worker slot (or the only one)."""
+        s = self.settings
+        if s["triton_grpc_endpoints"] is None:
+            return s["triton_http_endpoint"], s["triton_grpc_endpoint"], s["triton_metrics_url"]
+        index = slot or 0
+        metrics = s["triton_metrics_urls"][index] if s["triton_metrics_urls"] else ""
+        return s["triton_http_endpoints"][index], s["triton_grpc_endpoints"][index], metrics
+
+    @property
+    def gpu_bound(self) -> bool:
+        """Whether some model measures on GPUs (local mode): then each xdist worker needs a GPU of its own."""
+        return self.settings["triton_launch_mode"] == "local" and not all(m.cpu_only for m in self.models)
+
     @property
     def model_repository(self) -> Path:
         return Path(self.settings["model_repository"])
@@ -282,6 +296,16 @@ def _check_modes(settings: Mapping[str, Any]) -> None:
         lo, hi = settings[f"run_config_search_min_{name}"], settings[f"run_config_search_max_{name}"]
         if lo <= 0 or lo > hi:
             raise ConfigError(f"run_config_search_min_{name}", f"must be between 1 and max ({hi}), got {lo}")
+    lists = {key: settings[key] for key in ("triton_http_endpoints", "triton_grpc_endpoints", "triton_metrics_urls")
+             if settings[key] is not None}
+    if lists:
+        if mode != "remote":
+            raise ConfigError(next(iter(lists)), "endpoint lists are for triton_launch_mode: remote")
+        if "triton_http_endpoints" not in lists or "triton_grpc_endpoints" not in lists:
+            raise ConfigError(next(iter(lists)), "set both triton_http_endpoints and triton_grpc_endpoints")
+        lengths = {key: len(value) for key, value in lists.items()}
+        if len(set(lengths.values())) > 1:
+            raise ConfigError("triton_grpc_endpoints", f"the endpoint lists differ in length: {lengths}")
     if settings["perf_analyzer_timeout"] <= 0:
         raise ConfigError("perf_analyzer_timeout", "must be a positive number of seconds")
     if settings["monitoring_interval"] <= 0:
