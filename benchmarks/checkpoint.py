@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from report import emit
+from harness import emit
 
 from pytest_model_analyzer.checkpoint import CheckpointStore, read
 from pytest_model_analyzer.measurement import Measurement

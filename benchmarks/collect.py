@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from report import emit
+from harness import emit
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"

@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from report import emit
+from harness import alternate, emit
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
@@ -113,15 +113,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
     args = parser.parse_args()
-    plugin, bare = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for round_index in range(args.rounds):
-            # Alternate which goes first, so that drift in the machine's load hits both alike.
-            order = [("plugin", run_plugin), ("bare", run_bare)]
-            for name, run in order if round_index % 2 == 0 else reversed(order):
-                seconds = run(Path(tmp))
-                (plugin if name == "plugin" else bare).append(seconds)
-                print(f"round {round_index + 1}: {name:6s} {seconds:6.2f} s", flush=True)
+        seconds = alternate(args.rounds, {"plugin": lambda: run_plugin(Path(tmp)), "bare": lambda: run_bare(Path(tmp))})
+    plugin, bare = seconds["plugin"], seconds["bare"]
     figures = {"plugin_s": round(statistics.median(plugin), 2), "bare_s": round(statistics.median(bare), 2),
                "rounds": args.rounds}
     figures["ratio"] = round(figures["plugin_s"] / figures["bare_s"], 3)

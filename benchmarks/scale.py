@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from report import emit
+from harness import alternate, emit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,14 +54,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; medians are reported")
     args = parser.parse_args()
-    serial, parallel = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for index in range(args.rounds):
-            order = [(0, serial), (2, parallel)]
-            for workers, bucket in order if index % 2 == 0 else reversed(order):
-                seconds = run(Path(tmp), workers)
-                bucket.append(seconds)
-                print(f"round {index + 1}: -n {workers}  {seconds:6.2f} s", flush=True)
+        seconds = alternate(args.rounds, {"-n 0": lambda: run(Path(tmp), 0), "-n 2": lambda: run(Path(tmp), 2)})
+    serial, parallel = seconds["-n 0"], seconds["-n 2"]
     points = 10 * len(CONCURRENCY)  # default + 3 instance counts x 3 batching settings: 10 variants split 5/5
     figures = {"serial_s": round(statistics.median(serial), 2), "n2_s": round(statistics.median(parallel), 2),
                "points": points, "rounds": args.rounds}
