@@ -2,7 +2,8 @@
 
 The `sleep` model's time per batch is a fixed sleep, so two servers on two cores do not fight over the CPU:
 this measures what the plugin's scale-out costs and gains (worker start-up, one server per worker, one
-variant per worker). With one variant per worker the variants must split evenly: 10 variants, 5 each. The two runs alternate; medians are reported. `--json PATH` writes
+variant per worker). With one variant per worker the variants must split evenly: 10 variants, 5 each.
+The two runs alternate; medians are reported. `--json PATH` writes
 {"serial_s": ..., "n2_s": ..., "speedup": ..., "points": ..., "rounds": ...}.
 """
 
