@@ -22,6 +22,7 @@ class ProfileFile(pytest.File):
     """The `--ma-config` YAML file; its profile was parsed and validated at configure time."""
 
     profile: ProfileConfig
+    search: Any = None  # the session's SearchDriver: every point is registered with it
     # Every item calls the same function with the same conftest visibility: one closure serves them all,
     # as pytest's own parametrize shares one per function (computing it per item doubled collection time).
     fixtureinfo: Any = None
@@ -67,6 +68,8 @@ class VariantCollector(pytest.Collector):
                                                fixtureinfo=profile_file.fixtureinfo)
             profile_file.fixtureinfo = item._fixtureinfo
             item.ma_point = point
+            if profile_file.search is not None:
+                profile_file.search.register(point)
             yield item
 
 

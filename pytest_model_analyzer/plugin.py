@@ -181,6 +181,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
     node = ProfileFile.from_parent(parent, path=file_path)
     node.profile = session.profile
+    node.search = session.search
     return node
 
 
@@ -254,19 +255,38 @@ def ma_backend(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession,
 @pytest.fixture
 def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession) -> Any:
     """The item's measurement: from the latest checkpoint when it holds this point, else taken now by a real
-    perf_analyzer run (setup phase: a failure to measure is an ERROR). The server starts on first need."""
+    perf_analyzer run (setup phase: a failure to measure is an ERROR). The server starts on first need.
+    A search may skip the point (early exit, not visited), with the reason."""
     from pytest_model_analyzer.model_control import VariantSkipped
 
     item = request.node
-    stored = ma_session.stored_measurement(item.ma_point)
+    point = item.ma_point
+    search = ma_session.search
+    if point.model.search == "quick" and point.model.name not in search.quick:
+        backend = request.getfixturevalue("ma_backend")
+        search.run_quick(point.model.name, lambda p: ma_session.measure_ahead(p, backend),
+                         ma_session.profile["num_configs_per_model"], stop=lambda: ma_session.interrupt.count > 0)
+    reason = search.skip_reason(point)
+    if reason is not None:
+        pytest.skip(reason)
+    if point.key() in ma_session.failures:
+        raise MeasurementError(ma_session.failures[point.key()])
+    stored = ma_session.stored_measurement(point)
     if stored is not None:
         ma_session.record(item, stored, reused=True)
         return stored
+    planned = ma_session.planned.pop(point.key(), None)
+    if planned is not None:
+        ma_session.record(item, planned)
+        return planned
     ma_backend = request.getfixturevalue("ma_backend")
     try:
-        measurement = ma_backend.measure(item.ma_point)
+        measurement = ma_backend.measure(point)
     except VariantSkipped as exc:
         pytest.skip(str(exc))
+    except MeasurementError as exc:
+        ma_session.fail(point, str(exc))
+        raise
     finally:
         ma_session.server_restarts = len(ma_backend.restarts)
     ma_session.record(item, measurement)

@@ -52,9 +52,9 @@ def variant_points(model: ModelSpec, variant: Variant, config: dict[str, Any] | 
                    config_digest: str = "") -> Iterator[Point]:
     """Model Analyzer's order: client batch sizes outer, load values inner, both ascending."""
     for batch_size in model.batch_sizes:
-        for load in model.load_values:
+        for load in model.loads_for(variant.name):
             yield Point(model, variant, batch_size, load, config or {}, config_digest)
 
 
 def count_points(profile: ProfileConfig) -> int:
-    return sum(len(m.variants) * len(m.batch_sizes) * len(m.load_values) for m in profile.models)
+    return sum(len(m.batch_sizes) * len(m.loads_for(v.name)) for m in profile.models for v in m.variants)

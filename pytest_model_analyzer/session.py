@@ -23,6 +23,7 @@ from pytest_model_analyzer.measurement import Measurement
 from pytest_model_analyzer.points import count_points
 from pytest_model_analyzer.regression import RegressionCheck, regressions
 from pytest_model_analyzer.reports.export import export, rankings
+from pytest_model_analyzer.search.driver import SearchDriver
 from pytest_model_analyzer.xdist_support import WORKER_OUTPUT, is_worker, stop_requested
 
 PROPERTY = "ma_measurement"
@@ -94,6 +95,10 @@ class ModelAnalyzerSession:
         self.interrupt = InterruptHandler(self._request_stop, self._abort, self._say)
         self._pytest_session: pytest.Session | None = None
         self.controller: Any = None  # xdist_support.ControllerHooks on an xdist controller
+        # The search sees every measurement of this session (measured, reused or imported) and every failure.
+        self.search = SearchDriver(measured=self.measurements)
+        self.planned: dict[str, Measurement] = {}  # measured ahead of their item (quick's hill climb)
+        self.failures: dict[str, str] = {}  # point key -> why it could not be measured
         # A comparison against a baseline measures everything again: reusing stored points would compare
         # the baseline with itself.
         self.stored: dict[str, Measurement] = dict(store.loaded) if store and baseline is None else {}
@@ -113,6 +118,26 @@ class ModelAnalyzerSession:
         else:
             self.new.add(key)
         item.user_properties.append((PROPERTY, measurement.to_json()))
+
+    def measure_ahead(self, point: Any, backend: Any) -> Measurement | None:
+        """A point the search needs before its item runs; the item reports it later."""
+        stored = self.stored_measurement(point)
+        if stored is not None:
+            return stored
+        try:
+            measurement = backend.measure(point)
+        except MeasurementError as exc:
+            self.fail(point, str(exc))
+            return None
+        key = measurement.key()
+        self.measurements[key] = measurement
+        self.new.add(key)
+        self.planned[key] = measurement
+        return measurement
+
+    def fail(self, point: Any, message: str) -> None:
+        self.search.failed.add(point.key())
+        self.failures[point.key()] = message
 
     def stored_measurement(self, point: Any) -> Measurement | None:
         """The measurement of `point` from the latest checkpoint (or an import), when there is one."""

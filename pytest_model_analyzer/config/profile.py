@@ -24,7 +24,7 @@ from pytest_model_analyzer.config.options import (
     PARAMETER_KEYS,
     SEARCH_MODES,
 )
-from pytest_model_analyzer.config.variants import Variant, make_variants
+from pytest_model_analyzer.config.variants import Variant, make_variants, name_variants
 from pytest_model_analyzer.metrics import METRICS, resolve_alias
 
 # perf_analyzer flags a user may pass (Model Analyzer's allowed list, less what the plugin sets per point).
@@ -76,6 +76,14 @@ class ModelSpec:
     objectives: Mapping[str, int]
     constraints: Mapping[str, Bounds]
     weighting: int = 1
+    search: str = "disabled"  # "disabled", "manual" (brute over model_config_parameters), "automatic", "quick"
+    early_exit_loads: bool = False  # stop a load sweep on its plateau
+    early_exit_batch: bool = False  # stop a max_batch_size sweep when throughput stops rising
+    extra_loads: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # per variant (quick's formula)
+    quick_sweep: bool = True  # quick: sweep the load of the top configurations afterwards
+
+    def loads_for(self, variant: str) -> tuple[int, ...]:
+        return tuple(sorted(set(self.load_values) | set(self.extra_loads.get(variant, ()))))
 
     @property
     def load_kind(self) -> str:
@@ -338,7 +346,7 @@ def _check_repository(settings: Mapping[str, Any], models: Mapping[str, Any]) ->
 
 
 def _build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_default: bool,
-                 from_cli: frozenset[str] = frozenset()) -> ModelSpec:
+                 from_cli: frozenset[str] = frozenset(), explicit: frozenset[str] = frozenset()) -> ModelSpec:
     where = f"profile_models.{name}"
     _check_keys(raw, MODEL_KEYS, where)
     for key in ("genai_perf_flags", "triton_docker_args"):
@@ -383,7 +391,11 @@ def _build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any],
                                    f"{where}.triton_server_environment")
     weighting = v.parse_int(raw.get("weighting", 1), f"{where}.weighting")
     cpu_only = v.parse_bool(raw.get("cpu_only", cpu_default), f"{where}.cpu_only")
-    variants = make_variants(name, raw.get("model_config_parameters"), f"{where}.model_config_parameters")
+    user_loads = bool(parsed.get("concurrency") or parsed.get("request_rate") or settings["concurrency"]
+                      or settings["request_rate"])
+    search, variants, extra_loads = _search_space(name, raw, settings, cpu_only, where, user_loads, explicit)
+    if search == "quick" and settings["concurrency_sweep_disable"]:
+        concurrency, request_rate = [], []  # each variant at its formula load only, no sweep of the top ones
     return ModelSpec(
         name=name,
         cpu_only=cpu_only,
@@ -397,7 +409,51 @@ def _build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any],
         objectives=objectives,
         constraints=_merge_shorthands(constraints, settings),
         weighting=weighting,
+        search=search,
+        early_exit_loads=search != "disabled" and (not user_loads or settings["early_exit_enable"]),
+        early_exit_batch=search == "automatic" or (search == "manual" and settings["early_exit_enable"]),
+        extra_loads=extra_loads,
+        quick_sweep=not settings["concurrency_sweep_disable"],
     )
+
+
+def _search_space(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_only: bool, where: str,
+                  user_loads: bool, explicit: frozenset[str]) -> tuple[str, list[Variant], dict[str, tuple[int, ...]]]:
+    """(search mode, variants, extra loads per variant) of one model, as Model Analyzer builds them."""
+    from pytest_model_analyzer.repository import ModelConfigError, read_model_config
+    from pytest_model_analyzer.search.space import automatic_parameters, quick_concurrency
+
+    key = f"{where}.model_config_parameters"
+    parameters = raw.get("model_config_parameters")
+    mode = settings["run_config_search_mode"]
+    if settings["run_config_search_disable"]:
+        return "disabled", make_variants(name, parameters, key), {}
+    if mode == "brute" and parameters:
+        return "manual", make_variants(name, parameters, key), {}
+    fixed: dict[str, Any] = {}
+    if mode == "quick":
+        if user_loads:
+            raise ConfigError("concurrency", "quick search chooses the load of each configuration: leave "
+                              "concurrency/request_rate unset (or use run_config_search_mode: brute)")
+        combos = [combo for combo in make_variants(name, parameters, key)[1:]]
+        if len(combos) > 1:
+            raise ConfigError(key, "quick search takes model_config_parameters with one value each (it searches "
+                              "max_batch_size and instance_group itself)")
+        fixed = dict(combos[0].parameters) if combos else {}
+        for field_name in ("max_batch_size", "instance_group"):
+            if field_name in fixed:
+                raise ConfigError(f"{key}.{field_name}", "quick search searches this field itself")
+    repo = settings["model_repository"]
+    try:
+        base = read_model_config(Path(repo), name) if repo else {}
+    except ModelConfigError as exc:
+        raise ConfigError(f"profile_models.{name}", str(exc)) from None
+    variants = name_variants(name, automatic_parameters(base, settings, cpu_only, fixed))
+    if mode != "quick":
+        return "automatic", variants, {}
+    loads = {variant.name: (quick_concurrency(variant.parameters or fixed, base, settings, explicit),)
+             for variant in variants}
+    return "quick", variants, loads
 
 
 def _unsupported_warnings(explicit: frozenset[str], settings: Mapping[str, Any]) -> list[str]:
@@ -449,20 +505,12 @@ def build_profile(
     remote = settings["triton_launch_mode"] == "remote"
     cpu_default = not gpus_available and not remote
     from_cli = frozenset(cli)
-    models = tuple(_build_model(name, options, settings, cpu_default, from_cli)
+    models = tuple(_build_model(name, options, settings, cpu_default, from_cli, explicit)
                    for name, options in models_raw.items())
     kinds = {model.load_kind for model in models}
     if len(kinds) > 1:
         raise ConfigError("profile_models", "mixes request_rate models with concurrency models: use one load type")
 
     warnings = _unsupported_warnings(explicit, settings)
-    if not settings["run_config_search_disable"]:
-        auto = [m.name for m in models if len(m.variants) == 1 and not models_raw[m.name].get(
-            "model_config_parameters")]
-        if auto:
-            warnings.append(
-                "automatic model-config search is not supported yet: only the default config of "
-                f"{', '.join(auto)} is measured (set model_config_parameters, or run_config_search_disable: true)"
-            )
     return ProfileConfig(settings=settings, models=models, source=source, explicit=explicit,
                          warnings=tuple(warnings))

@@ -142,10 +142,18 @@ def expand_parameters(parameters: dict[str, Any] | None, key: str = "model_confi
 def make_variants(model: str, parameters: dict[str, Any] | None,
                   key: str = "model_config_parameters") -> list[Variant]:
     """The default variant first, then one variant per distinct, non-empty parameter set."""
+    return name_variants(model, expand_parameters(parameters, key))
+
+
+def name_variants(model: str, parameter_sets: list[dict[str, Any]]) -> list[Variant]:
+    """`<model>_config_default` first, then `<model>_config_<n>` per distinct non-empty set, in order."""
     variants = [Variant(f"{model}_config_default", {})]
-    for combo in expand_parameters(parameters, key):
-        if combo:
-            variants.append(Variant(f"{model}_config_{len(variants) - 1}", combo))
+    seen = {canonical({})}
+    for parameters in parameter_sets:
+        text = canonical(parameters)
+        if text not in seen:
+            seen.add(text)
+            variants.append(Variant(f"{model}_config_{len(variants) - 1}", parameters))
     return variants
 
 

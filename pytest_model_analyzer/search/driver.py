@@ -1,0 +1,169 @@
+"""Decides, item by item, which collected points a search measures and why it skips the others.
+
+Collection lists every point a search may measure. Brute decides online, as items run in Model Analyzer's
+order (variants, then batch sizes, then loads): a point is skipped when an earlier point of its sweep
+failed, when its load sweep reached a plateau, or when its max_batch_size sweep stopped raising throughput.
+Quick runs its hill climb when the model's first item is reached (each measured point is later reported by
+its own item); the load sweep of its top configurations then proceeds like brute's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pytest_model_analyzer.config.variants import canonical
+from pytest_model_analyzer.gates import satisfies
+from pytest_model_analyzer.measurement import Measurement
+from pytest_model_analyzer.points import Point
+from pytest_model_analyzer.ranking import score
+from pytest_model_analyzer.search.early_exit import batch_size_sweep_stopped, load_sweep_plateau
+from pytest_model_analyzer.search.quick import HillClimb, top
+from pytest_model_analyzer.search.space import coordinate
+
+PointId = tuple[str, str, int, int]  # model, variant, batch size, load
+
+
+@dataclass
+class QuickOutcome:
+    visited: set[str]
+    top: set[str]
+    failed: set[str] = field(default_factory=set)
+
+
+@dataclass
+class SearchDriver:
+    points: dict[PointId, Point] = field(default_factory=dict)
+    measured: dict[str, Measurement] = field(default_factory=dict)  # by point key
+    failed: set[str] = field(default_factory=set)  # point keys whose measurement failed
+    quick: dict[str, QuickOutcome] = field(default_factory=dict)  # by model
+
+    def register(self, point: Point) -> None:
+        self.points[(point.model.name, point.variant.name, point.batch_size, point.load)] = point
+
+    def _at(self, point: Point, variant: str, batch: int, load: int) -> Point | None:
+        return self.points.get((point.model.name, variant, batch, load))
+
+    # -- brute (and the load sweep of quick's top configurations) ----------------------------------
+    def skip_reason(self, point: Point) -> str | None:
+        model = point.model
+        if model.search == "disabled":
+            return None
+        if model.search == "quick":
+            outcome = self.quick.get(model.name)
+            if outcome is not None:
+                reason = self._quick_reason(point, outcome)
+                if reason is not None or self._is_formula_point(point):
+                    return reason
+        return self._load_sweep_reason(point) or (self._batch_sweep_reason(point) if model.early_exit_batch
+                                                  else None)
+
+    def _load_sweep_reason(self, point: Point) -> str | None:
+        kind = "request rate" if point.load_kind == "request_rate" else "concurrency"
+        throughputs: list[float] = []
+        sweep = point.model.load_values if point.model.search == "quick" else point.model.loads_for(
+            point.variant.name)
+        for load in (value for value in sweep if value < point.load):
+            earlier = self._at(point, point.variant.name, point.batch_size, load)
+            if earlier is None:
+                continue
+            key = earlier.key()
+            if key in self.failed:
+                return f"early exit: the measurement at {kind} {load} failed, which stops this sweep"
+            if key in self.measured:
+                throughputs.append(self.measured[key].metrics.get("perf_throughput", 0.0))
+                reason = load_sweep_plateau(throughputs) if point.model.early_exit_loads else None
+                if reason:
+                    return reason
+        return None
+
+    def _batch_sweep_reason(self, point: Point) -> str | None:
+        size = point.variant.parameters.get("max_batch_size")
+        if size is None:
+            return None
+        rest = canonical({k: v for k, v in point.variant.parameters.items() if k != "max_batch_size"})
+        group = sorted((v for v in point.model.variants
+                        if "max_batch_size" in v.parameters and v.parameters["max_batch_size"] < size
+                        and canonical({k: x for k, x in v.parameters.items() if k != "max_batch_size"}) == rest),
+                       key=lambda v: v.parameters["max_batch_size"])
+        bests: list[float | None] = []
+        names: list[str] = []
+        for variant in group:
+            keys = [p.key() for (m, name, _, _), p in self.points.items()
+                    if m == point.model.name and name == variant.name]
+            values = [self.measured[k].metrics.get("perf_throughput", 0.0) for k in keys if k in self.measured]
+            if values:
+                bests.append(max(values))
+            elif any(k in self.failed for k in keys):
+                bests.append(None)
+            else:
+                continue  # deselected or not reached: no evidence either way
+            names.append(variant.name)
+            reason = batch_size_sweep_stopped(bests, names)
+            if reason:
+                return reason
+        return None
+
+    # -- quick --------------------------------------------------------------------------------------
+    def _is_formula_point(self, point: Point) -> bool:
+        return point.load in point.model.extra_loads.get(point.variant.name, ())
+
+    def _quick_reason(self, point: Point, outcome: QuickOutcome) -> str | None:
+        if point.variant.name not in outcome.visited:
+            return "quick search: the hill climb did not visit this configuration"
+        if self._is_formula_point(point):
+            return None
+        if point.variant.name not in outcome.top:
+            return (f"quick search: not among the top {len(outcome.top)} configurations whose load is swept "
+                    "(num_configs_per_model)")
+        return None
+
+    def run_quick(self, model_name: str, measure: Callable[[Point], Measurement | None], top_count: int,
+                  stop: Callable[[], bool] = lambda: False) -> QuickOutcome:
+        """The hill climb of one model, once; `measure` returns None for a failed or unmeasured point."""
+        if model_name in self.quick:
+            return self.quick[model_name]
+        formula = {name: point for (m, name, batch, load), point in self.points.items()
+                   if m == model_name and load in point.model.extra_loads.get(name, ())
+                   and batch == point.model.batch_sizes[0]}
+        outcome = QuickOutcome(visited=set(), top=set())
+        self.quick[model_name] = outcome
+        if not formula:
+            return outcome
+        model = next(iter(formula.values())).model
+        results: dict[str, Measurement | None] = {}
+
+        def take(name: str) -> Measurement | None:
+            if name not in results:
+                results[name] = None if stop() else measure(formula[name])
+                outcome.visited.add(name)
+                if results[name] is None:
+                    outcome.failed.add(name)
+            return results[name]
+
+        default = next((name for name in formula if name.endswith("_config_default")), None)
+        reference = take(default) if default else None
+        by_coordinate = {coordinate(point.variant.parameters): name for name, point in formula.items()
+                         if name != default}
+
+        def as_score(name: str) -> float | None:
+            m = take(name)
+            if m is None:
+                return None
+            return score(m.metrics, reference.metrics, model.objectives) if reference else m.metrics.get(
+                "perf_throughput", 0.0)
+
+        def passes(name: str) -> bool:
+            m = results.get(name)
+            return m is not None and satisfies(m.metrics, model.constraints)
+
+        climb = HillClimb(set(by_coordinate), measure=lambda c: as_score(by_coordinate[c]),
+                          passes=lambda c: passes(by_coordinate[c]))
+        climb.run()
+        scores = {by_coordinate[c]: value for c, value in climb.scores.items()}
+        if default and reference is not None:
+            scores[default] = 0.0 if reference else None
+        if model.quick_sweep:
+            outcome.top = set(top(scores, passes, top_count))  # type: ignore[arg-type]
+        return outcome
+

@@ -1,0 +1,65 @@
+"""The automatic search space: which model-config variants and load values may be measured.
+
+Model Analyzer's automatic brute space: instance count from min to max (KIND_CPU for cpu_only models, else
+KIND_GPU) as the outer loop; when the model batches, max_batch_size doubling from min to max as the inner
+loop, with dynamic batching on. A model that does not batch gets one variant per instance count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+
+def doubled(low: int, high: int) -> list[int]:
+    """Model Analyzer's generate_doubled_list: low, 2*low, ... up to high (1 for a low of 0)."""
+    values, current = [], max(low, 1)
+    while current <= high:
+        values.append(current)
+        current *= 2
+    return values
+
+
+def batches(base_config: Mapping[str, Any]) -> bool:
+    return int(base_config.get("max_batch_size", 0) or 0) > 0 and "sequence_batching" not in base_config
+
+
+def automatic_parameters(base_config: Mapping[str, Any], settings: Mapping[str, Any], cpu_only: bool,
+                         fixed: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Parameter sets in Model Analyzer's order; `fixed` fields (a single combination) apply to all."""
+    kind = "KIND_CPU" if cpu_only else "KIND_GPU"
+    counts = range(settings["run_config_search_min_instance_count"],
+                   settings["run_config_search_max_instance_count"] + 1)
+    sizes = doubled(settings["run_config_search_min_model_batch_size"],
+                    settings["run_config_search_max_model_batch_size"])
+    result = []
+    for count in counts:
+        group = {"instance_group": [{"count": count, "kind": kind}]}
+        if batches(base_config):
+            for size in sizes:
+                result.append({**group, "max_batch_size": size, "dynamic_batching": {}, **(fixed or {})})
+        else:
+            result.append({**group, **(fixed or {})})
+    return result
+
+
+def coordinate(parameters: Mapping[str, Any]) -> tuple[int, int]:
+    """(log2 max_batch_size, instance count) of an automatic variant: the quick search's coordinates."""
+    size = int(parameters.get("max_batch_size", 1) or 1)
+    count = sum(int(group.get("count", 1)) for group in parameters.get("instance_group", [{}]))
+    return int(math.log2(size)), count
+
+
+def quick_concurrency(parameters: Mapping[str, Any], base_config: Mapping[str, Any],
+                      settings: Mapping[str, Any], explicit: frozenset[str]) -> int:
+    """Model Analyzer's quick-mode load: 2 x max_batch_size x instance count, clamped only by user-set limits."""
+    size = int(parameters.get("max_batch_size", base_config.get("max_batch_size", 1)) or 1)
+    groups = parameters.get("instance_group") or base_config.get("instance_group") or [{}]
+    count = sum(int(group.get("count", 1)) for group in groups)
+    value = 2 * size * count
+    if "run_config_search_min_concurrency" in explicit:
+        value = max(value, settings["run_config_search_min_concurrency"])
+    if "run_config_search_max_concurrency" in explicit:
+        value = min(value, settings["run_config_search_max_concurrency"])
+    return value

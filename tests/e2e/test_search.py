@@ -1,0 +1,55 @@
+"""Automatic configuration search on the real server with the `sleep` model."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import MODELS
+
+pytestmark = pytest.mark.e2e
+
+SPACE = f"""
+model_repository: {MODELS}
+profile_models: sleep
+run_config_search_max_instance_count: 2
+run_config_search_max_model_batch_size: 4
+run_config_search_max_concurrency: 16
+skip_summary_reports: true
+perf_analyzer_flags: {{measurement-interval: 150, stability-percentage: 30}}
+"""
+
+
+def best_variant(run) -> dict:
+    passed = [item.measurement for item in run.items if item.outcome == "passed"]
+    return max(passed, key=lambda m: m["metrics"]["perf_throughput"])
+
+
+def test_brute_finds_instances_and_batching_and_stops_on_the_plateau(run_profile, pytester: pytest.Pytester) -> None:
+    run = run_profile(SPACE)
+    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()
+    assert len(run.items) == 7 * 5  # default + 2 instance counts x 3 max_batch_sizes, x 5 concurrencies
+    best = best_variant(run)
+    assert best["config"]["instance_group"][0]["count"] == 2
+    assert int(best["config"]["max_batch_size"]) > 1 and "dynamic_batching" in best["config"]
+    skipped = [item for item in run.items if item.outcome == "skipped"]
+    assert skipped and all("early exit" in item.message for item in skipped)
+    assert any("the last 4 loads gained" in item.message for item in skipped)
+    run.result.stdout.fnmatch_lines([f"sleep: best configuration is {best['variant']}"])
+
+    # A resumed run measures nothing again and makes the same decisions.
+    again = run_profile(SPACE)
+    assert again.result.ret == pytest.ExitCode.OK
+    assert [item.outcome for item in again.items] == [item.outcome for item in run.items]
+    assert all(item.properties.get("ma_from") == "0.ckpt" for item in again.items if item.outcome == "passed")
+    assert sorted(p.name for p in (pytester.path / "checkpoints").iterdir()) == ["0.ckpt"]
+
+
+def test_quick_climbs_to_the_same_kind_of_best_with_fewer_measurements(run_profile) -> None:
+    run = run_profile(SPACE + "run_config_search_mode: quick\nnum_configs_per_model: 2\n")
+    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()
+    measured = [item for item in run.items if item.outcome == "passed"]
+    assert len(measured) < len(run.items) / 2
+    best = best_variant(run)
+    assert best["config"]["instance_group"][0]["count"] == 2 and int(best["config"]["max_batch_size"]) > 1
+    reasons = {item.message.strip() for item in run.items if item.outcome == "skipped"}
+    assert any("did not visit" in reason or "not among the top 2" in reason for reason in reasons)
