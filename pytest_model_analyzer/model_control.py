@@ -8,6 +8,7 @@ config (a plain `load_model(name)` would keep the last override). Only one model
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -87,6 +88,10 @@ class ModelControl:
             self.effective.pop(other, None)
         try:
             if model not in self.base:
+                # A plain load keeps an override someone left loaded (a remote server, an earlier tool):
+                # unload first, so that the base is the repository's config.
+                with contextlib.suppress(VariantLoadError):
+                    self._call("unload_model", model)
                 self._call("load_model", model)
                 self.base[model] = self.config(model)
                 self.loaded[model] = canonical({})

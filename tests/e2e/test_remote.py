@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,15 @@ concurrency: 1
 """)
     assert run.result.ret == 1
     run.result.stdout.fnmatch_lines([f"*the remote Triton server at http://127.0.0.1:{port} does not answer*"])
+
+
+def test_an_override_left_on_the_server_is_not_taken_for_the_default(run_profile, running_server: LocalServer) -> None:
+    # Someone (another tool, an earlier run) left `add` loaded with 3 instances: a plain load would keep that.
+    control = ModelControl(running_server.endpoints.http)
+    config = control.config("add")
+    control.client.load_model("add", config=json.dumps({**config, "instance_group": [{"count": 3,
+                                                                                      "kind": "KIND_CPU"}]}))
+    control.close()
+    run = run_profile(profile(running_server))
+    default = next(item for item in run.items if item.variant == "add_config_default")
+    assert default.measurement["effective_config"]["instance_group"][0]["count"] == 1
