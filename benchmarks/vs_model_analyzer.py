@@ -91,13 +91,14 @@ def read_points(csv_path: Path) -> dict[tuple[str, int], tuple[float, float]]:
 
 class Contender:
     def __init__(self, name: str, command: list[str], server: LocalServer, flags: str, base: Path) -> None:
-        self.name, self.command, self.server, self.flags, self.base = name, command, server, flags, base
+        self.name, self.command, self.server, self.flags, self.base = name, command, server, FLAG_SETS[flags], base
+        self.flags_name = flags
         self.runs = 0
         self.points: list[dict[tuple[str, int], tuple[float, float]]] = []
 
     def __call__(self) -> float:
         self.runs += 1
-        workdir = self.base / f"{self.name}-{self.runs}"
+        workdir = self.base / f"{self.name}-{self.flags_name}-{self.runs}"
         workdir.mkdir(parents=True)
         (workdir / "profile.yaml").write_text(profile_yaml(self.server, self.flags, workdir))
         env = runtime.prepare().child_env()  # perf_analyzer and its libraries, for both tools
@@ -117,9 +118,9 @@ def compare(flag_set: str, rounds: int, base: Path, executable: Path) -> tuple[d
     server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), log)
     server.start()
     try:
-        ma = Contender("model-analyzer", [str(executable), "profile", "-f"], server, FLAG_SETS[flag_set], base)
+        ma = Contender("model-analyzer", [str(executable), "profile", "-f"], server, flag_set, base)
         plugin = Contender("plugin", [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                                      "--ma-config"], server, FLAG_SETS[flag_set], base)
+                                      "--ma-config"], server, flag_set, base)
         seconds = alternate(rounds, {"model-analyzer": ma, "plugin": plugin})
     finally:
         server.stop()

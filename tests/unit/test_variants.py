@@ -79,3 +79,13 @@ def test_variant_count_is_product_of_distinct_choices(sizes: list[int], counts: 
 def test_integer_field_takes_a_range() -> None:
     variants = make_variants("m", {"max_batch_size": {"start": 2, "stop": 8, "step": 2}})
     assert [v.parameters.get("max_batch_size") for v in variants] == [None, 2, 4, 6, 8]
+
+
+def test_reload_order_groups_variants_that_differ_only_in_instances() -> None:
+    from pytest_model_analyzer.collect import reload_order
+
+    variants = make_variants("add", {"max_batch_size": [4, 8], "instance_group": [{"kind": "KIND_CPU",
+                                                                                   "count": [1, 2]}]})
+    order = [v.name for v in reload_order(variants, {"max_batch_size": 8, "instance_group": [{"count": 1}]})]
+    # default (8), then the two 8s, then the two 4s: one full reload instead of two.
+    assert order == ["add_config_default", "add_config_2", "add_config_3", "add_config_0", "add_config_1"]
