@@ -113,6 +113,16 @@ class Contender:
         return seconds
 
 
+def run_to_run(runs: list[dict[tuple[str, int], tuple[float, float]]]) -> float:
+    """The largest relative spread of one point's throughput across one tool's runs."""
+    spreads = []
+    for key in runs[0]:
+        values = [run[key][0] for run in runs if key in run]
+        if len(values) > 1:
+            spreads.append((max(values) - min(values)) / min(values))
+    return max(spreads, default=0.0)
+
+
 def compare(flag_set: str, rounds: int, base: Path, executable: Path) -> tuple[dict[str, float], list[tuple]]:
     log = base / f"server-{flag_set}.log"
     server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), log)
@@ -144,9 +154,14 @@ def compare(flag_set: str, rounds: int, base: Path, executable: Path) -> tuple[d
                       f"p99 {ours[1]:5.1f} ms | diff {100 * differences[-1]:4.1f}%"))
     figures = {"wall_ratio": round(plugin_s / ma_s, 3), "max_throughput_diff": round(max(differences), 3),
                "model_analyzer_s": round(ma_s, 1), "plugin_s": round(plugin_s, 1),
-               "measurements": len(ma.points[-1])}
+               "measurements": len(ma.points[-1]),
+               # The noise floor: how far each tool's own runs of the same point differ from each other.
+               "ma_run_to_run_diff": round(run_to_run(ma.points), 3),
+               "plugin_run_to_run_diff": round(run_to_run(plugin.points), 3)}
     lines.append((f"{flag_set}: wall ratio plugin / MA", f"{figures['wall_ratio']:.3f}"))
     lines.append((f"{flag_set}: largest throughput diff", f"{100 * figures['max_throughput_diff']:.1f}%"))
+    lines.append((f"{flag_set}: run-to-run, MA / plugin", f"{100 * figures['ma_run_to_run_diff']:.1f}% / "
+                                                         f"{100 * figures['plugin_run_to_run_diff']:.1f}%"))
     return figures, lines
 
 

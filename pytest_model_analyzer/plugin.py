@@ -273,8 +273,13 @@ def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSess
         raise MeasurementError(ma_session.failures[point.key()])
     stored = ma_session.stored_measurement(point)
     if stored is not None:
-        ma_session.record(item, stored, reused=True)
+        origin = stored.source if stored.source != "measured" else ma_session.loaded_name()
+        ma_session.record(item, stored, origin=origin)
         return stored
+    earlier = ma_session.taken_this_session(point)
+    if earlier is not None and earlier.variant != point.variant.name:
+        ma_session.record(item, earlier, origin=f"same config as {earlier.variant}")
+        return earlier
     planned = ma_session.planned.pop(point.key(), None)
     if planned is not None:
         ma_session.record(item, planned)

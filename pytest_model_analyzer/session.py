@@ -7,6 +7,7 @@ report as a JSON `user_properties` entry, so junit XML and pytest-xdist's contro
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,7 @@ class ModelAnalyzerSession:
         self.gpu_note = ""
         self.exported: list[Any] = []
         self.measurements: dict[str, Measurement] = {}  # everything this session measured, reused or imported
+        self.aliases: dict[tuple[str, str], Measurement] = {}  # (variant, key): same point, another variant
         self.new: set[str] = set()  # keys of what the next checkpoint must add
         self.reused: set[str] = set()  # keys served from the checkpoint instead of measured
         self.outcomes: dict[str, str] = {}  # measurement key -> "passed" / "failed"
@@ -108,16 +110,39 @@ class ModelAnalyzerSession:
             self.new.add(measurement.key())
 
     # -- recording ------------------------------------------------------------------------------
-    def record(self, item: pytest.Item, measurement: Measurement, reused: bool = False) -> None:
-        key = measurement.key()
-        self.measurements[key] = measurement
-        if reused:
-            self.reused.add(key)
-            item.user_properties.append((ORIGIN, measurement.source if measurement.source != "measured"
-                                         else self._loaded_name()))
+    def record(self, item: pytest.Item, measurement: Measurement, origin: str = "") -> None:
+        """Keep an item's measurement; `origin` says where a measurement taken before came from."""
+        point = getattr(item, "ma_point", None)
+        if point is not None and measurement.variant != point.variant.name:
+            # The same point under another variant name: an identical config, or Model Analyzer's naming.
+            measurement = dataclasses.replace(measurement, variant=point.variant.name)
+        key = self._store(measurement)
+        if origin:
+            item.user_properties.append((ORIGIN, origin))
+            if key in self.stored:
+                self.reused.add(key)
         else:
             self.new.add(key)
         item.user_properties.append((PROPERTY, measurement.to_json()))
+
+    def _store(self, measurement: Measurement) -> str:
+        """One measurement per point; a second variant with the same config gets its own row in the reports."""
+        key = measurement.key()
+        first = self.measurements.get(key)
+        if first is None or first.variant == measurement.variant:
+            self.measurements[key] = measurement
+        else:
+            self.aliases[(measurement.variant, key)] = measurement
+        return key
+
+    def reported(self) -> list[Measurement]:
+        """Every row of the tables: each point once per variant that measures it."""
+        return [*self.measurements.values(), *self.aliases.values()]
+
+    def taken_this_session(self, point: Any) -> Measurement | None:
+        """A measurement of the same point made earlier in this run (a variant with an identical config)."""
+        found = self.measurements.get(point.key())
+        return found if found is not None and found.key() not in self.stored else None
 
     def measure_ahead(self, point: Any, backend: Any) -> Measurement | None:
         """A point the search needs before its item runs; the item reports it later."""
@@ -143,7 +168,7 @@ class ModelAnalyzerSession:
         """The measurement of `point` from the latest checkpoint (or an import), when there is one."""
         return self.stored.get(point.key())
 
-    def _loaded_name(self) -> str:
+    def loaded_name(self) -> str:
         return self.store.loaded_from.name if self.store and self.store.loaded_from else "checkpoint"
 
     # -- checkpoints and Ctrl-C -----------------------------------------------------------------
@@ -247,7 +272,7 @@ class ModelAnalyzerSession:
         if self.save_error and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if self.measurements and not self.profile["skip_summary_reports"]:
-            result = export(self.profile, list(self.measurements.values()), self.server_only, self.gpu_count,
+            result = export(self.profile, self.reported(), self.server_only, self.gpu_count,
                             self.gpu_note, interrupted)
             self.exported = result.written
             for text in result.notes:
@@ -271,9 +296,11 @@ class ModelAnalyzerSession:
         if measurement is None:
             return
         key = measurement.key()
-        if key not in self.measurements:
-            self.measurements[key] = measurement
-            if not dict(report.user_properties).get(ORIGIN):
+        known = key in self.measurements and (self.measurements[key].variant == measurement.variant
+                                              or (measurement.variant, key) in self.aliases)
+        if not known:
+            self._store(measurement)
+            if not dict(report.user_properties).get(ORIGIN) and key not in self.new:
                 self.new.add(key)
                 if self.controller is not None:
                     self.save()  # a worker that crashes later loses nothing it reported
@@ -315,8 +342,8 @@ class ModelAnalyzerSession:
                 "the items it was serving errored", red=True)
         if not self.measurements:
             return
-        terminalreporter.write_sep("-", f"model analyzer: {len(self.measurements)} measurements")
-        ranked = rankings(self.profile, list(self.measurements.values()))
+        terminalreporter.write_sep("-", f"model analyzer: {len(self.reported())} measurements")
+        ranked = rankings(self.profile, self.reported())
         for line in table.summary_lines(self.profile, ranked, self.outcomes):
             terminalreporter.write_line(line)
         for ranking in ranked:
@@ -343,4 +370,4 @@ class ModelAnalyzerSession:
             terminalreporter.write_line(f"model-analyzer: nothing new to save (latest: {where})")
         if self.reused:
             terminalreporter.write_line(
-                f"model-analyzer: {len(self.reused)} measurements taken from {self._loaded_name()}, not measured again")
+                f"model-analyzer: {len(self.reused)} measurements taken from {self.loaded_name()}, not measured again")

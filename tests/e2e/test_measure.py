@@ -128,3 +128,24 @@ triton_server_path: /nonexistent/tritonserver
 """)
     assert run.result.ret == 1
     run.result.stdout.fnmatch_lines(["*triton_server_path: tritonserver not found or not executable at*"])
+
+
+def test_a_variant_identical_to_the_default_is_measured_once_and_reported_twice(run_profile) -> None:
+    # add's repository config has max_batch_size 8 and one CPU instance: config_1 asks for the same config.
+    run = run_profile(f"""
+model_repository: {MODELS}
+run_config_search_disable: true
+profile_models:
+  add:
+    model_config_parameters:
+      max_batch_size: [4, 8]
+      instance_group: [[{{kind: KIND_CPU, count: 1}}]]
+concurrency: 1
+""" + FLAGS, "-v")
+    assert run.result.ret == 0, run.result.stdout.str()
+    by_variant = {item.variant: item for item in run.items}
+    twin = by_variant["add_config_1"]
+    assert twin.properties["ma_from"] == "same config as add_config_default"
+    assert twin.measurement["metrics"] == by_variant["add_config_default"].measurement["metrics"]
+    run.result.stdout.fnmatch_lines(["*add_config_1::b1-c1 PASSED (from same config as add_config_default: *"])
+    run.result.stdout.fnmatch_lines(["*model analyzer: 3 measurements*"])  # one row per variant in the table
