@@ -29,7 +29,7 @@ from harness import alternate, emit
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
 CONCURRENCY = [1, 2, 4, 8]
-FLAGS = ["--measurement-interval=200", "--stability-percentage=20"]
+FLAGS = ["--measurement-mode=time_windows", "--measurement-interval=200", "--stability-percentage=20"]
 VARIANTS = [
     {},
     {"instance_group": [{"kind": "KIND_CPU", "count": 2}]},
@@ -44,7 +44,7 @@ profile_models:
       instance_group: [[{{kind: KIND_CPU, count: 2}}]]
       dynamic_batching: [null, {{}}]
 concurrency: {CONCURRENCY}
-perf_analyzer_flags: {{measurement-interval: 200, stability-percentage: 20}}
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 200, stability-percentage: 20}}
 """
 
 

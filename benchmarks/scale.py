@@ -32,7 +32,7 @@ profile_models:
       instance_group: [[{{kind: KIND_CPU, count: 1}}], [{{kind: KIND_CPU, count: 2}}], [{{kind: KIND_CPU, count: 3}}]]
       dynamic_batching: [null, {{}}, {{max_queue_delay_microseconds: 2000}}]
 concurrency: {CONCURRENCY}
-perf_analyzer_flags: {{measurement-interval: 300, stability-percentage: 30}}
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 300, stability-percentage: 30}}
 """
 
 

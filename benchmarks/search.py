@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMMON = f"""
 model_repository: {ROOT / "example_suites" / "models"}
 skip_summary_reports: true
-perf_analyzer_flags: {{measurement-interval: 200, stability-percentage: 20}}
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 200, stability-percentage: 20}}
 """
 BOUNDS = """
 profile_models: sleep

@@ -17,7 +17,10 @@ DEFAULT_PERF_FLAGS: dict[str, Any] = {"measurement-mode": "count_windows"}
 
 
 def effective_flags(flags: Mapping[str, Any]) -> dict[str, Any]:
-    """The perf_analyzer flags a point is really measured with: the user's, or Model Analyzer's default."""
+    """The perf_analyzer flags a point is really measured with: the user's as given, or Model Analyzer's
+    default when none are given. (Model Analyzer itself lays `measurement-mode: count_windows` under any
+    flags, so a lone `measurement-interval` silently still measures count windows there; here the flags
+    mean what perf_analyzer makes of them. Write `measurement-mode` to get the same command in both.)"""
     return dict(flags) if flags else dict(DEFAULT_PERF_FLAGS)
 
 

@@ -15,7 +15,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
 # Fast perf_analyzer windows for the end-to-end tests (see ../shared/STACK.md: 0.3-3% run-to-run variation).
-FAST_FLAGS = {"measurement-interval": 200, "stability-percentage": 20}
+FAST_FLAGS = {"measurement-mode": "time_windows", "measurement-interval": 200, "stability-percentage": 20}
+FAST_FLAGS_YAML = "perf_analyzer_flags: {" + ", ".join(f"{k}: {v}" for k, v in FAST_FLAGS.items()) + "}\n"
 
 
 @pytest.fixture

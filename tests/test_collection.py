@@ -104,7 +104,7 @@ def test_per_model_options_inherit_global_ones(pytester: pytest.Pytester, write_
 model_repository: {MODELS}
 run_config_search_disable: true
 concurrency: 4
-perf_analyzer_flags: {{measurement-interval: 100}}
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 100}}
 profile_models:
   add: {{}}
   sleep:
@@ -115,7 +115,8 @@ profile_models:
     profile = load_profile(pytester.path / "profile.yaml")
     add, sleep = profile.models
     assert add.concurrency == (4,) and sleep.concurrency == (1,)
-    assert add.perf_analyzer_flags == sleep.perf_analyzer_flags == {"measurement-interval": "100"}
+    assert add.perf_analyzer_flags == sleep.perf_analyzer_flags == {"measurement-mode": "time_windows",
+                                                                    "measurement-interval": "100"}
 
 
 def test_unsupported_options_are_reported_not_ignored(pytester: pytest.Pytester, write_profile) -> None:

@@ -14,7 +14,7 @@ from tests.conftest import MODELS
 
 pytestmark = pytest.mark.e2e
 
-FLAGS = "perf_analyzer_flags: {measurement-interval: 200, stability-percentage: 20}\n"
+FLAGS = "perf_analyzer_flags: {measurement-mode: time_windows, measurement-interval: 200, stability-percentage: 20}\n"
 
 
 def profile(models: str) -> str:

@@ -25,7 +25,7 @@ profile_models:
     model_config_parameters:
       instance_group: [[{{kind: KIND_CPU, count: 4}}]]
 concurrency: [1, 4]
-perf_analyzer_flags: {{measurement-interval: 300, stability-percentage: 20}}
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 300, stability-percentage: 20}}
 """
 
 

@@ -28,7 +28,7 @@ model_repository: {repo}
 run_config_search_disable: true
 profile_models: sleep
 concurrency: [1, 2, 3, 4, 5, 6, 7, 8]
-perf_analyzer_flags: {{measurement-interval: 500, stability-percentage: 50}}
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 500, stability-percentage: 50}}
 """)
     return path
 

@@ -6,12 +6,11 @@ import subprocess
 
 import pytest
 
-from tests.conftest import FAST_FLAGS, MODELS
+from tests.conftest import FAST_FLAGS_YAML, MODELS
 
 pytestmark = pytest.mark.e2e
 
-FLAGS = f"perf_analyzer_flags: {{measurement-interval: {FAST_FLAGS['measurement-interval']}, " \
-        f"stability-percentage: {FAST_FLAGS['stability-percentage']}}}\n"
+FLAGS = FAST_FLAGS_YAML
 
 
 def _no_leftover_processes() -> list[str]:

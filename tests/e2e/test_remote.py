@@ -10,7 +10,7 @@ import pytest
 from pytest_model_analyzer import runtime
 from pytest_model_analyzer.model_control import ModelControl
 from pytest_model_analyzer.server import LocalServer, free_port
-from tests.conftest import FAST_FLAGS, MODELS
+from tests.conftest import FAST_FLAGS_YAML, MODELS
 
 pytestmark = pytest.mark.e2e
 
@@ -41,8 +41,7 @@ profile_models:
     model_config_parameters:
       instance_group: [[{{kind: KIND_CPU, count: 2}}]]
 concurrency: 1
-perf_analyzer_flags: {{measurement-interval: {FAST_FLAGS['measurement-interval']}, stability-percentage: 20}}
-""" + extra
+""" + FAST_FLAGS_YAML + extra
 
 
 def test_remote_server_is_measured_and_left_running(run_profile, running_server: LocalServer) -> None:

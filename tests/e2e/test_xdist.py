@@ -29,7 +29,7 @@ profile_models:
       instance_group: [[{{kind: KIND_CPU, count: 2}}]]
       dynamic_batching: [null, {{}}]
 concurrency: {concurrency}
-perf_analyzer_flags: {{measurement-interval: {interval}, stability-percentage: 50}}
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: {interval}, stability-percentage: 50}}
 """
 
 

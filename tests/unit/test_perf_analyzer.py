@@ -36,6 +36,7 @@ def test_command_has_the_point_and_the_user_flags() -> None:
     assert command[:9] == ["/bin/pa", "-m", "add", "-u", "127.0.0.1:8001", "-i", "grpc", "-b", "4"]
     assert "--concurrency-range=2" in command
     assert command[-4:] == ["--measurement-interval=200", "--shape=IN:1,2", "--shape=IN2:3", "--async"]
+    assert "--measurement-mode=count_windows" not in command  # given flags are used as given
 
 
 def test_model_analyzer_default_flags_when_none_are_given() -> None:
@@ -84,17 +85,20 @@ echo "$window" >> {tmp_path}/windows
 if [ "$window" -lt 800 ]; then echo 'Failed to obtain stable measurement.'; exit 2; fi
 printf '%s\\n%s\\n' '{HEADER}' '2,99.5,4,134,19854,14,20280,273,2,41192,41442,41493,41571,40563,6,40537' > "$out"
 """)
-    metrics, _, adjusts = pa.run(call(binary, flags={"measurement-interval": "200"}), tmp_path / "w", os.environ,
-                                 timeout=20)
+    flags = {"measurement-mode": "time_windows", "measurement-interval": "200"}
+    metrics, _, adjusts = pa.run(call(binary, flags=flags), tmp_path / "w", os.environ, timeout=20)
     assert metrics["perf_throughput"] == 99.5
     assert adjusts == 2
     assert (tmp_path / "windows").read_text().split() == ["200", "400", "800"]
     with pytest.raises(pa.PerfAnalyzerError, match="still unstable after 1 window adjustments"):
-        pa.run(call(binary, flags={"measurement-interval": "100"}), tmp_path / "w", os.environ, timeout=20,
+        pa.run(call(binary, flags={"measurement-mode": "time_windows", "measurement-interval": "100"}),
+               tmp_path / "w", os.environ, timeout=20,
                max_adjusts=1)
 
 
 def test_count_windows_widen_the_request_count() -> None:
     assert pa.widened({"measurement-mode": "count_windows"})["measurement-request-count"] == "100"
     assert pa.widened({})["measurement-request-count"] == "100"  # Model Analyzer's default mode is count windows
-    assert pa.widened({"measurement-interval": "300"})["measurement-interval"] == "600"
+    assert pa.widened({"measurement-mode": "time_windows", "measurement-interval": "300"})[
+        "measurement-interval"] == "600"
+    assert pa.widened({"measurement-interval": "300"})["measurement-interval"] == "600"  # time windows
