@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_model_analyzer.measurement import effective_flags
-from pytest_model_analyzer.procs import kill_group, set_parent_death_signal
+from pytest_model_analyzer.procs import kill_group, last_lines, set_parent_death_signal
 
 # CSV column -> (metric tag, divisor to reach the metric's unit). Times in the CSV are microseconds.
 _COLUMNS = {
@@ -99,11 +99,6 @@ def widened(flags: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _tail(text: str, lines: int = 8) -> str:
-    kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
-    return "\n".join(kept)
-
-
 class Unstable(PerfAnalyzerError):
     """perf_analyzer could not stabilise within its trials: a wider window may succeed."""
 
@@ -164,18 +159,18 @@ def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], time
             log.write(f"$ {' '.join(command)}\n{text}\n")
     if process.returncode != 0 and any(marker in text for marker in _UNSTABLE):
         csv_path.unlink(missing_ok=True)
-        raise Unstable(f"perf_analyzer could not stabilise the measurement:\n{_tail(text, 3)}")
+        raise Unstable(f"perf_analyzer could not stabilise the measurement:\n{last_lines(text, 3)}")
     if process.returncode != 0:
         hint = ""
         if "error while loading shared libraries" in text:
             hint = "\n(a library is missing: run `bash scripts/setup.sh`, which links the ones the README names)"
         raise PerfAnalyzerError(
-            f"perf_analyzer exited with status {process.returncode}:\n{_tail(text)}{hint}"
+            f"perf_analyzer exited with status {process.returncode}:\n{last_lines(text, 8)}{hint}"
         )
     try:
         csv_text = csv_path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PerfAnalyzerError(f"perf_analyzer wrote no CSV:\n{_tail(text)}") from None
+        raise PerfAnalyzerError(f"perf_analyzer wrote no CSV:\n{last_lines(text, 8)}") from None
     finally:
         csv_path.unlink(missing_ok=True)
     return parse_csv(csv_text, call.load_kind, call.load)

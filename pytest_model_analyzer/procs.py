@@ -21,6 +21,11 @@ def set_parent_death_signal() -> None:
             pass
 
 
+def last_lines(text: str, count: int) -> str:
+    """The last `count` non-blank lines of a child's output: what an error message quotes."""
+    return "\n".join([line for line in text.splitlines() if line.strip()][-count:])
+
+
 def kill_group(process: subprocess.Popen, sig: int) -> None:
     """Signal the child's whole process group (it was started in a session of its own).
 

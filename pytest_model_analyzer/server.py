@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_model_analyzer.procs import kill_group, set_parent_death_signal
+from pytest_model_analyzer.procs import kill_group, last_lines, set_parent_death_signal
 from pytest_model_analyzer.runtime import Runtime
 
 
@@ -63,8 +63,7 @@ def _tail(path: Path | None, lines: int = 6) -> str:
         handle.seek(0, os.SEEK_END)
         handle.seek(max(0, handle.tell() - 8192))
         text = handle.read().decode("utf-8", "replace")
-    kept = [line for line in text.splitlines() if line.strip()][-lines:]
-    return "\n".join(kept)
+    return last_lines(text, lines)
 
 
 class LocalServer:

@@ -116,7 +116,7 @@ class ModelAnalyzerSession:
         if point is not None and measurement.variant != point.variant.name:
             # The same point under another variant name: an identical config, or Model Analyzer's naming.
             measurement = dataclasses.replace(measurement, variant=point.variant.name)
-        key = self._store(measurement)
+        key, _ = self._store(measurement)
         if origin:
             item.user_properties.append((ORIGIN, origin))
             if key in self.stored:
@@ -125,15 +125,18 @@ class ModelAnalyzerSession:
             self.new.add(key)
         item.user_properties.append((PROPERTY, measurement.to_json()))
 
-    def _store(self, measurement: Measurement) -> str:
-        """One measurement per point; a second variant with the same config gets its own row in the reports."""
+    def _store(self, measurement: Measurement) -> tuple[str, bool]:
+        """One measurement per point; a second variant with the same config gets its own row in the reports.
+        Returns the point's key and whether this (point, variant) was not known before."""
         key = measurement.key()
         first = self.measurements.get(key)
         if first is None or first.variant == measurement.variant:
+            added = first is None
             self.measurements[key] = measurement
         else:
+            added = (measurement.variant, key) not in self.aliases
             self.aliases[(measurement.variant, key)] = measurement
-        return key
+        return key, added
 
     def reported(self) -> list[Measurement]:
         """Every row of the tables: each point once per variant that measures it."""
@@ -154,8 +157,7 @@ class ModelAnalyzerSession:
         except MeasurementError as exc:
             self.fail(point, str(exc))
             return None
-        key = measurement.key()
-        self.measurements[key] = measurement
+        key, _ = self._store(measurement)
         self.new.add(key)
         self.planned[key] = measurement
         return measurement
@@ -296,11 +298,9 @@ class ModelAnalyzerSession:
         if measurement is None:
             return
         key = measurement.key()
-        known = key in self.measurements and (self.measurements[key].variant == measurement.variant
-                                              or (measurement.variant, key) in self.aliases)
-        if not known:
-            self._store(measurement)
-            if not dict(report.user_properties).get(ORIGIN) and key not in self.new:
+        if key not in self.measurements or self.measurements[key].variant != measurement.variant:
+            _, added = self._store(measurement)
+            if added and not dict(report.user_properties).get(ORIGIN) and key not in self.new:
                 self.new.add(key)
                 if self.controller is not None:
                     self.save()  # a worker that crashes later loses nothing it reported

@@ -26,6 +26,7 @@ from pytest_model_analyzer.config.options import (
 )
 from pytest_model_analyzer.config.variants import Variant, make_variants, name_variants
 from pytest_model_analyzer.metrics import METRICS, resolve_alias
+from pytest_model_analyzer.search.space import doubled
 
 # perf_analyzer flags a user may pass (Model Analyzer's allowed list, less what the plugin sets per point).
 PERF_ANALYZER_FLAGS = frozenset({
@@ -273,14 +274,6 @@ def _normalise_profile_models(value: Any, key: str) -> dict[str, dict[str, Any]]
     return models
 
 
-def _doubled(low: int, high: int) -> tuple[int, ...]:
-    values, current = [], max(low, 1)
-    while current <= high:
-        values.append(current)
-        current *= 2
-    return tuple(values)
-
-
 def _check_modes(settings: Mapping[str, Any]) -> None:
     mode = settings["triton_launch_mode"]
     if mode not in LAUNCH_MODES:
@@ -376,10 +369,10 @@ def _build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any],
         if settings["run_config_search_disable"]:
             concurrency = [1]
         elif settings["request_rate_search_enable"]:
-            request_rate = list(_doubled(settings["run_config_search_min_request_rate"],
+            request_rate = list(doubled(settings["run_config_search_min_request_rate"],
                                          settings["run_config_search_max_request_rate"]))
         else:
-            concurrency = list(_doubled(settings["run_config_search_min_concurrency"],
+            concurrency = list(doubled(settings["run_config_search_min_concurrency"],
                                         settings["run_config_search_max_concurrency"]))
     objectives = _parse_objectives(raw.get("objectives", settings["objectives"]), f"{where}.objectives")
     constraints = _parse_constraints(raw.get("constraints", settings["constraints"]), f"{where}.constraints")
