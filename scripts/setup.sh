@@ -15,5 +15,5 @@ fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[runtime,test]'
 # Links perf_analyzer's shared libraries and the Python backend into .venv (no root, no apt).
-.venv/bin/python -m pytest_model_analyzer.runtime --prepare
+.venv/bin/python -m pytest_model_analyzer.infra.runtime --prepare
 echo "$want" > "$stamp"

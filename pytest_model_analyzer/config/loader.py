@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
-from pytest_model_analyzer.config.errors import ConfigError
-from pytest_model_analyzer.config.profile import ProfileConfig, build_profile
+from pytest_model_analyzer.config.builder import build_profile
+from pytest_model_analyzer.config.profile import ProfileConfig
+from pytest_model_analyzer.domain.errors import ConfigError
 
 
 class _StrictLoader(yaml.SafeLoader):

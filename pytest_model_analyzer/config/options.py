@@ -25,6 +25,11 @@ class Option:
     path: bool = False  # a file system path: relative values are resolved against the config's directory
 
     @property
+    def is_switch(self) -> bool:
+        """A boolean option is a switch on the command line (`--ma-fresh`), any other takes a value."""
+        return self.parse is v.parse_bool
+
+    @property
     def flag(self) -> str:
         return "--ma-" + self.key.replace("_", "-")
 

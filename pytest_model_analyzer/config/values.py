@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pytest_model_analyzer.config.errors import ConfigError
+from pytest_model_analyzer.domain.errors import ConfigError
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -134,3 +134,12 @@ def parse_str_dict(value: Any, key: str) -> dict[str, str]:
 
 
 Parser = Callable[[Any, str], Any]
+
+
+def doubled(low: int, high: int) -> list[int]:
+    """Model Analyzer's generate_doubled_list: low, 2*low, ... up to high (1 for a low of 0)."""
+    values, current = [], max(low, 1)
+    while current <= high:
+        values.append(current)
+        current *= 2
+    return values

@@ -19,13 +19,13 @@ from __future__ import annotations
 import copy
 import difflib
 import itertools
-import json
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pytest_model_analyzer.config.errors import ConfigError
 from pytest_model_analyzer.config.values import parse_range
+from pytest_model_analyzer.domain.errors import ConfigError
+from pytest_model_analyzer.domain.identity import canonical
 
 _INTEGER_TYPES = frozenset({1, 2, 3, 4})  # FieldDescriptor.CPPTYPE_INT32, INT64, UINT32, UINT64
 
@@ -41,11 +41,6 @@ class Variant:
 
     def key(self) -> str:
         return canonical(self.parameters)
-
-
-def canonical(value: Any) -> str:
-    """A stable text form: two equal configs give the same text whatever their key order."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 @cache

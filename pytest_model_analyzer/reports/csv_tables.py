@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pytest_model_analyzer.analysis.gates import satisfies
+from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.config.profile import ProfileConfig
-from pytest_model_analyzer.gates import satisfies
-from pytest_model_analyzer.measurement import Measurement
-from pytest_model_analyzer.metrics import METRICS
-from pytest_model_analyzer.ranking import ModelRanking
+from pytest_model_analyzer.domain.identity import CONCURRENCY, REQUEST_RATE
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.metrics import METRICS
 
 HEADERS = {
     "model_name": "Model", "batch_size": "Batch", "concurrency": "Concurrency", "request_rate": "Request Rate",
@@ -60,11 +61,11 @@ def ordered_rows(rankings: Sequence[ModelRanking], constraints_of: Mapping[str, 
 
 
 def _common(field: str, m: Measurement, passes: bool, gpu_count: int) -> tuple[bool, Any]:
-    config = m.effective_config or m.config
+    config = m.config_in_effect
     values = {
         "model_name": m.model, "batch_size": m.batch_size, "model_config_path": m.variant,
-        "concurrency": m.load if m.load_kind == "concurrency" else "",
-        "request_rate": m.load if m.load_kind == "request_rate" else "",
+        "concurrency": m.load if m.load_kind == CONCURRENCY else "",
+        "request_rate": m.load if m.load_kind == REQUEST_RATE else "",
         "instance_group": instance_group_string(config, gpu_count),
         "max_batch_size": config.get("max_batch_size", 0), "satisfies_constraints": "Yes" if passes else "No",
     }
@@ -96,7 +97,7 @@ def inference_table(profile: ProfileConfig, rows: Sequence[tuple[Measurement, bo
         return None
     available = {tag for m, _ in rows for tag in m.metrics if not tag.startswith("gpu_")}
     fields = _fields(profile["inference_output_fields"], available, notes, "inference")
-    if any(m.load_kind == "request_rate" for m, _ in rows) and "concurrency" in fields and \
+    if any(m.load_kind == REQUEST_RATE for m, _ in rows) and "concurrency" in fields and \
             profile.explicit.isdisjoint({"inference_output_fields"}):
         fields[fields.index("concurrency")] = "request_rate"  # Model Analyzer switches the default column
     table = []

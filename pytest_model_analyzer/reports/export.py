@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_model_analyzer.analysis.ranking import ModelRanking, rank
 from pytest_model_analyzer.config.profile import ProfileConfig
-from pytest_model_analyzer.measurement import Measurement
-from pytest_model_analyzer.ranking import ModelRanking, rank
+from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.reports import csv_tables, html_report, output_repository
+from pytest_model_analyzer.reports.columns import Column
 
 
 @dataclass
@@ -28,11 +29,11 @@ def _write(path: Path, text: str, result: ExportResult) -> None:
     result.written.append(path)
 
 
-def export(profile: ProfileConfig, measurements: Sequence[Measurement],
+def export(profile: ProfileConfig, ranked: Sequence[ModelRanking], measurements: Sequence[Measurement],
            server_only: Mapping[str, Mapping[str, float]], gpu_count: int, gpu_note: str,
-           interrupted: bool) -> ExportResult:
+           interrupted: bool, extra: Sequence[Column] = ()) -> ExportResult:
+    """The CSV tables, the HTML summary and the best configs, from the run's rankings (`rankings()`)."""
     result = ExportResult()
-    ranked = rankings(profile, measurements)
     constraints = {model.name: model.constraints for model in profile.models}
     rows = csv_tables.ordered_rows(ranked, constraints)
     results_dir = Path(profile["export_path"]) / "results"
@@ -44,7 +45,7 @@ def export(profile: ProfileConfig, measurements: Sequence[Measurement],
     for name, text in tables:
         if text is not None:
             _write(results_dir / name, text, result)
-    page = html_report.render(profile, ranked, measurements, gpu_note, gpu_count, interrupted)
+    page = html_report.render(profile, ranked, measurements, gpu_note, gpu_count, interrupted, extra)
     _write(Path(profile["export_path"]) / "reports" / "summary.html", page, result)
     output = Path(profile["output_model_repository_path"])
     repo = profile["model_repository"]

@@ -11,10 +11,12 @@ import html
 import time
 from collections.abc import Mapping, Sequence
 
+from pytest_model_analyzer.analysis.gates import satisfies
+from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.config.profile import ProfileConfig
-from pytest_model_analyzer.gates import satisfies
-from pytest_model_analyzer.measurement import Measurement
-from pytest_model_analyzer.ranking import ModelRanking
+from pytest_model_analyzer.domain.identity import load_label
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.reports.columns import Column, summary_columns
 from pytest_model_analyzer.reports.csv_tables import instance_group_string
 
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -87,15 +89,16 @@ def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequen
     return "".join(parts)
 
 
-def _model_section(profile: ProfileConfig, ranking: ModelRanking, gpu_count: int) -> str:
-    model = next(m for m in profile.models if m.name == ranking.model)
-    load = "request rate" if model.load_kind == "request_rate" else "concurrency"
+def _model_section(profile: ProfileConfig, ranking: ModelRanking, gpu_count: int, extra: Sequence[Column]) -> str:
+    model = profile.model(ranking.model)
+    load = load_label(model.load_kind)
+    columns = summary_columns(model.load_kind, gpu_count, extra)
     best = ranking.best
     if best is not None:
         rep = best.representative
         verdict = (f"<p>Best configuration: <strong>{html.escape(best.variant)}</strong> "
-                   f"({instance_group_string(rep.effective_config or rep.config, gpu_count)}, max batch "
-                   f"{(rep.effective_config or rep.config).get('max_batch_size', 0)}): "
+                   f"({instance_group_string(rep.config_in_effect, gpu_count)}, max batch "
+                   f"{rep.config_in_effect.get('max_batch_size', 0)}): "
                    f"{rep.metrics.get('perf_throughput', 0):.1f} infer/sec, p99 "
                    f"{rep.metrics.get('perf_latency_p99', 0):.2f} ms at batch {rep.batch_size}, {load} {rep.load}.</p>")
     else:
@@ -111,26 +114,23 @@ def _model_section(profile: ProfileConfig, ranking: ModelRanking, gpu_count: int
             by_load.setdefault(name, []).append((float(m.load), throughput))
             ok = satisfies(m.metrics, model.constraints)
             css = ' class="best"' if best is not None and m is best.representative else ""
-            rows.append(
-                f"<tr{css}><td>{html.escape(m.variant)}</td>"
-                f"<td>{instance_group_string(m.effective_config or m.config, gpu_count)}</td>"
-                f"<td>{(m.effective_config or m.config).get('max_batch_size', 0)}</td><td>{m.batch_size}</td>"
-                f"<td>{m.load}</td><td>{throughput:.1f}</td><td>{m.metrics.get('perf_latency_p99', 0):.2f}</td>"
-                f"<td{'' if ok else ' class=fail'}>{'pass' if ok else 'FAIL'}</td></tr>")
+            cells = "".join(f"<td>{html.escape(column.cell(m))}</td>" for column in columns)
+            rows.append(f"<tr{css}>{cells}<td{'' if ok else ' class=fail'}>{'pass' if ok else 'FAIL'}</td></tr>")
     return "".join([
         f'<section data-model="{html.escape(ranking.model)}"><h2>{html.escape(ranking.model)}</h2>', verdict,
         '<div class="plots">',
         svg_plot(f"{ranking.model}: throughput vs p99 latency", "p99 latency (ms)", "throughput (infer/sec)", latency),
         svg_plot(f"{ranking.model}: throughput vs {load}", load, "throughput (infer/sec)", by_load),
-        "</div><table><tr><th>variant</th><th>instances</th><th>max batch</th><th>batch</th>"
-        f"<th>{load}</th><th>infer/sec</th><th>p99 ms</th><th>gate</th></tr>", *rows, "</table></section>",
+        "</div><table><tr>", *(f"<th>{html.escape(column.header)}</th>" for column in columns), "<th>gate</th></tr>",
+        *rows, "</table></section>",
     ])
 
 
 def render(profile: ProfileConfig, rankings: Sequence[ModelRanking], measurements: Sequence[Measurement],
-           gpu_note: str, gpu_count: int, interrupted: bool) -> str:
+           gpu_note: str, gpu_count: int, interrupted: bool, extra: Sequence[Column] = ()) -> str:
     status = " (interrupted run: partial results)" if interrupted else ""
-    sections = "".join(_model_section(profile, ranking, gpu_count) for ranking in rankings if ranking.variants)
+    sections = "".join(_model_section(profile, ranking, gpu_count, extra) for ranking in rankings
+                       if ranking.variants)
     return (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>Model analysis summary</title><style>{STYLE}</style><script>{SCRIPT}</script></head><body>"

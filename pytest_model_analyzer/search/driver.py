@@ -11,17 +11,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from pytest_model_analyzer.config.variants import canonical
-from pytest_model_analyzer.gates import satisfies
-from pytest_model_analyzer.measurement import Measurement
-from pytest_model_analyzer.points import Point
-from pytest_model_analyzer.ranking import score
+from pytest_model_analyzer.analysis.gates import satisfies
+from pytest_model_analyzer.analysis.ranking import score
+from pytest_model_analyzer.config.points import Point
+from pytest_model_analyzer.config.profile import SearchMode
+from pytest_model_analyzer.domain.identity import PointId, canonical, load_label
+from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.search.early_exit import batch_size_sweep_stopped, load_sweep_plateau
 from pytest_model_analyzer.search.quick import HillClimb, top
 from pytest_model_analyzer.search.space import coordinate
 
-PointId = tuple[str, str, int, int]  # model, variant, batch size, load
+
+class Evidence(Protocol):
+    """What the search decides from: the run's measurements and failures (results/ledger.py owns them)."""
+
+    def measurement_for(self, point: Point) -> Measurement | None: ...
+
+    def has_failed(self, point: Point) -> bool: ...
+
+
+class NoEvidence:
+    def measurement_for(self, point: Point) -> Measurement | None:
+        return None
+
+    def has_failed(self, point: Point) -> bool:
+        return False
 
 
 @dataclass
@@ -33,23 +49,26 @@ class QuickOutcome:
 
 @dataclass
 class SearchDriver:
-    points: dict[PointId, Point] = field(default_factory=dict)
-    measured: dict[str, Measurement] = field(default_factory=dict)  # by point key
-    failed: set[str] = field(default_factory=set)  # point keys whose measurement failed
+    evidence: Evidence = field(default_factory=NoEvidence)
+    points: dict[PointId, Point] = field(default_factory=dict)  # every collected point
     quick: dict[str, QuickOutcome] = field(default_factory=dict)  # by model
 
     def register(self, point: Point) -> None:
-        self.points[(point.model.name, point.variant.name, point.batch_size, point.load)] = point
+        self.points[point.id] = point
 
     def _at(self, point: Point, variant: str, batch: int, load: int) -> Point | None:
-        return self.points.get((point.model.name, variant, batch, load))
+        return self.points.get(PointId(point.model.name, variant, batch, point.load_kind, load))
+
+    def _throughput(self, point: Point) -> float | None:
+        measurement = self.evidence.measurement_for(point)
+        return None if measurement is None else measurement.metrics.get("perf_throughput", 0.0)
 
     # -- brute (and the load sweep of quick's top configurations) ----------------------------------
     def skip_reason(self, point: Point) -> str | None:
         model = point.model
-        if model.search == "disabled":
+        if model.search is SearchMode.DISABLED:
             return None
-        if model.search == "quick":
+        if model.search is SearchMode.QUICK:
             outcome = self.quick.get(model.name)
             if outcome is not None:
                 reason = self._quick_reason(point, outcome)
@@ -59,19 +78,19 @@ class SearchDriver:
                                                   else None)
 
     def _load_sweep_reason(self, point: Point) -> str | None:
-        kind = "request rate" if point.load_kind == "request_rate" else "concurrency"
+        kind = load_label(point.load_kind)
         throughputs: list[float] = []
-        sweep = point.model.load_values if point.model.search == "quick" else point.model.loads_for(
+        sweep = point.model.load_values if point.model.search is SearchMode.QUICK else point.model.loads_for(
             point.variant.name)
         for load in (value for value in sweep if value < point.load):
             earlier = self._at(point, point.variant.name, point.batch_size, load)
             if earlier is None:
                 continue
-            key = earlier.key()
-            if key in self.failed:
+            if self.evidence.has_failed(earlier):
                 return f"early exit: the measurement at {kind} {load} failed, which stops this sweep"
-            if key in self.measured:
-                throughputs.append(self.measured[key].metrics.get("perf_throughput", 0.0))
+            throughput = self._throughput(earlier)
+            if throughput is not None:
+                throughputs.append(throughput)
                 reason = load_sweep_plateau(throughputs) if point.model.early_exit_loads else None
                 if reason:
                     return reason
@@ -89,12 +108,12 @@ class SearchDriver:
         bests: list[float | None] = []
         names: list[str] = []
         for variant in group:
-            keys = [p.key() for (m, name, _, _), p in self.points.items()
-                    if m == point.model.name and name == variant.name]
-            values = [self.measured[k].metrics.get("perf_throughput", 0.0) for k in keys if k in self.measured]
+            points = [p for point_id, p in self.points.items()
+                      if point_id.model == point.model.name and point_id.variant == variant.name]
+            values = [value for value in map(self._throughput, points) if value is not None]
             if values:
                 bests.append(max(values))
-            elif any(k in self.failed for k in keys):
+            elif any(self.evidence.has_failed(p) for p in points):
                 bests.append(None)
             else:
                 continue  # deselected or not reached: no evidence either way
@@ -123,9 +142,9 @@ class SearchDriver:
         """The hill climb of one model, once; `measure` returns None for a failed or unmeasured point."""
         if model_name in self.quick:
             return self.quick[model_name]
-        formula = {name: point for (m, name, batch, load), point in self.points.items()
-                   if m == model_name and load in point.model.extra_loads.get(name, ())
-                   and batch == point.model.batch_sizes[0]}
+        formula = {point_id.variant: point for point_id, point in self.points.items()
+                   if point_id.model == model_name and self._is_formula_point(point)
+                   and point_id.batch_size == point.model.batch_sizes[0]}
         outcome = QuickOutcome(visited=set(), top=set())
         self.quick[model_name] = outcome
         if not formula:

@@ -11,17 +11,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-
-def doubled(low: int, high: int) -> list[int]:
-    """Model Analyzer's generate_doubled_list: low, 2*low, ... up to high (1 for a low of 0)."""
-    values, current = [], max(low, 1)
-    while current <= high:
-        values.append(current)
-        current *= 2
-    return values
+from pytest_model_analyzer.config.values import doubled
 
 
-def batches(base_config: Mapping[str, Any]) -> bool:
+def supports_batching(base_config: Mapping[str, Any]) -> bool:
+    """Whether the automatic search sweeps max_batch_size: the model batches and is not a sequence model."""
     return int(base_config.get("max_batch_size", 0) or 0) > 0 and "sequence_batching" not in base_config
 
 
@@ -36,7 +30,7 @@ def automatic_parameters(base_config: Mapping[str, Any], settings: Mapping[str, 
     result = []
     for count in counts:
         group = {"instance_group": [{"count": count, "kind": kind}]}
-        if batches(base_config):
+        if supports_batching(base_config):
             for size in sizes:
                 result.append({**group, "max_batch_size": size, "dynamic_batching": {}, **(fixed or {})})
         else:

@@ -9,8 +9,8 @@ import pytest
 from google.protobuf import json_format
 from tritonclient.grpc import model_config_pb2
 
-from pytest_model_analyzer.repository import read_model_config
-from tests.conftest import MODELS
+from pytest_model_analyzer.config.model_config import read_model_config
+from tests.support import MODELS
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ import pytest
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
-from tests.conftest import MODELS
+from tests.support import MODELS
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import FAST_FLAGS_YAML, MODELS
+from tests.support import FAST_FLAGS_YAML, MODELS
 
 pytestmark = pytest.mark.e2e
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_model_analyzer import runtime
-from pytest_model_analyzer.model_control import ModelControl
-from pytest_model_analyzer.server import LocalServer, free_port
-from tests.conftest import FAST_FLAGS_YAML, MODELS
+from pytest_model_analyzer.infra import runtime
+from pytest_model_analyzer.infra.model_control import ModelControl
+from pytest_model_analyzer.infra.server import LocalServer, free_port
+from tests.support import FAST_FLAGS_YAML, MODELS
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import MODELS
+from tests.support import MODELS
 
 pytestmark = pytest.mark.e2e
 

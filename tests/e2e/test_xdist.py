@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_model_analyzer import monitor
-from tests.conftest import MODELS
+from pytest_model_analyzer.infra import monitor
+from tests.support import MODELS
 
 pytestmark = pytest.mark.e2e
 

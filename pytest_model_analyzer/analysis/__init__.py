@@ -1,0 +1,1 @@
+"""Deciding from measurements: constraint gates, regression checks against a baseline, and ranking."""

@@ -1,0 +1,42 @@
+"""Constraints as pass/fail gates: which bounds a measurement violates, in words a CI log can show."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pytest_model_analyzer.domain.bounds import Bounds
+from pytest_model_analyzer.domain.metrics import METRICS
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+
+
+def violations(metrics: Mapping[str, float], constraints: Mapping[str, Bounds]) -> list[str]:
+    """`perf_latency_p99 = 12.4 ms > max 10 ms` for each violated bound; a missing metric is a violation."""
+    found = []
+    for tag, bounds in constraints.items():
+        unit = METRICS[tag].unit if tag in METRICS else ""
+        suffix = f" {unit}" if unit else ""
+        value = metrics.get(tag)
+        if value is None:
+            found.append(f"{tag} was not measured (constrained to{_describe(bounds, suffix)})")
+            continue
+        if bounds.min is not None and value < bounds.min:
+            found.append(f"{tag} = {_number(value)}{suffix} < min {_number(bounds.min)}{suffix}")
+        if bounds.max is not None and value > bounds.max:
+            found.append(f"{tag} = {_number(value)}{suffix} > max {_number(bounds.max)}{suffix}")
+    return found
+
+
+def _describe(bounds: Bounds, suffix: str) -> str:
+    parts = []
+    if bounds.min is not None:
+        parts.append(f" min {_number(bounds.min)}{suffix}")
+    if bounds.max is not None:
+        parts.append(f" max {_number(bounds.max)}{suffix}")
+    return ",".join(parts)
+
+
+def satisfies(metrics: Mapping[str, float], constraints: Mapping[str, Bounds]) -> bool:
+    return not violations(metrics, constraints)

@@ -1,0 +1,268 @@
+"""Builds a validated ProfileConfig from a parsed YAML mapping and command-line overrides.
+
+Precedence is Model Analyzer's: command line over YAML over defaults. Per-model options inherit the global
+ones as Model Analyzer's `_autofill_values` does. Each model's config.pbtxt is read here, once. The variants
+of an automatic search are planned on top of this by the search layer (search/plan.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pytest_model_analyzer.config import values as v
+from pytest_model_analyzer.config.flags import effective_flags, parse_perf_flags, parse_server_flags
+from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
+from pytest_model_analyzer.config.names import check_keys, suggest
+from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, PARAMETER_KEYS
+from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, SearchMode
+from pytest_model_analyzer.config.settings import (
+    check_load_exclusive,
+    check_modes,
+    check_repository,
+    resolve_settings,
+    unsupported_warnings,
+)
+from pytest_model_analyzer.config.variants import Variant, make_variants
+from pytest_model_analyzer.domain.bounds import Bounds
+from pytest_model_analyzer.domain.errors import ConfigError
+from pytest_model_analyzer.domain.metrics import METRICS, resolve_alias
+
+
+def parse_objectives(value: Any, key: str) -> dict[str, int]:
+    if isinstance(value, str):
+        value = v.parse_str_list(value, key)
+    if isinstance(value, list):
+        value = {name: 10 for name in value}
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(key, f"expected a mapping of metric to weight or a list of metrics, got {value!r}")
+    result = {}
+    for name, weight in value.items():
+        if name not in METRICS:
+            raise ConfigError(f"{key}.{name}", f"unknown metric{suggest(str(name), METRICS)}")
+        result[resolve_alias(name)] = v.parse_int(weight, f"{key}.{name}")
+    return result
+
+
+def parse_constraints(value: Any, key: str) -> dict[str, Bounds]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(key, f"expected a mapping of metric to {{min, max}}, got {value!r}")
+    result = {}
+    for name, bounds in value.items():
+        where = f"{key}.{name}"
+        if name not in METRICS:
+            raise ConfigError(where, f"unknown metric{suggest(str(name), METRICS)}")
+        if not isinstance(bounds, dict) or not bounds:
+            raise ConfigError(where, f"expected {{min: N}} and/or {{max: N}}, got {bounds!r}")
+        extra = set(bounds) - {"min", "max"}
+        if extra:
+            raise ConfigError(where, f"a constraint takes min and/or max, not {', '.join(map(str, extra))}")
+        low = v.parse_float(bounds["min"], f"{where}.min") if "min" in bounds else None
+        high = v.parse_float(bounds["max"], f"{where}.max") if "max" in bounds else None
+        if low is not None and high is not None and low > high:
+            raise ConfigError(where, f"min {low:g} is greater than max {high:g}")
+        result[resolve_alias(name)] = Bounds(low, high)
+    return result
+
+
+def merge_shorthands(constraints: dict[str, Bounds], settings: Mapping[str, Any]) -> dict[str, Bounds]:
+    """`latency_budget` and `min_throughput` apply to every model, as in Model Analyzer."""
+    merged = dict(constraints)
+    if settings["latency_budget"] is not None:
+        old = merged.get("perf_latency_p99", Bounds())
+        merged["perf_latency_p99"] = Bounds(old.min, float(settings["latency_budget"]))
+    if settings["min_throughput"] is not None:
+        old = merged.get("perf_throughput", Bounds())
+        merged["perf_throughput"] = Bounds(float(settings["min_throughput"]), old.max)
+    return merged
+
+
+def normalise_profile_models(value: Any, key: str) -> dict[str, dict[str, Any]]:
+    """Comma string, list of names, mixed list, or mapping -> {name: per-model options}."""
+    if value is None:
+        raise ConfigError(key, "no models to profile: set profile_models (or --ma-profile-models)")
+    if isinstance(value, str):
+        names = v.parse_str_list(value, key)
+        models: dict[str, dict[str, Any]] = {name: {} for name in names}
+    elif isinstance(value, list):
+        models = {}
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                for name, options in item.items():
+                    models[str(name)] = v.parse_dict(options, f"{key}.{name}")
+            else:
+                models[v.parse_str(item, f"{key}[{index}]")] = {}
+    elif isinstance(value, dict):
+        models = {str(name): v.parse_dict(options, f"{key}.{name}") for name, options in value.items()}
+    else:
+        raise ConfigError(key, f"expected a list, mapping or comma-delimited string, got {value!r}")
+    if not models:
+        raise ConfigError(key, "the list of models is empty")
+    return models
+
+
+def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_default: bool,
+                 from_cli: frozenset[str] = frozenset()) -> ModelSpec:
+    where = f"profile_models.{name}"
+    check_keys(raw, MODEL_KEYS, where)
+    for key in ("genai_perf_flags", "triton_docker_args"):
+        if raw.get(key) is not None:
+            raise ConfigError(f"{where}.{key}", OPTIONS[key].unsupported)
+    params = v.parse_dict(raw.get("parameters"), f"{where}.parameters")
+    check_keys(params, PARAMETER_KEYS, f"{where}.parameters")
+    parsed = {
+        key: v.parse_positive_int_list(params[key], f"{where}.parameters.{key}")
+        for key in PARAMETER_KEYS if params.get(key) is not None
+    }
+    # A value typed on the command line is the most specific intent: it beats per-model YAML values too.
+    for key in PARAMETER_KEYS:
+        if key in from_cli:
+            parsed[key] = settings[key]
+    if "concurrency" in from_cli:
+        parsed.pop("request_rate", None)
+    if "request_rate" in from_cli:
+        parsed.pop("concurrency", None)
+    check_load_exclusive(parsed.get("concurrency"), parsed.get("request_rate"), f"{where}.parameters")
+    batch_sizes = parsed.get("batch_sizes", settings["batch_sizes"])
+    concurrency = parsed.get("concurrency")
+    request_rate = parsed.get("request_rate")
+    if concurrency is None and request_rate is None:
+        concurrency, request_rate = settings["concurrency"], settings["request_rate"]
+    if not concurrency and not request_rate:
+        if settings["run_config_search_disable"]:
+            concurrency = [1]
+        elif settings["request_rate_search_enable"]:
+            request_rate = list(v.doubled(settings["run_config_search_min_request_rate"],
+                                         settings["run_config_search_max_request_rate"]))
+        else:
+            concurrency = list(v.doubled(settings["run_config_search_min_concurrency"],
+                                        settings["run_config_search_max_concurrency"]))
+    objectives = parse_objectives(raw.get("objectives", settings["objectives"]), f"{where}.objectives")
+    constraints = parse_constraints(raw.get("constraints", settings["constraints"]), f"{where}.constraints")
+    pa_flags = parse_perf_flags(raw.get("perf_analyzer_flags", settings["perf_analyzer_flags"]),
+                                 f"{where}.perf_analyzer_flags")
+    server_flags = parse_server_flags(raw.get("triton_server_flags", settings["triton_server_flags"]),
+                                       f"{where}.triton_server_flags")
+    environment = v.parse_str_dict(raw.get("triton_server_environment", settings["triton_server_environment"]),
+                                   f"{where}.triton_server_environment")
+    weighting = v.parse_int(raw.get("weighting", 1), f"{where}.weighting")
+    cpu_only = v.parse_bool(raw.get("cpu_only", cpu_default), f"{where}.cpu_only")
+    user_loads = bool(parsed.get("concurrency") or parsed.get("request_rate") or settings["concurrency"]
+                      or settings["request_rate"])
+    base_config = _base_config(settings, name)
+    search, variants, fixed = _search_mode(name, raw, settings, where, user_loads)
+    if search is SearchMode.QUICK and settings["concurrency_sweep_disable"]:
+        concurrency, request_rate = [], []  # each variant at its formula load only, no sweep of the top ones
+    return ModelSpec(
+        name=name,
+        cpu_only=cpu_only,
+        batch_sizes=tuple(sorted(set(batch_sizes))),
+        concurrency=tuple(sorted(set(concurrency or ()))),
+        request_rate=tuple(sorted(set(request_rate or ()))),
+        variants=tuple(variants),
+        perf_analyzer_flags=effective_flags(pa_flags),
+        triton_server_flags=server_flags,
+        triton_server_environment=environment,
+        objectives=objectives,
+        constraints=merge_shorthands(constraints, settings),
+        weighting=weighting,
+        base_config=base_config,
+        search=search,
+        fixed_parameters=fixed,
+        early_exit_loads=search is not SearchMode.DISABLED and (not user_loads or settings["early_exit_enable"]),
+        early_exit_batch=search is SearchMode.AUTOMATIC or (search is SearchMode.MANUAL
+                                                            and settings["early_exit_enable"]),
+        quick_sweep=not settings["concurrency_sweep_disable"],
+        quick_top=settings["num_configs_per_model"],
+    )
+
+
+def _base_config(settings: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The model's config.pbtxt as Triton's ModelConfig reads it ({} in remote mode without a repository)."""
+    repo = settings["model_repository"]
+    try:
+        return read_model_config(Path(repo), name) if repo else {}
+    except ModelConfigError as exc:
+        raise ConfigError(f"profile_models.{name}", str(exc)) from None
+
+
+def _search_mode(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], where: str,
+                 user_loads: bool) -> tuple[SearchMode, list[Variant], dict[str, Any]]:
+    """(search mode, the listed variants, the fields an automatic search keeps fixed) of one model.
+
+    The variants of an automatic search are planned later, by the search layer."""
+    key = f"{where}.model_config_parameters"
+    parameters = raw.get("model_config_parameters")
+    mode = settings["run_config_search_mode"]
+    if settings["run_config_search_disable"]:
+        return SearchMode.DISABLED, make_variants(name, parameters, key), {}
+    if mode == "brute" and parameters:
+        return SearchMode.MANUAL, make_variants(name, parameters, key), {}
+    if mode != "quick":
+        return SearchMode.AUTOMATIC, make_variants(name, None, key), {}
+    if user_loads:
+        raise ConfigError("concurrency", "quick search chooses the load of each configuration: leave "
+                          "concurrency/request_rate unset (or use run_config_search_mode: brute)")
+    combos = make_variants(name, parameters, key)[1:]
+    if len(combos) > 1:
+        raise ConfigError(key, "quick search takes model_config_parameters with one value each (it searches "
+                          "max_batch_size and instance_group itself)")
+    fixed = dict(combos[0].parameters) if combos else {}
+    for field_name in ("max_batch_size", "instance_group"):
+        if field_name in fixed:
+            raise ConfigError(f"{key}.{field_name}", "quick search searches this field itself")
+    return SearchMode.QUICK, make_variants(name, None, key), fixed
+
+
+def build_profile(
+    raw: Any,
+    cli: Mapping[str, Any] | None = None,
+    config_dir: Path | None = None,
+    cwd: Path | None = None,
+    source: Path | None = None,
+    gpus_available: bool = False,
+) -> ProfileConfig:
+    """Validate everything up front; any problem is one ConfigError naming its key."""
+    cli = cli or {}
+    cwd = cwd or Path.cwd()
+    config_dir = config_dir or cwd
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("", f"the profile must be a mapping of option to value, got {type(raw).__name__}")
+    check_keys(raw, OPTIONS, "")
+    settings, explicit = resolve_settings(raw, cli, config_dir, cwd)
+    check_modes(settings)
+    check_load_exclusive(settings["concurrency"], settings["request_rate"], "concurrency")
+    if settings["request_rate"] is None and settings["request_rate_search_enable"] and settings["concurrency"]:
+        raise ConfigError("request_rate_search_enable", "cannot be combined with concurrency")
+    if settings["num_top_model_configs"] > 0 and not settings["constraints"] and (
+            settings["latency_budget"] is None and settings["min_throughput"] is None):
+        raise ConfigError("num_top_model_configs", "needs global constraints to rank models against each other")
+    # Checked once globally so that the error names the global key, not every model.
+    parse_objectives(settings["objectives"], "objectives")
+    parse_constraints(settings["constraints"], "constraints")
+    parse_perf_flags(settings["perf_analyzer_flags"], "perf_analyzer_flags")
+    parse_server_flags(settings["triton_server_flags"], "triton_server_flags")
+
+    models_raw = normalise_profile_models(raw.get("profile_models"), "profile_models")
+    if "profile_models" in cli:
+        # The command line picks models; per-model options written in the YAML still apply to them.
+        chosen = normalise_profile_models(cli["profile_models"], "profile_models")
+        models_raw = {name: models_raw.get(name, {}) for name in chosen}
+    check_repository(settings, models_raw)
+    remote = settings["triton_launch_mode"] == "remote"
+    cpu_default = not gpus_available and not remote
+    from_cli = frozenset(cli)
+    models = tuple(build_model(name, options, settings, cpu_default, from_cli)
+                   for name, options in models_raw.items())
+    kinds = {model.load_kind for model in models}
+    if len(kinds) > 1:
+        raise ConfigError("profile_models", "mixes request_rate models with concurrency models: use one load type")
+
+    warnings = unsupported_warnings(explicit, settings)
+    return ProfileConfig(settings=settings, models=models, source=source, explicit=explicit,
+                         warnings=tuple(warnings))

@@ -1,0 +1,65 @@
+"""Measurement points: one per (model, variant, client batch size, concurrency or request rate).
+
+A point is named by its `PointId` (the node id is built from it) and measured under its `Setup`
+(see domain/identity.py): the requested config's digest and the effective perf_analyzer flags are data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_model_analyzer.config.model_config import requested_config
+from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
+from pytest_model_analyzer.config.variants import Variant
+from pytest_model_analyzer.domain.identity import PointId, Setup, digest
+
+
+@dataclass(frozen=True)
+class Point:
+    model: ModelSpec
+    variant: Variant
+    batch_size: int
+    load: int
+    config: dict[str, Any] = field(default_factory=dict, compare=False)  # the variant's full requested config
+    config_digest: str = ""
+
+    @property
+    def id(self) -> PointId:
+        return PointId(self.model.name, self.variant.name, self.batch_size, self.load_kind, self.load)
+
+    @property
+    def setup(self) -> Setup:
+        return Setup.of(self.model.name, self.config_digest, self.batch_size, self.load_kind, self.load,
+                        self.perf_analyzer_flags)
+
+    @property
+    def perf_analyzer_flags(self) -> Mapping[str, Any]:
+        return self.model.perf_analyzer_flags
+
+    @property
+    def load_kind(self) -> str:
+        return self.model.load_kind
+
+    @property
+    def name(self) -> str:
+        return self.id.name
+
+    @property
+    def label(self) -> str:
+        return self.id.label
+
+
+def variant_points(model: ModelSpec, variant: Variant) -> Iterator[Point]:
+    """Model Analyzer's order: client batch sizes outer, load values inner, both ascending.
+    Raises ModelConfigError when the variant's fields do not fit Triton's ModelConfig."""
+    config = requested_config(dict(model.base_config), variant)
+    config_digest = digest(config)
+    for batch_size in model.batch_sizes:
+        for load in model.loads_for(variant.name):
+            yield Point(model, variant, batch_size, load, config, config_digest)
+
+
+def count_points(profile: ProfileConfig) -> int:
+    return sum(len(m.batch_sizes) * len(m.loads_for(v.name)) for m in profile.models for v in m.variants)

@@ -1,0 +1,121 @@
+"""Every option's value, resolved and checked: command line over YAML over defaults, with paths resolved.
+
+Relative paths written in the YAML are resolved against the YAML file's directory (the pytest way: a suite can
+be run from anywhere); those given on the command line against the current directory; defaults against the
+current directory (as Model Analyzer does).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pytest_model_analyzer.config.names import check_keys
+from pytest_model_analyzer.config.options import LAUNCH_MODES, OPTIONS, SEARCH_MODES
+from pytest_model_analyzer.domain.errors import ConfigError
+
+
+def _resolve_path(value: str, base: Path) -> str:
+    path = Path(os.path.expanduser(value))
+    return str(path if path.is_absolute() else (base / path))
+
+
+def _resolve_executable_path(value: str, base: Path) -> str:
+    """A bare name (`perf_analyzer`) is looked up on PATH later; a path is resolved like any other."""
+    return _resolve_path(value, base) if os.sep in value else value
+
+
+def resolve_settings(
+    raw: Mapping[str, Any], cli: Mapping[str, Any], config_dir: Path, cwd: Path
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """Every option's value (CLI over YAML over default), parsed; and which were set explicitly."""
+    check_keys(raw, OPTIONS, "")
+    settings: dict[str, Any] = {}
+    for key, option in OPTIONS.items():
+        if key in cli:
+            value, base = option.parse(cli[key], key), cwd
+        elif key in raw and raw[key] is not None:
+            value, base = option.parse(raw[key], key), config_dir
+        else:
+            value, base = option.default, cwd
+        if option.path and isinstance(value, str):
+            executable = key in ("triton_server_path", "perf_analyzer_path")
+            value = (_resolve_executable_path if executable else _resolve_path)(value, base)
+        settings[key] = value
+    explicit = frozenset(key for key in OPTIONS if key in cli or (key in raw and raw[key] is not None))
+    return settings, explicit
+
+
+def check_modes(settings: Mapping[str, Any]) -> None:
+    mode = settings["triton_launch_mode"]
+    if mode not in LAUNCH_MODES:
+        raise ConfigError("triton_launch_mode", f"must be one of {', '.join(LAUNCH_MODES)}, got `{mode}`")
+    if mode in ("docker", "c_api"):
+        raise ConfigError("triton_launch_mode", f"`{mode}` is not supported yet; use local or remote")
+    if settings["client_protocol"] not in ("grpc", "http"):
+        raise ConfigError("client_protocol", f"must be grpc or http, got `{settings['client_protocol']}`")
+    search = settings["run_config_search_mode"]
+    if search not in SEARCH_MODES:
+        raise ConfigError("run_config_search_mode", f"must be one of {', '.join(SEARCH_MODES)}, got `{search}`")
+    if search == "optuna":
+        raise ConfigError("run_config_search_mode", "`optuna` is not supported yet; use brute or quick")
+    if settings["model_type"] != "generic":
+        raise ConfigError("model_type", f"`{settings['model_type']}` is not supported yet; use generic")
+    if settings["dcgm_disable"] and mode != "remote":
+        raise ConfigError("dcgm_disable", "is only allowed with triton_launch_mode: remote")
+    if settings["weighting"] is not None:
+        raise ConfigError("weighting", "is a per-model option: set it under profile_models.<model>")
+    for name in ("concurrency", "request_rate", "instance_count", "model_batch_size"):
+        lo, hi = settings[f"run_config_search_min_{name}"], settings[f"run_config_search_max_{name}"]
+        if lo <= 0 or lo > hi:
+            raise ConfigError(f"run_config_search_min_{name}", f"must be between 1 and max ({hi}), got {lo}")
+    lists = {key: settings[key] for key in ("triton_http_endpoints", "triton_grpc_endpoints", "triton_metrics_urls")
+             if settings[key] is not None}
+    if lists:
+        if mode != "remote":
+            raise ConfigError(next(iter(lists)), "endpoint lists are for triton_launch_mode: remote")
+        if "triton_http_endpoints" not in lists or "triton_grpc_endpoints" not in lists:
+            raise ConfigError(next(iter(lists)), "set both triton_http_endpoints and triton_grpc_endpoints")
+        lengths = {key: len(value) for key, value in lists.items()}
+        if len(set(lengths.values())) > 1:
+            raise ConfigError("triton_grpc_endpoints", f"the endpoint lists differ in length: {lengths}")
+    if settings["perf_analyzer_timeout"] <= 0:
+        raise ConfigError("perf_analyzer_timeout", "must be a positive number of seconds")
+    if settings["monitoring_interval"] <= 0:
+        raise ConfigError("monitoring_interval", "must be a positive number of seconds")
+
+
+def check_load_exclusive(concurrency: Any, request_rate: Any, where: str) -> None:
+    if concurrency and request_rate:
+        raise ConfigError(where, "concurrency and request_rate cannot both be set: choose one load type")
+
+
+def check_repository(settings: Mapping[str, Any], models: Mapping[str, Any]) -> None:
+    repo = settings["model_repository"]
+    if repo is None:
+        if settings["triton_launch_mode"] == "remote":
+            return
+        raise ConfigError("model_repository", "is required: the Triton model repository to profile")
+    path = Path(repo)
+    if not path.is_dir():
+        raise ConfigError("model_repository", f"directory not found: {repo}")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise ConfigError("model_repository", f"directory not readable: {repo}")
+    for name in models:
+        if not (path / name).is_dir():
+            available = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+            raise ConfigError(
+                f"profile_models.{name}",
+                f"model not found in {repo} (available: {', '.join(available) or 'none'})",
+            )
+
+
+def unsupported_warnings(explicit: frozenset[str], settings: Mapping[str, Any]) -> list[str]:
+    notes = []
+    for key in sorted(explicit):
+        option = OPTIONS[key]
+        if option.unsupported and settings[key] != option.default:
+            notes.append(f"`{key}` is accepted but has no effect: {option.unsupported}")
+    return notes

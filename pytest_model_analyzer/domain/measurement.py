@@ -1,0 +1,58 @@
+"""One measurement: which point it belongs to, what it was taken under, and what came out (metrics).
+
+Plain data with a JSON form, so that it travels in `user_properties`, through xdist, and into checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_model_analyzer.domain.identity import PointId, Setup
+
+
+@dataclass
+class Measurement:
+    model: str
+    variant: str
+    batch_size: int
+    load_kind: str  # "concurrency" or "request_rate"
+    load: int
+    metrics: dict[str, float]
+    config_digest: str = ""  # digest of `config`, the variant's full requested config
+    config: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)  # the variant's model_config_parameters
+    effective_config: dict[str, Any] = field(default_factory=dict)  # as the server reported it
+    perf_analyzer_flags: dict[str, Any] = field(default_factory=dict)  # effective flags
+    gpu_metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # per GPU UUID
+    timestamp: float = 0.0
+    duration_s: float = 0.0
+    window_adjusts: int = 0  # times perf_analyzer's window was doubled to reach a stable measurement
+    source: str = "measured"  # "measured", or where it was imported from
+
+    @property
+    def point_id(self) -> PointId:
+        return PointId(self.model, self.variant, self.batch_size, self.load_kind, self.load)
+
+    @property
+    def setup(self) -> Setup:
+        """What it was taken under: a stored measurement serves any point of the same setup."""
+        return Setup.of(self.model, self.config_digest, self.batch_size, self.load_kind, self.load,
+                        self.perf_analyzer_flags)
+
+    @property
+    def config_in_effect(self) -> dict[str, Any]:
+        """The config the server served (the requested one when the server's is unknown, e.g. imported)."""
+        return self.effective_config or self.config
+
+    def to_dict(self) -> dict[str, Any]:
+        """Shallow: the configs are shared per variant, and asdict's deep copy of them dominated saving."""
+        return dict(self.__dict__)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Measurement:
+        return cls(**data)

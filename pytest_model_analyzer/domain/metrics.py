@@ -1,0 +1,47 @@
+"""The metrics a measurement can hold, with Model Analyzer's tags, units and which direction is better."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    tag: str
+    unit: str
+    higher_is_better: bool
+    header: str  # column title Model Analyzer 1.58 uses in its tables (record types' header())
+
+
+_METRICS = [
+    Metric("perf_throughput", "infer/sec", True, "Throughput (infer/sec)"),
+    Metric("perf_latency_avg", "ms", False, "Avg Latency (ms)"),
+    Metric("perf_latency_p50", "ms", False, "p50 Latency (ms)"),
+    Metric("perf_latency_p90", "ms", False, "p90 Latency (ms)"),
+    Metric("perf_latency_p95", "ms", False, "p95 Latency (ms)"),
+    Metric("perf_latency_p99", "ms", False, "p99 Latency (ms)"),
+    Metric("perf_latency", "ms", False, "p99 Latency (ms)"),  # deprecated alias of p99
+    Metric("perf_client_send_recv", "ms", False, "Client Send/Recv (ms)"),
+    Metric("perf_client_response_wait", "ms", False, "Response Wait Time (ms)"),
+    Metric("perf_server_queue", "ms", False, "Server Queue time (ms)"),
+    Metric("perf_server_compute_input", "ms", False, "Server Compute Input time (ms)"),
+    Metric("perf_server_compute_infer", "ms", False, "Server Compute Infer time (ms)"),
+    Metric("perf_server_compute_output", "ms", False, "Server Compute Output time (ms)"),
+    Metric("gpu_utilization", "%", True, "GPU Utilization (%)"),
+    Metric("gpu_power_usage", "W", False, "GPU Power Usage (W)"),
+    Metric("gpu_used_memory", "MB", False, "GPU Memory Usage (MB)"),
+    Metric("gpu_free_memory", "MB", True, "GPU Memory Available (MB)"),
+    Metric("gpu_total_memory", "MB", True, "GPU Total Memory (MB)"),
+    Metric("cpu_used_ram", "MB", False, "RAM Usage (MB)"),
+    Metric("cpu_available_ram", "MB", True, "RAM Available (MB)"),
+    # From the server's metrics endpoint on machines without a GPU (not in Model Analyzer).
+    Metric("cpu_utilization", "%", True, "CPU Utilization (%)"),
+    Metric("cpu_memory_used", "MB", False, "System Memory Used (MB)"),
+]
+
+METRICS: dict[str, Metric] = {metric.tag: metric for metric in _METRICS}
+
+
+def resolve_alias(tag: str) -> str:
+    """`perf_latency` is Model Analyzer's deprecated name for the p99 latency."""
+    return "perf_latency_p99" if tag == "perf_latency" else tag

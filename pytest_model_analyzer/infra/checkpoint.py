@@ -1,0 +1,202 @@
+"""Checkpoints: `<n>.ckpt` JSON files holding every measurement, so that nothing measured is ever lost.
+
+Rules (Model Analyzer's, without its flaws):
+* the latest checkpoint is the highest integer; a run loads it and writes at most one new file, latest + 1,
+  and only when it has new data; old checkpoints are never modified or deleted;
+* the new index is reserved by an exclusive create (`os.link` of a complete temporary file), so two runs on
+  one directory never write the same file and no empty file is ever left behind;
+* every write is atomic: temporary file in the same directory, fsync, rename, fsync of the directory.
+
+Schema (version 1):
+
+    {"format": "pytest-model-analyzer checkpoint", "schema_version": 1,
+     "plugin_version": "...", "created": "<UTC ISO time>", "interrupted": false,
+     "configs": {"<digest>": {<model config>}, ...},
+     "measurements": [{"model", "variant", "batch_size", "load_kind", "load", "metrics": {tag: value},
+                       "config": "<digest>", "effective_config": "<digest>", "parameters", "perf_analyzer_flags",
+                       "gpu_metrics": {uuid: {tag: value}}, "timestamp", "duration_s", "window_adjusts",
+                       "source"}, ...]}
+
+Each model config is stored once in `configs` and referenced by digest from the measurements.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pytest_model_analyzer import __version__
+from pytest_model_analyzer.domain.errors import PluginError
+from pytest_model_analyzer.domain.identity import Setup, digest
+from pytest_model_analyzer.domain.measurement import Measurement
+
+FORMAT = "pytest-model-analyzer checkpoint"
+SCHEMA_VERSION = 1
+SUFFIX = ".ckpt"
+FRESH_HINT = "nothing was overwritten; run with --ma-fresh to start without earlier checkpoints (they stay on disk)"
+
+
+class CheckpointError(PluginError):
+    """A checkpoint cannot be read or written; the message names the file."""
+
+
+def latest_index(directory: Path) -> int:
+    """The highest `<n>.ckpt` in `directory`, or -1 when there is none."""
+    if not directory.is_dir():
+        return -1
+    latest = -1
+    for path in directory.glob(f"*{SUFFIX}"):
+        stem = path.name[: -len(SUFFIX)]
+        if not stem.isdigit():
+            raise CheckpointError(f"{path}: checkpoint names must be whole numbers (0.ckpt, 1.ckpt, ...); "
+                                  "rename or move this file")
+        latest = max(latest, int(stem))
+    return latest
+
+
+def encode(measurements: Iterable[Measurement], interrupted: bool = False) -> dict[str, Any]:
+    configs: dict[str, dict[str, Any]] = {}
+    by_identity: dict[int, str] = {}  # measurements of one variant share their config objects
+
+    def reference(config: dict[str, Any], known: str = "") -> str:
+        found = known or by_identity.get(id(config))
+        if found is None:
+            found = by_identity[id(config)] = digest(config)
+        configs.setdefault(found, config)
+        return found
+
+    rows = []
+    for measurement in measurements:
+        row = measurement.to_dict()
+        row["config"] = reference(measurement.config, measurement.config_digest)
+        del row["config_digest"]
+        row["effective_config"] = reference(measurement.effective_config)
+        rows.append(row)
+    return {
+        "format": FORMAT, "schema_version": SCHEMA_VERSION, "plugin_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "interrupted": interrupted,
+        "configs": configs, "measurements": rows,
+    }
+
+
+def decode(data: Any, source: str) -> list[Measurement]:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(f"{source}: not a pytest-model-analyzer checkpoint (use --ma-import-checkpoint "
+                              f"for Model Analyzer's files); {FRESH_HINT}")
+    version = data.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise CheckpointError(f"{source}: written with checkpoint schema version {version}, newer than this "
+                              f"plugin's {SCHEMA_VERSION}: upgrade pytest-model-analyzer; {FRESH_HINT}")
+    configs = data.get("configs", {})
+    measurements = []
+    try:
+        for row in data["measurements"]:
+            row = dict(row)
+            row["config_digest"] = row["config"]
+            row["config"] = configs[row["config"]]
+            row["effective_config"] = configs[row["effective_config"]]
+            measurements.append(Measurement.from_dict(row))
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"{source}: damaged measurement record ({exc!r}); {FRESH_HINT}") from None
+    return measurements
+
+
+def read(path: Path) -> list[Measurement]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read the checkpoint ({exc.strerror}); {FRESH_HINT}") from None
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{path}: not a text file; {FRESH_HINT}") from None
+    if not text.strip():
+        raise CheckpointError(f"{path}: the checkpoint is empty; {FRESH_HINT}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path}: not valid JSON, perhaps truncated (line {exc.lineno}, column "
+                              f"{exc.colno}: {exc.msg}); {FRESH_HINT}") from None
+    return decode(data, str(path))
+
+
+def _fsync_directory(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_temp(directory: Path, payload: bytes) -> Path:
+    fd, name = tempfile.mkstemp(prefix=".ckpt-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    return Path(name)
+
+
+class CheckpointStore:
+    """One run's view of a checkpoint directory: what it loaded, and the one file it writes."""
+
+    def __init__(self, directory: Path, fresh: bool = False) -> None:
+        self.directory = directory
+        self.loaded_index = latest_index(directory)
+        self.loaded: dict[Setup, Measurement] = {}
+        self.loaded_from: Path | None = None
+        if not fresh and self.loaded_index >= 0:
+            self.loaded_from = directory / f"{self.loaded_index}{SUFFIX}"
+            self.loaded = {m.setup: m for m in read(self.loaded_from)}
+        self.path: Path | None = None  # the file this run writes, once it has reserved one
+        self.saved_count = 0
+
+    def save(self, measurements: Iterable[Measurement], interrupted: bool = False) -> Path:
+        """Write every loaded and given measurement to this run's file (reserved on the first save);
+        `saved_count` then says how many measurements the file holds."""
+        merged = dict(self.loaded)
+        merged.update((m.setup, m) for m in measurements)
+        payload = json.dumps(encode(merged.values(), interrupted), separators=(",", ":")).encode()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            temp = _write_temp(self.directory, payload)
+        except OSError as exc:
+            raise CheckpointError(self._cannot_write(exc)) from None
+        try:
+            if self.path is None:
+                self.path = self._reserve(temp)
+            else:
+                os.replace(temp, self.path)
+            _fsync_directory(self.directory)
+        except OSError as exc:
+            raise CheckpointError(self._cannot_write(exc)) from None
+        finally:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        self.saved_count = len(merged)
+        return self.path
+
+    def _reserve(self, temp: Path) -> Path:
+        """Link the complete file under the next free index: exclusive, so concurrent runs never collide."""
+        index = max(self.loaded_index, latest_index(self.directory)) + 1
+        while True:
+            target = self.directory / f"{index}{SUFFIX}"
+            try:
+                os.link(temp, target)
+                return target
+            except FileExistsError:
+                index += 1
+
+    def _cannot_write(self, exc: OSError) -> str:
+        kept = f"; the previous checkpoint {self.loaded_from} is intact" if self.loaded_from else ""
+        return f"cannot write a checkpoint in {self.directory}: {exc.strerror or exc}{kept}"

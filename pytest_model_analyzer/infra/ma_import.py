@@ -1,0 +1,84 @@
+"""Reads a Triton Model Analyzer checkpoint (`<n>.ckpt`, 1.58 and earlier) into our measurements.
+
+Layout read (see the inventory): `ResultManager.results._results[model][variant] = [run_config, {key: rcm}]`,
+where `run_config._model_run_configs[0]` holds the model config (`_model_config_variant.model_config` in
+1.58, `_model_config` before) and `_perf_config._args` the perf_analyzer flags; each run-config measurement
+holds `_model_config_measurements[0]._model_specific_pa_params` (batch size, concurrency or request rate),
+`_non_gpu_data` and `_avg_gpu_data` as `[tag, {"_value": ...}]` pairs and `_gpu_data` per GPU UUID.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pytest_model_analyzer.config.flags import effective_flags
+from pytest_model_analyzer.config.model_config import ModelConfigError, normalise
+from pytest_model_analyzer.domain.identity import CONCURRENCY, REQUEST_RATE, digest
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.metrics import METRICS
+from pytest_model_analyzer.infra.checkpoint import CheckpointError
+
+# perf_analyzer arguments that do not define what is measured (the point's own values, GPU metric plumbing).
+_NOT_MEASUREMENT_FLAGS = frozenset({
+    "concurrency-range", "request-rate-range", "collect-metrics", "metrics-url", "metrics-interval",
+    "model-name", "batch-size", "url", "protocol", "latency-report-file", "verbose-csv",
+})
+
+
+def _records(pairs: Any) -> dict[str, float]:
+    values = {}
+    for tag, record in pairs or []:
+        if tag in METRICS and isinstance(record, dict) and "_value" in record:
+            values[tag] = float(record["_value"])
+    return values
+
+
+def _model_config(run_config: dict[str, Any]) -> dict[str, Any]:
+    model_run = run_config["_model_run_configs"][0]
+    variant = model_run.get("_model_config_variant")
+    config = variant["model_config"] if isinstance(variant, dict) else model_run["_model_config"]
+    return normalise(config)
+
+
+def _flags(run_config: dict[str, Any]) -> dict[str, Any]:
+    args = run_config["_model_run_configs"][0].get("_perf_config", {}).get("_args", {})
+    return effective_flags({name: str(value) for name, value in args.items()
+                            if value is not None and name not in _NOT_MEASUREMENT_FLAGS})
+
+
+def import_checkpoint(path: Path) -> list[Measurement]:
+    source = f"model-analyzer:{path.name}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        results = data["ResultManager.results"]["_results"]
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: not a Model Analyzer checkpoint (not valid JSON: {exc})") from None
+    except (KeyError, TypeError):
+        raise CheckpointError(f"{path}: not a Model Analyzer checkpoint (no ResultManager.results)") from None
+    measurements = []
+    try:
+        for model, variants in results.items():
+            for variant_name, (run_config, by_key) in variants.items():
+                config = _model_config(run_config)
+                config_digest, flags = digest(config), _flags(run_config)
+                for rcm in by_key.values():
+                    mcm = rcm["_model_config_measurements"][0]
+                    params = mcm["_model_specific_pa_params"]
+                    kind = REQUEST_RATE if params.get("request-rate-range") else CONCURRENCY
+                    load = params.get("request-rate-range") or params.get("concurrency-range")
+                    metrics = _records(mcm["_non_gpu_data"])
+                    metrics.update(_records(rcm.get("_avg_gpu_data")))
+                    gpu = {uuid: _records(pairs) for uuid, pairs in (rcm.get("_gpu_data") or {}).items()}
+                    measurements.append(Measurement(
+                        model=model, variant=rcm.get("_model_variants_name", variant_name),
+                        batch_size=int(params["batch-size"]), load_kind=kind, load=int(load), metrics=metrics,
+                        config_digest=config_digest, config=config, perf_analyzer_flags=flags,
+                        gpu_metrics=gpu, source=source,
+                    ))
+    except (KeyError, TypeError, ValueError, IndexError, ModelConfigError) as exc:
+        raise CheckpointError(f"{path}: unexpected Model Analyzer checkpoint layout ({exc!r})") from None
+    return measurements

@@ -1,0 +1,89 @@
+"""Measures one point against a server: the work of one item, with no pytest in it.
+
+The pytest layer hands `Measurer.measure` to the ledger (results/ledger.py) as the way to take a new
+measurement; a test can hand it any other callable with the same contract.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_model_analyzer.config.points import Point
+from pytest_model_analyzer.domain.errors import MeasurementError
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.infra import perf_analyzer
+from pytest_model_analyzer.infra.model_control import ModelControl, VariantLoadError
+from pytest_model_analyzer.infra.monitor import ResourceMonitor
+from pytest_model_analyzer.infra.runtime import Runtime
+from pytest_model_analyzer.infra.server import LocalServer, RemoteServer, ServerError
+
+
+def _ignore(log_tail: str) -> None:
+    return None
+
+
+@dataclass
+class Measurer:
+    """The session's server, its model control and the tools that measure against it."""
+
+    server: LocalServer | RemoteServer
+    control: ModelControl
+    runtime: Runtime
+    perf_analyzer: Path
+    monitor: ResourceMonitor
+    workdir: Path
+    protocol: str = "grpc"
+    timeout: float = 600.0
+    perf_output: Path | None = None
+    max_adjusts: int = 10
+    on_restart: Callable[[str], None] = _ignore  # told the dead server's last log lines
+
+    def ensure_server(self, point: Point) -> None:
+        """A local server that died is started again; a model with its own server flags gets its own start."""
+        server = self.server
+        if isinstance(server, LocalServer):
+            wanted = (dict(point.model.triton_server_flags), dict(point.model.triton_server_environment))
+            if (server.flags, server.environment) != wanted:
+                server.flags, server.environment = wanted
+                self.control.reset(server.restart().http)
+                return
+        if server.alive():
+            return
+        self.on_restart(server.log_tail())
+        self.control.reset(server.restart().http)
+
+    def measure(self, point: Point) -> Measurement:
+        try:
+            self.ensure_server(point)
+            effective = self.control.ensure(point.model.name, point.variant)
+        except (VariantLoadError, ServerError) as exc:
+            raise MeasurementError(str(exc)) from None
+        endpoints = self.server.endpoints
+        assert endpoints is not None
+        call = perf_analyzer.PerfAnalyzerCall(
+            executable=self.perf_analyzer, model=point.model.name, url=endpoints.for_protocol(self.protocol),
+            protocol=self.protocol, batch_size=point.batch_size, load_kind=point.load_kind, load=point.load,
+            flags=point.perf_analyzer_flags,
+        )
+        started = time.time()
+        try:
+            with self.monitor.record() as recording:
+                metrics, seconds, adjusts = perf_analyzer.run(call, self.workdir, self.runtime.child_env(),
+                                                              self.timeout, self.perf_output, self.max_adjusts)
+        except perf_analyzer.PerfAnalyzerError as exc:
+            if not self.server.alive():
+                tail = self.server.log_tail()
+                raise MeasurementError(f"the Triton server died during the measurement:\n{tail}\n{exc}") from None
+            raise MeasurementError(str(exc)) from None
+        resources, per_gpu = recording.result()
+        metrics.update(resources)
+        return Measurement(
+            model=point.model.name, variant=point.variant.name, batch_size=point.batch_size,
+            load_kind=point.load_kind, load=point.load, metrics=metrics, config_digest=point.config_digest,
+            config=point.config, parameters=point.variant.parameters, effective_config=effective,
+            perf_analyzer_flags=point.perf_analyzer_flags,
+            gpu_metrics=per_gpu, timestamp=started, duration_s=seconds, window_adjusts=adjusts,
+        )

@@ -1,0 +1,106 @@
+"""Puts a model-config variant on the server with Triton's load API and a config override.
+
+No server restart: `load_model(name, config=json)` replaces the model's config in place. Triton's load
+replaces the whole config, so the full config is sent: the repository's config as the server completed it
+on the first plain load, with the variant's fields replaced. The default variant is sent back as that base
+config (a plain `load_model(name)` would keep the last override). Only one model is kept loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+import tritonclient.http as httpclient
+from tritonclient.utils import InferenceServerException
+
+from pytest_model_analyzer.config.variants import Variant, apply_variant
+from pytest_model_analyzer.domain.errors import PluginError, PointSkipped
+from pytest_model_analyzer.domain.identity import canonical
+
+
+class VariantLoadError(PluginError):
+    """The server refused a variant; the message is the server's own."""
+
+
+_NOT_EXPLICIT = "explicit model load / unload is not allowed"
+
+
+class ModelControl:
+    def __init__(self, http_url: str, reload_disabled: bool = False) -> None:
+        self.http_url = http_url
+        self.client = self._connect(http_url)
+        self.reload_disabled = reload_disabled
+        self.base: dict[str, dict[str, Any]] = {}
+        self.loaded: dict[str, str] = {}  # model -> canonical variant parameters now on the server
+        self.effective: dict[str, dict[str, Any]] = {}  # model -> its config as the server reports it
+        self.failed: dict[tuple[str, str], str] = {}
+
+    @staticmethod
+    def _connect(http_url: str) -> Any:
+        return httpclient.InferenceServerClient(http_url, connection_timeout=120.0, network_timeout=600.0)
+
+    def reset(self, http_url: str) -> None:
+        """After a server restart nothing is loaded any more, and the server may listen elsewhere."""
+        self.loaded.clear()
+        self.effective.clear()
+        if http_url != self.http_url:
+            self.client.close()
+            self.http_url, self.client = http_url, self._connect(http_url)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def config(self, model: str) -> dict[str, Any]:
+        return dict(self._call("get_model_config", model))
+
+    def _call(self, what: str, model: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, what)(model, **kwargs)
+        except OSError as exc:
+            raise VariantLoadError(f"{what} {model}: cannot reach the server at {self.http_url} ({exc})") from None
+        except InferenceServerException as exc:
+            message = exc.message() if callable(getattr(exc, "message", None)) else str(exc)
+            if _NOT_EXPLICIT in str(message):
+                raise VariantLoadError(
+                    f"the server is not in explicit model-control mode ({message}); start it with "
+                    "--model-control-mode=explicit, or set reload_model_disable: true"
+                ) from None
+            raise VariantLoadError(f"{what} {model} failed: {message}") from None
+
+    def ensure(self, model: str, variant: Variant) -> dict[str, Any]:
+        """Make `variant` the one the server serves; returns its effective config as the server reports it."""
+        key = variant.key()
+        if (model, key) in self.failed:
+            raise VariantLoadError(self.failed[(model, key)])
+        if self.reload_disabled:
+            if not variant.is_default:
+                raise PointSkipped("reload_model_disable is set: only the config already loaded is measured")
+            return self.config(model)
+        if self.loaded.get(model) == key and model in self.effective:
+            return self.effective[model]
+        for other in [name for name in self.loaded if name != model]:
+            self._call("unload_model", other)
+            del self.loaded[other]
+            self.effective.pop(other, None)
+        try:
+            if model not in self.base:
+                # A plain load keeps an override someone left loaded (a remote server, an earlier tool):
+                # unload first, so that the base is the repository's config.
+                with contextlib.suppress(VariantLoadError):
+                    self._call("unload_model", model)
+                self._call("load_model", model)
+                self.base[model] = self.config(model)
+                self.loaded[model] = canonical({})
+            if self.loaded.get(model) != key:
+                config = apply_variant(self.base[model], variant)
+                self.loaded.pop(model, None)
+                self.effective.pop(model, None)
+                self._call("load_model", model, config=json.dumps(config))
+                self.loaded[model] = key
+        except VariantLoadError as exc:
+            self.failed[(model, key)] = f"{variant.name} did not load: {exc}"
+            raise VariantLoadError(self.failed[(model, key)]) from None
+        self.effective[model] = self.config(model)
+        return self.effective[model]

@@ -1,0 +1,181 @@
+"""Runs the real perf_analyzer for one point and parses its CSV into Model Analyzer's metrics."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from pytest_model_analyzer.domain.errors import PluginError
+from pytest_model_analyzer.domain.identity import CONCURRENCY, REQUEST_RATE
+from pytest_model_analyzer.infra.procs import kill_group, last_lines, set_parent_death_signal
+
+# CSV column -> (metric tag, divisor to reach the metric's unit). Times in the CSV are microseconds.
+_COLUMNS = {
+    "Inferences/Second": ("perf_throughput", 1.0),
+    "p50 latency": ("perf_latency_p50", 1000.0),
+    "p90 latency": ("perf_latency_p90", 1000.0),
+    "p95 latency": ("perf_latency_p95", 1000.0),
+    "p99 latency": ("perf_latency_p99", 1000.0),
+    "Avg latency": ("perf_latency_avg", 1000.0),
+    "request/response": ("perf_client_send_recv", 1000.0),
+    "send/recv": ("perf_client_send_recv", 1000.0),
+    "response wait": ("perf_client_response_wait", 1000.0),
+    "Server Queue": ("perf_server_queue", 1000.0),
+    "Server Compute Input": ("perf_server_compute_input", 1000.0),
+    "Server Compute Infer": ("perf_server_compute_infer", 1000.0),
+    "Server Compute Output": ("perf_server_compute_output", 1000.0),
+}
+_LOAD_COLUMNS = {CONCURRENCY: "Concurrency", REQUEST_RATE: "Request Rate"}
+
+
+class PerfAnalyzerError(PluginError):
+    """perf_analyzer failed for a point; the message carries its own last lines of output."""
+
+
+@dataclass(frozen=True)
+class PerfAnalyzerCall:
+    executable: Path
+    model: str
+    url: str
+    protocol: str
+    batch_size: int
+    load_kind: str
+    load: int
+    flags: Mapping[str, Any]
+
+    def command(self, csv_path: Path) -> list[str]:
+        load_flag = "--request-rate-range" if self.load_kind == REQUEST_RATE else "--concurrency-range"
+        command = [
+            str(self.executable), "-m", self.model, "-u", self.url, "-i", self.protocol,
+            "-b", str(self.batch_size), f"{load_flag}={self.load}", "-f", str(csv_path), "--verbose-csv",
+        ]
+        for name, value in self.flags.items():
+            for item in value if isinstance(value, list) else [value]:
+                command.append(f"--{name}" if item in ("", None) else f"--{name}={item}")
+        return command
+
+
+def parse_csv(text: str, load_kind: str, load: int) -> dict[str, float]:
+    """The metrics of the row for `load`; perf_analyzer does not always write rows in load order."""
+    load_column = _LOAD_COLUMNS[load_kind]
+    for row in csv.DictReader(io.StringIO(text)):
+        value = row.get(load_column)
+        if value is None or not value.strip():
+            continue
+        if float(value) != load:
+            continue
+        metrics: dict[str, float] = {}
+        for column, (tag, divisor) in _COLUMNS.items():
+            cell = row.get(column)
+            if cell not in (None, ""):
+                metrics[tag] = float(cell) / divisor
+        if "perf_throughput" not in metrics:
+            raise PerfAnalyzerError(f"perf_analyzer's CSV has no `Inferences/Second` for {load_column} {load}")
+        return metrics
+    raise PerfAnalyzerError(f"perf_analyzer's CSV has no row for {load_column} {load}")
+
+
+_UNSTABLE = ("Failed to obtain stable measurement", "Please use a larger time window")
+# perf_analyzer's own defaults, the starting points when the user did not set a window.
+_DEFAULT_INTERVAL_MS = 5000
+_DEFAULT_REQUEST_COUNT = 50
+
+
+def widened(flags: Mapping[str, Any]) -> dict[str, Any]:
+    """The flags with the measurement window doubled, as Model Analyzer's auto-adjust does."""
+    result = dict(flags)
+    if result.get("measurement-mode", "time_windows") == "count_windows":
+        result["measurement-request-count"] = str(2 * int(result.get("measurement-request-count",
+                                                                      _DEFAULT_REQUEST_COUNT)))
+    else:
+        result["measurement-interval"] = str(2 * int(result.get("measurement-interval", _DEFAULT_INTERVAL_MS)))
+    return result
+
+
+class Unstable(PerfAnalyzerError):
+    """perf_analyzer could not stabilise within its trials: a wider window may succeed."""
+
+
+def run(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: float,
+        output_log: Path | None = None, max_adjusts: int = 10) -> tuple[dict[str, float], float, int]:
+    """Measure one point, widening the window when perf_analyzer cannot stabilise.
+
+    Returns (metrics, seconds, adjusts); `timeout` bounds the whole point, retries included.
+    """
+    started = time.monotonic()
+    adjusts = 0
+    while True:
+        remaining = timeout - (time.monotonic() - started)
+        try:
+            metrics = run_once(call, workdir, env, max(remaining, 0.001), output_log, limit=timeout)
+            return metrics, time.monotonic() - started, adjusts
+        except Unstable as exc:
+            if adjusts >= max_adjusts:
+                raise PerfAnalyzerError(
+                    f"{exc}\n(still unstable after {adjusts} window adjustments: perf_analyzer_max_auto_adjusts)"
+                ) from None
+            adjusts += 1
+            call = replace(call, flags=widened(call.flags))
+
+
+def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: float,
+             output_log: Path | None = None, limit: float | None = None) -> dict[str, float]:
+    """One perf_analyzer process for one point. The CSV file is unique to this call.
+
+    `timeout` is what is left of the point's budget; `limit` is that budget (perf_analyzer_timeout), which
+    the message names: the user set it, while the time left depends on how long earlier tries took."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    csv_path = workdir / f"pa-{os.getpid()}-{time.monotonic_ns()}.csv"
+    command = call.command(csv_path)
+    try:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env), cwd=workdir,
+            start_new_session=True,  # a terminal Ctrl-C must not kill a measurement half way
+            preexec_fn=set_parent_death_signal,
+        )
+    except FileNotFoundError:
+        raise PerfAnalyzerError(f"perf_analyzer not found at {call.executable}") from None
+    except OSError as exc:
+        raise PerfAnalyzerError(f"perf_analyzer could not start ({call.executable}): {exc}") from None
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(process, signal.SIGKILL)
+        process.communicate()
+        raise PerfAnalyzerError(
+            f"perf_analyzer timed out after {limit if limit is not None else timeout:g} s (perf_analyzer_timeout) "
+            "and was killed"
+        ) from None
+    except BaseException:
+        kill_group(process, signal.SIGKILL)
+        process.wait()
+        raise
+    text = output.decode("utf-8", "replace")
+    if output_log is not None:
+        with output_log.open("a", encoding="utf-8") as log:
+            log.write(f"$ {' '.join(command)}\n{text}\n")
+    if process.returncode != 0 and any(marker in text for marker in _UNSTABLE):
+        csv_path.unlink(missing_ok=True)
+        raise Unstable(f"perf_analyzer could not stabilise the measurement:\n{last_lines(text, 3)}")
+    if process.returncode != 0:
+        hint = ""
+        if "error while loading shared libraries" in text:
+            hint = "\n(a library is missing: run `bash scripts/setup.sh`, which links the ones the README names)"
+        raise PerfAnalyzerError(
+            f"perf_analyzer exited with status {process.returncode}:\n{last_lines(text, 8)}{hint}"
+        )
+    try:
+        csv_text = csv_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PerfAnalyzerError(f"perf_analyzer wrote no CSV:\n{last_lines(text, 8)}") from None
+    finally:
+        csv_path.unlink(missing_ok=True)
+    return parse_csv(csv_text, call.load_kind, call.load)

@@ -1,0 +1,209 @@
+"""The Triton server the measurements run against: started here (local) or already running (remote)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_model_analyzer.domain.errors import PluginError
+from pytest_model_analyzer.infra.procs import kill_group, last_lines, set_parent_death_signal
+from pytest_model_analyzer.infra.runtime import Runtime
+
+
+class ServerError(PluginError):
+    """The server could not be started or reached; the message carries the server's own words."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    http: str  # host:port
+    grpc: str  # host:port
+    metrics_url: str
+
+    def for_protocol(self, protocol: str) -> str:
+        return self.grpc if protocol == "grpc" else self.http
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str, timeout: float) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, OSError, TimeoutError):
+        return 0
+
+
+def is_ready(http: str, timeout: float = 1.0) -> bool:
+    return _get(f"http://{http}/v2/health/ready", timeout) == 200
+
+
+def is_live(http: str, timeout: float = 1.0) -> bool:
+    return _get(f"http://{http}/v2/health/live", timeout) == 200
+
+
+def _tail(path: Path | None, lines: int = 6) -> str:
+    if path is None or not path.exists():
+        return ""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, handle.tell() - 8192))
+        text = handle.read().decode("utf-8", "replace")
+    return last_lines(text, lines)
+
+
+class LocalServer:
+    """A `tritonserver` process of our own: loopback ports picked at start, explicit model control."""
+
+    def __init__(
+        self,
+        executable: Path,
+        model_repository: Path,
+        runtime: Runtime,
+        log_path: Path,
+        flags: Mapping[str, str] | None = None,
+        environment: Mapping[str, str] | None = None,
+        metrics_interval_ms: int = 1000,
+        ready_timeout: float = 60.0,
+        pinned_environment: Mapping[str, str] | None = None,
+    ) -> None:
+        self.executable = executable
+        self.model_repository = model_repository
+        self.runtime = runtime
+        self.log_path = log_path
+        self.flags = dict(flags or {})
+        self.environment = dict(environment or {})
+        self.pinned_environment = dict(pinned_environment or {})  # the worker's, e.g. its one GPU
+        self.metrics_interval_ms = metrics_interval_ms
+        self.ready_timeout = ready_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.endpoints: Endpoints | None = None
+        self._ports: tuple[int, int, int] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _command(self, http: int, grpc: int, metrics: int) -> list[str]:
+        flags = {
+            "http-address": "127.0.0.1", "grpc-address": "127.0.0.1", "metrics-address": "127.0.0.1",
+            "allow-gpu-metrics": "true", "allow-cpu-metrics": "true",
+            "metrics-interval-ms": str(self.metrics_interval_ms), "exit-timeout-secs": "1",
+            "strict-model-config": "false",
+        }
+        flags.update(self.flags)  # the config may choose other addresses or timeouts
+        command = [
+            str(self.executable), f"--model-repository={self.model_repository}",
+            "--model-control-mode=explicit", f"--http-port={http}", f"--grpc-port={grpc}",
+            f"--metrics-port={metrics}",
+        ]
+        if self.runtime.backend_dir is not None:
+            command.append(f"--backend-directory={self.runtime.backend_dir}")
+        command += [f"--{name}={value}" for name, value in flags.items()]
+        return command
+
+    def start(self) -> Endpoints:
+        last_error = ""
+        for _attempt in range(3):  # a picked port can be taken by someone else before the server binds it
+            # A restart keeps the ports of the last start, so that clients and monitors stay valid.
+            ports = self._ports or (free_port(), free_port(), free_port())
+            self._ports = None
+            host = self.flags.get("http-address", "127.0.0.1")
+            endpoints = Endpoints(
+                http=f"{host}:{ports[0]}", grpc=f"{self.flags.get('grpc-address', '127.0.0.1')}:{ports[1]}",
+                metrics_url=f"http://{self.flags.get('metrics-address', '127.0.0.1')}:{ports[2]}/metrics",
+            )
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_path.open("ab") as log:
+                log.write(f"\n=== pytest-model-analyzer: starting {self.executable}\n".encode())
+                log.flush()
+                self.process = subprocess.Popen(
+                    self._command(*ports), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    env=self.runtime.child_env({**self.environment, **self.pinned_environment}),
+                    start_new_session=True,
+                    preexec_fn=set_parent_death_signal,
+                )
+            deadline = time.monotonic() + self.ready_timeout
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    break
+                if is_ready(endpoints.http, timeout=0.5):
+                    self.endpoints, self._ports = endpoints, ports
+                    return endpoints
+                time.sleep(0.1)
+            last_error = _tail(self.log_path)
+            self.stop()
+            if "address already in use" not in last_error.lower():
+                break
+        raise ServerError(
+            f"tritonserver did not become ready within {self.ready_timeout:g} s "
+            f"(log: {self.log_path}):\n{last_error}"
+        )
+
+    def stop(self, timeout: float = 10.0) -> None:
+        process = self.process
+        if process is None:
+            return
+        kill_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(process, signal.SIGKILL)
+            process.wait()
+        # The backend stubs live in the server's group; make sure none is left behind.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        self.process = None
+
+    def restart(self) -> Endpoints:
+        self.stop()
+        return self.start()
+
+    def log_tail(self) -> str:
+        return _tail(self.log_path)
+
+
+class RemoteServer:
+    """A server someone else runs: never started or stopped here."""
+
+    def __init__(self, endpoints: Endpoints) -> None:
+        self.endpoints = endpoints
+        self.pid = None
+
+    def start(self) -> Endpoints:
+        if not is_live(self.endpoints.http, timeout=5.0):
+            raise ServerError(
+                f"the remote Triton server at http://{self.endpoints.http} does not answer "
+                "(triton_http_endpoint); start it, or use triton_launch_mode: local"
+            )
+        return self.endpoints
+
+    def alive(self) -> bool:
+        return is_live(self.endpoints.http)
+
+    def stop(self) -> None:
+        """Someone else's server: left running."""
+
+    def restart(self) -> Endpoints:
+        raise ServerError(f"the remote Triton server at {self.endpoints.http} stopped answering")
+
+    def log_tail(self) -> str:
+        return ""

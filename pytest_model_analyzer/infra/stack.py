@@ -1,0 +1,94 @@
+"""Builds the session's measuring stack from a profile: server, model control, monitor and measurer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pytest_model_analyzer.config.profile import ProfileConfig
+from pytest_model_analyzer.infra import runtime as rt
+from pytest_model_analyzer.infra.measurer import Measurer
+from pytest_model_analyzer.infra.model_control import ModelControl
+from pytest_model_analyzer.infra.monitor import (
+    GpuInfo,
+    ResourceMonitor,
+    cpu_sampler,
+    gpu_inventory,
+    gpu_sampler,
+    open_gpus,
+)
+from pytest_model_analyzer.infra.server import Endpoints, LocalServer, RemoteServer
+
+Server = LocalServer | RemoteServer
+
+
+def _url(endpoint: str) -> str:
+    return endpoint.split("://", 1)[-1]
+
+
+def _worker_gpu(profile: ProfileConfig, slot: int | None) -> GpuInfo | None:
+    """Under xdist, the one GPU of this worker's slot (None without xdist or without GPUs)."""
+    if slot is None or not profile.gpu_bound:
+        return None
+    gpus = gpu_inventory(profile["gpus"])
+    return gpus[slot] if slot < len(gpus) else None
+
+
+def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
+                slot: int | None = None) -> tuple[Server, ModelControl]:
+    settings = profile.settings
+    if settings["triton_launch_mode"] == "remote":
+        http, grpc, metrics = profile.remote_endpoints(slot)
+        server: Server = RemoteServer(Endpoints(http=_url(http), grpc=_url(grpc),
+                                                                    metrics_url=metrics))
+    else:
+        log = Path(settings["triton_output_path"]) if settings["triton_output_path"] else workdir / "tritonserver.log"
+        first = profile.models[0]
+        gpu = _worker_gpu(profile, slot)
+        server = LocalServer(
+            executable=rt.resolve_server(settings["triton_server_path"]),
+            model_repository=profile.model_repository, runtime=runtime, log_path=log,
+            flags=first.triton_server_flags, environment=first.triton_server_environment,
+            metrics_interval_ms=max(1, int(settings["monitoring_interval"] * 1000)),
+            pinned_environment={"CUDA_VISIBLE_DEVICES": gpu.uuid} if gpu else None,  # this worker's GPU only
+        )
+    endpoints = server.start()
+    try:
+        control = ModelControl(endpoints.http, reload_disabled=settings["reload_model_disable"])
+    except BaseException:
+        server.stop()
+        raise
+    return server, control
+
+
+def open_monitor(profile: ProfileConfig, server: Server, slot: int | None = None) -> ResourceMonitor:
+    settings = profile.settings
+    wants_gpu = settings["always_report_gpu_metrics"] or not all(m.cpu_only for m in profile.models)
+    gpu = _worker_gpu(profile, slot)
+    nvml, gpus, why = open_gpus([gpu.uuid] if gpu else settings["gpus"])
+    if gpus and not wants_gpu:
+        nvml, gpus, why = None, [], "every model is cpu_only (set always_report_gpu_metrics to record them)"
+    endpoints = server.endpoints
+    pid_of = (lambda: server.pid) if settings["collect_cpu_metrics"] else None
+    return ResourceMonitor(
+        interval=settings["monitoring_interval"],
+        gpu=gpu_sampler(nvml, gpus) if gpus else None,
+        cpu=cpu_sampler(endpoints.metrics_url if endpoints else None, pid_of),
+        gpus=gpus,
+        unavailable=why,
+    )
+
+
+def make_measurer(profile: ProfileConfig, runtime: rt.Runtime, server: Server, control: ModelControl,
+                  monitor: ResourceMonitor, workdir: Path, on_restart: Callable[[str], None]) -> Measurer:
+    settings = profile.settings
+    perf_output = None
+    if settings["perf_output"]:
+        perf_output = Path(settings["perf_output_path"] or workdir / "perf_analyzer.log")
+    return Measurer(
+        server=server, control=control, runtime=runtime,
+        perf_analyzer=rt.resolve_perf_analyzer(settings["perf_analyzer_path"]),
+        monitor=monitor, workdir=workdir, protocol=settings["client_protocol"],
+        timeout=float(settings["perf_analyzer_timeout"]), perf_output=perf_output,
+        max_adjusts=settings["perf_analyzer_max_auto_adjusts"], on_restart=on_restart,
+    )

@@ -1,0 +1,129 @@
+"""The pytest layer, and the plugin's entry point (`pytest11: model_analyzer`): options, the plugin's own
+hooks, configure-time validation, collection of the profile and the fixtures.
+
+Rooms: options.py (flags, ini, checkpoints and baseline read at configure time), hookspec.py (the
+`pytest_ma_*` hooks), session.py (run state), lifecycle.py (saving, reports, end of run), terminal.py
+(everything printed), interrupts.py (Ctrl-C), distributed.py (pytest-xdist), collect.py (the item tree),
+fixtures.py (server, monitor, measurer, measurement). Nothing below this package imports pytest.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pytest_model_analyzer.config.loader import load_profile
+from pytest_model_analyzer.config.profile import ProfileConfig
+from pytest_model_analyzer.domain.errors import ConfigError
+from pytest_model_analyzer.plugin import hookspec
+from pytest_model_analyzer.plugin.distributed import ControllerHooks, is_worker, planned_workers
+from pytest_model_analyzer.plugin.fixtures import (  # noqa: F401  (pytest finds fixtures on the plugin module)
+    ma_measurement,
+    ma_measurer,
+    ma_monitor,
+    ma_runtime,
+    ma_server,
+    ma_session,
+)
+from pytest_model_analyzer.plugin.interrupts import InterruptHooks
+from pytest_model_analyzer.plugin.lifecycle import RunHooks
+from pytest_model_analyzer.plugin.options import add_options, baseline, cli_overrides, open_checkpoints, profile_path
+from pytest_model_analyzer.plugin.session import SESSION_KEY, ModelAnalyzerSession
+from pytest_model_analyzer.plugin.terminal import TerminalHooks
+from pytest_model_analyzer.results.ledger import Ledger
+from pytest_model_analyzer.results.saving import CheckpointKeeper
+from pytest_model_analyzer.search.plan import plan_profile
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspec)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    path = profile_path(config)
+    if path is None:
+        return
+    try:
+        from pytest_model_analyzer.infra.monitor import gpu_inventory
+
+        profile = plan_profile(load_profile(path, cli=cli_overrides(config), cwd=Path.cwd(),
+                                            gpus_available=bool(gpu_inventory())))
+    except ConfigError as exc:
+        raise pytest.UsageError(f"{path}: {exc}") from None
+    store, imported = (None, []) if config.option.collectonly else open_checkpoints(
+        config, Path(profile["checkpoint_directory"]))
+    compare_with = baseline(config, store)
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        # No test paths given: collect the profile alone, no test files needed.
+        config.args = [str(profile.source)]
+    # A comparison against a baseline measures everything again: reusing stored points would compare the
+    # baseline with itself.
+    stored = store.loaded.values() if store is not None and compare_with is None else ()
+    stored_from = store.loaded_from.name if store is not None and store.loaded_from else "checkpoint"
+    ledger = Ledger(stored, stored_from, imported)
+    keeper = CheckpointKeeper(store, ledger, writes=not is_worker(config))
+    interrupts = InterruptHooks(config, keeper)
+    session = ModelAnalyzerSession(config, profile, ledger, keeper, interrupts.handler, compare_with)
+    config.stash[SESSION_KEY] = session
+    controller = _plan_workers(config, profile, session)
+    interrupts.controller = controller
+    config.pluginmanager.register(interrupts, "model_analyzer_interrupts")
+    config.pluginmanager.register(RunHooks(session, controller), "model_analyzer_run")
+    config.pluginmanager.register(TerminalHooks(session), "model_analyzer_terminal")
+    for text in profile.warnings:
+        config.issue_config_time_warning(pytest.PytestConfigWarning(f"model-analyzer: {text}"), stacklevel=2)
+
+
+def _plan_workers(config: pytest.Config, profile: ProfileConfig,
+                  session: ModelAnalyzerSession) -> ControllerHooks | None:
+    """Under pytest-xdist: one variant per worker, and one server and GPU (or endpoint) per worker."""
+    from pytest_model_analyzer.infra.monitor import gpu_inventory
+
+    workers = planned_workers(config)
+    if workers == 0 or config.option.collectonly:
+        return None
+    if config.option.dist in ("no", "load"):
+        config.option.dist = "loadscope"  # a variant's items stay on one worker: loaded once, measured alike
+    slots = workers
+    if profile["triton_launch_mode"] == "remote":
+        endpoints = profile["triton_grpc_endpoints"] or [profile["triton_grpc_endpoint"]]
+        if workers > len(endpoints):
+            raise pytest.UsageError(
+                f"-n {workers}: {workers} workers but {len(endpoints)} remote server(s); measurements sharing a "
+                "server disturb each other: list one per worker in triton_grpc_endpoints/triton_http_endpoints")
+        slots = len(endpoints)
+    elif profile.gpu_bound:
+        gpus = gpu_inventory(profile["gpus"])
+        if workers > len(gpus):
+            raise pytest.UsageError(
+                f"-n {workers}: {workers} workers but {len(gpus)} GPU(s) selected by `gpus`; measurements sharing "
+                "a GPU are wrong: use at most one worker per GPU")
+        slots = len(gpus)
+    elif workers > (os.cpu_count() or 1):
+        config.issue_config_time_warning(pytest.PytestConfigWarning(
+            f"model-analyzer: -n {workers} on {os.cpu_count()} CPU cores: each worker runs a server and "
+            "perf_analyzer, so the measurements will compete for the cores"), stacklevel=2)
+    controller = ControllerHooks(session.facts, slots)
+    config.pluginmanager.register(controller, "model_analyzer_xdist")
+    return controller
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    session = parent.config.stash.get(SESSION_KEY, None)
+    if session is None or session.profile.source is None:
+        return None
+    if file_path.resolve() != session.profile.source:
+        return None
+    from pytest_model_analyzer.plugin.collect import ProfileFile
+
+    node = ProfileFile.from_parent(parent, path=file_path)
+    node.profile = session.profile
+    node.search = session.ledger.search
+    return node

@@ -1,0 +1,108 @@
+"""The collection tree: profile file -> model -> model-config variant -> one item per measurement point.
+
+Node ids read `profile.yaml::add::add_config_1::b8-c16`, built from each point's `PointId`, so `-k`,
+`--collect-only`, `--lf`, node-id selection and xdist's `--dist loadscope` (one variant per worker) work as
+for any test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_model_analyzer.config.model_config import ModelConfigError
+from pytest_model_analyzer.config.points import Point, variant_points
+from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, SearchMode
+from pytest_model_analyzer.config.variants import Variant
+from pytest_model_analyzer.domain.identity import canonical
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.plugin.session import ModelAnalyzerSession
+from pytest_model_analyzer.search.driver import SearchDriver
+
+
+class ProfileFile(pytest.File):
+    """The `--ma-config` YAML file; its profile was parsed, validated and planned at configure time."""
+
+    profile: ProfileConfig
+    search: SearchDriver | None = None  # every point is registered with the run's search
+    # Every item calls the same function with the same conftest visibility: one closure serves them all,
+    # as pytest's own parametrize shares one per function (computing it per item doubled collection time).
+    fixtureinfo: Any = None
+
+    def collect(self) -> Iterator[pytest.Collector]:
+        for model in self.profile.models:
+            yield ModelCollector.from_parent(self, name=model.name, model=model)
+
+
+class ModelCollector(pytest.Collector):
+    def __init__(self, *, model: ModelSpec, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.model = model
+
+    def collect(self) -> Iterator[pytest.Collector]:
+        variants: Sequence[Variant] = self.model.variants
+        if self.model.search in (SearchMode.DISABLED, SearchMode.MANUAL) and not self.model.early_exit_batch:
+            variants = reload_order(variants, self.model.base_config)
+        for variant in variants:
+            yield VariantCollector.from_parent(self, name=variant.name, variant=variant)
+
+
+def reload_order(variants: Sequence[Variant], base_config: Mapping[str, Any]) -> list[Variant]:
+    """The default first (as Model Analyzer measures it), then, where possible, a variant that differs from the
+    last one only in its instance groups: Triton applies such a change in about 0.1 s, while any other change
+    reloads the model (1.4 s for the small `add` model). Names do not change, only the order they run in.
+    Keeps the given order where the search decides online from earlier variants (see search/driver.py)."""
+    if len(variants) < 3:
+        return list(variants)
+
+    def rest(variant: Variant) -> str:
+        config = {**base_config, **variant.parameters}
+        config.pop("instance_group", None)
+        return canonical(config)
+
+    ordered, remaining = [variants[0]], list(variants[1:])
+    while remaining:
+        same = next((v for v in remaining if rest(v) == rest(ordered[-1])), remaining[0])
+        ordered.append(same)
+        remaining.remove(same)
+    return ordered
+
+
+class VariantCollector(pytest.Collector):
+    def __init__(self, *, variant: Variant, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.variant = variant
+
+    def collect(self) -> Iterator[pytest.Item]:
+        model_node: ModelCollector = self.parent  # type: ignore[assignment]
+        profile_file: ProfileFile = model_node.parent  # type: ignore[assignment]
+        try:
+            points = list(variant_points(model_node.model, self.variant))
+        except ModelConfigError as exc:
+            raise self.CollectError(f"{self.variant.name}: model_config_parameters do not fit Triton's "
+                                    f"ModelConfig: {exc}") from None
+        for point in points:
+            item = MeasurementItem.from_parent(self, name=point.name, callobj=check_gates,
+                                               fixtureinfo=profile_file.fixtureinfo)
+            profile_file.fixtureinfo = item._fixtureinfo
+            item.ma_point = point
+            if profile_file.search is not None:
+                profile_file.search.register(point)
+            yield item
+
+
+def check_gates(ma_measurement: Measurement, ma_session: ModelAnalyzerSession) -> None:
+    """The item's call phase: the measurement (taken in setup) against the model's gates."""
+    ma_session.check(ma_measurement)
+
+
+class MeasurementItem(pytest.Function):
+    """An item whose setup measures the point (failure to measure = ERROR) and whose call checks gates."""
+
+    ma_point: Point
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"ma: {self.ma_point.label}"

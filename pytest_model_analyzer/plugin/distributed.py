@@ -1,0 +1,93 @@
+"""pytest-xdist: one server and one GPU (or one remote endpoint) per worker, one checkpoint per run.
+
+The controller collects nothing and runs no fixture; each worker is a full pytest session with its own
+session fixtures, so its own server. The controller gives each worker a slot (a GPU, or an endpoint of
+`triton_grpc_endpoints`) from a pool of free slots: xdist replaces a crashed worker under a new id, so
+the slot cannot come from the `gw<N>` name. Measurements reach the controller in the workers' reports; the
+controller alone writes the checkpoint. A Ctrl-C seen only by the controller reaches the workers through a
+stop file named in their `workerinput` (xdist has no other channel towards running workers).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from xdist.workermanage import WorkerController
+
+    from pytest_model_analyzer.results.facts import RunFacts
+
+SLOT = "ma_slot"
+STOPFILE = "ma_stopfile"
+WORKER_OUTPUT = "ma_worker"
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def worker_slot(config: pytest.Config) -> int | None:
+    return config.workerinput.get(SLOT) if is_worker(config) else None  # type: ignore[attr-defined]
+
+
+def stop_requested(config: pytest.Config) -> bool:
+    path = config.workerinput.get(STOPFILE) if is_worker(config) else None  # type: ignore[attr-defined]
+    return bool(path) and Path(path).exists()
+
+
+def planned_workers(config: pytest.Config) -> int:
+    """How many workers xdist will start (0 without distribution)."""
+    if not config.pluginmanager.hasplugin("xdist") or is_worker(config):
+        return 0
+    if getattr(config.option, "dist", "no") == "no" and not getattr(config.option, "tx", None):
+        return 0
+    count = getattr(config.option, "numprocesses", None)
+    return int(count) if isinstance(count, int) else len(getattr(config.option, "tx", None) or [])
+
+
+class ControllerHooks:
+    """Registered on the xdist controller only (xdist's hook names are unknown without xdist)."""
+
+    def __init__(self, facts: RunFacts, slots: int) -> None:
+        self.facts = facts
+        self.slots = slots
+        self.free = list(range(max(slots, 1)))
+        self.taken: dict[str, int] = {}
+        self.merged: set[str] = set()
+        self.stopfile = Path(tempfile.mkdtemp(prefix="ma-xdist-")) / "stop"
+
+    def request_stop(self) -> None:
+        self.stopfile.touch()
+
+    @pytest.hookimpl
+    def pytest_configure_node(self, node: WorkerController) -> None:
+        slot = self.free.pop(0) if self.free else len(self.taken)
+        self.taken[node.gateway.id] = slot
+        node.workerinput[SLOT] = slot
+        node.workerinput[STOPFILE] = str(self.stopfile)
+
+    @pytest.hookimpl
+    def pytest_testnodedown(self, node: WorkerController, error: object) -> None:
+        """Can fire twice for one worker: merge once, free the slot once."""
+        worker = node.gateway.id
+        slot = self.taken.pop(worker, None)
+        if slot is not None and slot < self.slots:
+            self.free.append(slot)
+            self.free.sort()
+        output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+        if output and worker not in self.merged:
+            self.merged.add(worker)
+            self.facts.merge_worker_output(output)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        try:
+            self.stopfile.unlink(missing_ok=True)
+            os.rmdir(self.stopfile.parent)
+        except OSError:
+            pass

@@ -1,0 +1,132 @@
+"""The plugin's fixtures. Session scope: the run state, the bundled runtime, the server, the monitor and
+the measurer; function scope: each item's measurement. Heavy imports (tritonclient, pynvml) happen inside
+them, so a run without `--ma-config` pays nothing.
+
+`ma_measurer` is the seam for tests and custom drivers: override it (in a conftest.py) with any object whose
+`measure(point)` returns a Measurement, raises MeasurementError, or raises PointSkipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+import pytest
+
+from pytest_model_analyzer.config.points import Point
+from pytest_model_analyzer.domain.errors import MeasurementError
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.plugin.distributed import worker_slot
+from pytest_model_analyzer.plugin.session import ORIGIN, PROPERTY, SESSION_KEY, ModelAnalyzerSession
+
+if TYPE_CHECKING:
+    from pytest_model_analyzer.infra.model_control import ModelControl
+    from pytest_model_analyzer.infra.monitor import ResourceMonitor
+    from pytest_model_analyzer.infra.runtime import Runtime
+    from pytest_model_analyzer.infra.stack import Server
+
+T = TypeVar("T")
+
+
+class PointMeasurer(Protocol):
+    def measure(self, point: Point) -> Measurement: ...
+
+
+@pytest.fixture(scope="session")
+def ma_session(request: pytest.FixtureRequest) -> ModelAnalyzerSession:
+    """The run state: profile, ledger, checkpoint, facts."""
+    session = request.config.stash.get(SESSION_KEY, None)
+    if session is None:
+        pytest.skip("no profile: pass --ma-config PATH")
+    return session
+
+
+@pytest.fixture(scope="session")
+def ma_runtime() -> Runtime:
+    """The bundled stack's library and backend links (created when missing)."""
+    from pytest_model_analyzer.infra import runtime
+
+    return runtime.prepare()
+
+
+@pytest.fixture(scope="session")
+def ma_server(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, ma_runtime: Runtime,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, ModelControl]]:
+    """The Triton server, local (started and stopped here) or remote, with its model control."""
+    from pytest_model_analyzer.infra.stack import open_server
+
+    slot = worker_slot(request.config)
+    server, control = _or_measurement_error(
+        request, lambda: open_server(ma_session.profile, ma_runtime, tmp_path_factory.mktemp("ma-server"), slot))
+    try:
+        yield server, control
+    finally:
+        try:
+            control.close()
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def ma_monitor(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession,
+               ma_server: tuple[Server, ModelControl]) -> ResourceMonitor:
+    """GPU metrics through NVML (this worker's GPU under xdist), or CPU metrics from the server."""
+    from pytest_model_analyzer.infra.stack import open_monitor
+
+    monitor = open_monitor(ma_session.profile, ma_server[0], worker_slot(request.config))
+    facts = ma_session.facts
+    facts.gpu_count = len(monitor.gpus)
+    if monitor.unavailable:
+        facts.gpu_note = f"GPU metrics unavailable ({monitor.unavailable}): CPU metrics recorded instead"
+        facts.note(facts.gpu_note)
+    else:
+        facts.gpu_note = "GPUs: " + ", ".join(f"{gpu.index}: {gpu.name} ({gpu.uuid})" for gpu in monitor.gpus)
+        # Model Analyzer's server-only metrics: the GPUs with the server idle, before any measurement.
+        facts.server_only = monitor.idle_metrics(float(ma_session.profile["duration_seconds"]))
+    return monitor
+
+
+@pytest.fixture(scope="session")
+def ma_measurer(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, ma_runtime: Runtime,
+                ma_server: tuple[Server, ModelControl], ma_monitor: ResourceMonitor,
+                tmp_path_factory: pytest.TempPathFactory) -> PointMeasurer:
+    """What takes a new measurement of a point: perf_analyzer against the session's server."""
+    from pytest_model_analyzer.infra.stack import make_measurer
+
+    def restarted(log_tail: str) -> None:
+        ma_session.facts.server_restarts += 1
+
+    server, control = ma_server
+    return _or_measurement_error(request, lambda: make_measurer(
+        ma_session.profile, ma_runtime, server, control, ma_monitor, tmp_path_factory.mktemp("ma-perf"),
+        on_restart=restarted))
+
+
+@pytest.fixture
+def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession) -> Measurement:
+    """The item's measurement (setup phase: a failure to measure is an ERROR), as the ledger resolves it:
+    reused when the run already has it, else taken by `ma_measurer`, which (and so the server) starts on
+    first need. A search may skip the point (early exit, not visited), with the reason."""
+    item = request.node
+    resolution = ma_session.ledger.resolve(
+        item.ma_point, lambda point: request.getfixturevalue("ma_measurer").measure(point),
+        stop=lambda: ma_session.interrupt.count > 0)
+    if resolution.measurement is None:
+        pytest.skip(resolution.skipped)
+    if resolution.origin:
+        item.user_properties.append((ORIGIN, resolution.origin))
+    item.user_properties.append((PROPERTY, resolution.measurement.to_json()))
+    return resolution.measurement
+
+
+def _or_measurement_error(request: pytest.FixtureRequest, build: Callable[[], T]) -> T:
+    """Start-up problems (binary missing, server not ready) become one clear error, and the session stops:
+    nothing could be measured, and the same error on every item would only bury the message."""
+    from pytest_model_analyzer.infra.runtime import RuntimeMissing
+    from pytest_model_analyzer.infra.server import ServerError
+
+    try:
+        return build()
+    except (RuntimeMissing, ServerError) as exc:
+        request.session.shouldfail = "model-analyzer could not start measuring (see the error above)"
+        raise MeasurementError(str(exc)) from None

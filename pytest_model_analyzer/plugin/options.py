@@ -1,0 +1,107 @@
+"""The plugin's command-line and ini options, and what configure-time reads from them: the profile path,
+the command-line overrides, the checkpoints (latest and imported) and the baseline to compare with.
+
+Every problem here is a pytest usage error with one line naming the option, key or file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_model_analyzer.analysis.regression import Baseline, parse_checks
+from pytest_model_analyzer.config.options import OPTIONS
+from pytest_model_analyzer.domain.errors import ConfigError
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.infra.checkpoint import SUFFIX, CheckpointError, CheckpointStore, read
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("model-analyzer", "Triton model profiling (pytest-model-analyzer)")
+    group.addoption("--ma-config", dest="ma_config", metavar="PATH", default=None,
+                    help="Model Analyzer-style profile YAML; its measurement points become the items")
+    group.addoption("--ma-fresh", action="store_true", default=False,
+                    help="ignore earlier checkpoints (they stay on disk); measure everything again")
+    group.addoption("--ma-import-checkpoint", metavar="PATH", default=None,
+                    help="read a Triton Model Analyzer .ckpt: its measurements are reused, gated and reported")
+    group.addoption("--ma-compare", metavar="N", nargs="?", const="latest", default=None,
+                    help="compare every point with checkpoint N (default: the latest before this run); "
+                         "everything is measured again")
+    group.addoption("--ma-compare-fail", metavar="SPEC", default=None,
+                    help="fail points that regressed against --ma-compare by more than this, "
+                         "e.g. perf_throughput:5%%,perf_latency_p99:10%%")
+    parser.addini("ma_config", "profile YAML used when --ma-config is not given (relative to the ini file)",
+                  default="")
+    for option in OPTIONS.values():
+        if not option.cli:
+            continue
+        text = option.help or option.key.replace("_", " ")
+        if option.unsupported:
+            text += f" [not supported yet: {option.unsupported}]"
+        if option.is_switch:
+            group.addoption(option.flag, dest=f"ma_{option.key}", action="store_const", const=True,
+                            default=None, help=text)
+        else:
+            group.addoption(option.flag, dest=f"ma_{option.key}", metavar="VALUE", default=None, help=text)
+
+
+def profile_path(config: pytest.Config) -> Path | None:
+    given = config.getoption("ma_config")
+    if given:
+        return Path(given)
+    ini = config.getini("ma_config")
+    if ini:
+        base = config.inipath.parent if config.inipath else config.rootpath
+        return base / str(ini)
+    return None
+
+
+def cli_overrides(config: pytest.Config) -> dict[str, Any]:
+    return {key: value for key in OPTIONS
+            if (value := config.getoption(f"ma_{key}", default=None)) is not None}
+
+
+def open_checkpoints(config: pytest.Config, directory: Path) -> tuple[CheckpointStore, list[Measurement]]:
+    """The latest checkpoint, read up front: a damaged one is a usage error before anything starts."""
+    from pytest_model_analyzer.infra.ma_import import import_checkpoint
+
+    try:
+        store = CheckpointStore(directory, fresh=config.getoption("ma_fresh"))
+        source = config.getoption("ma_import_checkpoint")
+        imported = import_checkpoint(Path(source)) if source else []
+    except CheckpointError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return store, imported
+
+
+def baseline(config: pytest.Config, store: CheckpointStore | None) -> Baseline | None:
+    """`--ma-compare[=N]` and `--ma-compare-fail`: the checkpoint to compare with, and the checks."""
+    which, spec = config.getoption("ma_compare"), config.getoption("ma_compare_fail")
+    if which is None:
+        if spec:
+            raise pytest.UsageError("--ma-compare-fail needs --ma-compare (the checkpoint to compare with)")
+        return None
+    if store is None:
+        return None
+    try:
+        checks = parse_checks(spec) if spec else []
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if which == "latest":
+        if store.loaded_index < 0:
+            raise pytest.UsageError(f"--ma-compare: no checkpoint in {store.directory} to compare with")
+        index = store.loaded_index
+    elif which.isdigit():
+        index = int(which)
+    else:
+        raise pytest.UsageError(f"--ma-compare: expected a checkpoint number, got `{which}`")
+    path = store.directory / f"{index}{SUFFIX}"
+    if not path.exists():
+        raise pytest.UsageError(f"--ma-compare: {path} does not exist")
+    try:
+        measurements = {m.setup: m for m in read(path)}
+    except CheckpointError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return Baseline(path.name, measurements, checks)

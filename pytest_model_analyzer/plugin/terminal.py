@@ -1,0 +1,87 @@
+"""Everything the plugin writes to the terminal: the header line, each item's figures in -v, and the
+end-of-run summary (notes, checkpoint, the per-model table, the best configurations, the files written)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_model_analyzer.config.points import count_points
+from pytest_model_analyzer.plugin.distributed import is_worker
+from pytest_model_analyzer.plugin.session import ModelAnalyzerSession, measurement_of, origin_of
+from pytest_model_analyzer.reports.terminal import headline, summary_lines
+
+if TYPE_CHECKING:
+    from _pytest.terminal import TerminalReporter
+
+
+class TerminalHooks:
+    def __init__(self, session: ModelAnalyzerSession) -> None:
+        self.session = session
+
+    @pytest.hookimpl
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        profile = self.session.profile
+        return [f"model-analyzer: {profile.source} ({len(profile.models)} models, {count_points(profile)} points, "
+                f"{profile['triton_launch_mode']} server, {profile['client_protocol']})"]
+
+    @pytest.hookimpl
+    def pytest_report_teststatus(self, report: pytest.TestReport,
+                                 config: pytest.Config) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
+        """In -v, a passed item's line shows its headline figures; a failure's message already has its numbers
+        (and the short summary line keeps its room for that message)."""
+        if report.when != "call" or not report.passed:
+            return None
+        measurement = measurement_of(report)
+        if measurement is None:
+            return None
+        figures = headline(measurement.metrics)
+        origin = origin_of(report)
+        if origin:
+            figures = f"from {origin}: {figures}"
+        return "passed", ".", (f"PASSED ({figures})", {"green": True})
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: TerminalReporter, exitstatus: int,
+                                config: pytest.Config) -> None:
+        if is_worker(config):
+            return
+        state = self.session
+        for line in state.facts.notes:
+            terminalreporter.write_line(f"model-analyzer: {line}", yellow=True)
+        self._checkpoint(terminalreporter)
+        if state.facts.server_restarts:
+            terminalreporter.write_line(
+                f"model-analyzer: the Triton server died and was restarted {state.facts.server_restarts} time(s); "
+                "the items it was serving errored", red=True)
+        rows = state.ledger.rows()
+        if not rows:
+            return
+        terminalreporter.write_sep("-", f"model analyzer: {len(rows)} measurements")
+        for line in summary_lines(state.profile, state.rankings, state.outcomes, state.columns):
+            terminalreporter.write_line(line)
+        for ranking in state.rankings:
+            if not ranking.variants:
+                continue
+            if ranking.best is None:
+                terminalreporter.write_line(f"{ranking.model}: no configuration satisfies its constraints", red=True)
+            else:
+                terminalreporter.write_line(f"{ranking.model}: best configuration is {ranking.best.variant}",
+                                            green=True)
+        if state.exported:
+            terminalreporter.write_line(f"model-analyzer: reports written: {', '.join(map(str, state.exported))}")
+
+    def _checkpoint(self, terminalreporter: TerminalReporter) -> None:
+        keeper, ledger = self.session.keeper, self.session.ledger
+        if keeper.error:
+            terminalreporter.write_line(f"model-analyzer: {keeper.error}", red=True)
+        elif keeper.saved_to is not None:
+            terminalreporter.write_line(f"model-analyzer: saved {keeper.saved_count} measurements "
+                                        f"({ledger.new_count} new) to {keeper.saved_to}")
+        elif keeper.store is not None and ledger.rows():
+            terminalreporter.write_line(f"model-analyzer: nothing new to save (latest: "
+                                        f"{keeper.loaded_from or 'no checkpoint'})")
+        if ledger.reused_count:
+            terminalreporter.write_line(f"model-analyzer: {ledger.reused_count} measurements taken from "
+                                        f"{ledger.stored_from}, not measured again")

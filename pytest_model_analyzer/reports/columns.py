@@ -1,0 +1,35 @@
+"""The columns of the summary tables, shared by the terminal summary and the HTML report.
+
+Each column turns a measurement into the text of its cell. Users add columns of their own through the
+`pytest_ma_report_columns` hook (plugin/hookspec.py); they appear in both tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pytest_model_analyzer.domain.identity import load_label
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.reports.csv_tables import instance_group_string
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    cell: Callable[[Measurement], str]
+    numeric: bool = True  # right-aligned in the terminal
+
+
+def summary_columns(load_kind: str, gpu_count: int = 0, extra: Sequence[Column] = ()) -> list[Column]:
+    """variant, instances, max batch, batch, load, infer/s, p99 ms, then the users' columns."""
+    return [
+        Column("variant", lambda m: m.variant, numeric=False),
+        Column("instances", lambda m: instance_group_string(m.config_in_effect, gpu_count), numeric=False),
+        Column("max batch", lambda m: str(m.config_in_effect.get("max_batch_size", "-"))),
+        Column("batch", lambda m: str(m.batch_size)),
+        Column(load_label(load_kind), lambda m: str(m.load)),
+        Column("infer/s", lambda m: f"{m.metrics.get('perf_throughput', 0.0):.1f}"),
+        Column("p99 ms", lambda m: f"{m.metrics.get('perf_latency_p99', 0.0):.2f}"),
+        *extra,
+    ]

@@ -1,0 +1,35 @@
+"""What a run learned about where it measured: GPUs, idle server metrics, server restarts, notes.
+
+The fixtures that own the server and the monitor write these; under xdist each worker sends its facts to
+the controller once, at its end (`as_worker_output` / `merge_worker_output`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RunFacts:
+    notes: list[str] = field(default_factory=list)
+    server_restarts: int = 0
+    gpu_count: int = 0
+    gpu_note: str = ""
+    server_only: dict[str, dict[str, float]] = field(default_factory=dict)  # idle GPU metrics per GPU
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def as_worker_output(self) -> dict[str, Any]:
+        return {"notes": self.notes, "server_restarts": self.server_restarts, "gpu_count": self.gpu_count,
+                "gpu_note": self.gpu_note, "server_only": self.server_only}
+
+    def merge_worker_output(self, output: dict[str, Any]) -> None:
+        for text in output.get("notes", []):
+            self.note(text)
+        self.server_restarts += int(output.get("server_restarts", 0))
+        self.gpu_count = max(self.gpu_count, int(output.get("gpu_count", 0)))
+        self.gpu_note = self.gpu_note or output.get("gpu_note", "")
+        self.server_only.update(output.get("server_only", {}))

@@ -1,0 +1,175 @@
+"""The ledger of a run's points: every measurement, where it came from, and the one path that decides it.
+
+A point's measurement comes from exactly one of these places, tried in this order by `Ledger.resolve`:
+
+1. the quick search's hill climb, which measures some points ahead of their items (on the model's first item);
+2. no measurement at all: the search skips the point (early exit, not visited), with the reason;
+3. an earlier failure of the same setup: the point errors with that failure's message;
+4. a stored measurement of the same setup (the latest checkpoint, or an imported Model Analyzer one);
+5. a measurement of the same setup taken earlier in this run under another variant (identical configs);
+6. a measurement taken ahead of the item by the quick search;
+7. a new measurement, taken now.
+
+The ledger holds no pytest and no process: `measure` is a callable, so all of this is unit-tested with a
+fake. On an xdist controller, which measures nothing, `observe` takes the workers' measurements from their
+reports instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from pytest_model_analyzer.config.points import Point
+from pytest_model_analyzer.config.profile import SearchMode
+from pytest_model_analyzer.domain.errors import MeasurementError, PointSkipped
+from pytest_model_analyzer.domain.identity import PointId, Setup
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.search.driver import SearchDriver
+
+Measure = Callable[[Point], Measurement]  # raises MeasurementError, or PointSkipped in a mode that cannot
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What an item gets: a measurement (and where it came from), or the reason it is skipped."""
+
+    measurement: Measurement | None = None
+    origin: str = ""  # where a measurement taken before this item came from; "" when measured for this run
+    skipped: str = ""
+
+
+class Ledger:
+    """Owns every measurement of a run, by point and by setup."""
+
+    def __init__(self, stored: Iterable[Measurement] = (), stored_from: str = "checkpoint",
+                 imported: Iterable[Measurement] = ()) -> None:
+        self.stored_from = stored_from  # the checkpoint's file name, for "from 0.ckpt"
+        self.search = SearchDriver(evidence=self)
+        self._stored: dict[Setup, Measurement] = {m.setup: m for m in stored}  # reusable, never measured again
+        self._known: dict[Setup, Measurement] = {}  # the first measurement of each setup in this run
+        self._rows: dict[PointId, Measurement] = {}  # what each point reports: the rows of the tables
+        self._origins: dict[PointId, str] = {}
+        self._ahead: dict[PointId, Measurement] = {}  # measured by the search before their item ran
+        self._failures: dict[Setup, str] = {}  # why a setup could not be measured
+        self._skips: dict[Setup, str] = {}  # why a setup cannot be measured in this mode
+        self._new: set[Setup] = set()  # what the next checkpoint adds
+        self._reused: set[Setup] = set()  # stored measurements that points took instead of measuring
+        for measurement in imported:
+            self._stored[measurement.setup] = measurement
+            self._keep(measurement)
+            self._rows[measurement.point_id] = measurement
+
+    # -- the one path -----------------------------------------------------------------------------
+    def resolve(self, point: Point, measure: Measure, stop: Callable[[], bool] = lambda: False) -> Resolution:
+        """The measurement of `point` for its item; raises MeasurementError when it cannot be measured."""
+        if point.model.search is SearchMode.QUICK:
+            self.search.run_quick(point.model.name, lambda p: self.measure_ahead(p, measure),
+                                  point.model.quick_top, stop=stop)
+        reason = self.search.skip_reason(point)
+        if reason is not None:
+            return Resolution(skipped=reason)
+        setup = point.setup
+        if setup in self._skips:
+            return Resolution(skipped=self._skips[setup])
+        if setup in self._failures:
+            raise MeasurementError(self._failures[setup])
+        stored = self._stored.get(setup)
+        if stored is not None:
+            self._reused.add(setup)
+            origin = stored.source if stored.source != "measured" else self.stored_from
+            return self._record(point, stored, origin)
+        earlier = self._known.get(setup)
+        if earlier is not None and earlier.variant != point.variant.name:
+            return self._record(point, earlier, f"same config as {earlier.variant}")
+        ahead = self._ahead.pop(point.id, None)
+        if ahead is not None:
+            return self._record(point, ahead)
+        try:
+            measurement = measure(point)
+        except PointSkipped as exc:
+            self._skips[setup] = str(exc)
+            return Resolution(skipped=str(exc))
+        except MeasurementError as exc:
+            self._failures[setup] = str(exc)
+            raise
+        self._new.add(setup)
+        return self._record(point, measurement)
+
+    def measure_ahead(self, point: Point, measure: Measure) -> Measurement | None:
+        """A point the search needs before its item runs (the item reports it later); None if it failed."""
+        setup = point.setup
+        stored = self._stored.get(setup)
+        if stored is not None:
+            return stored
+        try:
+            measurement = measure(point)
+        except PointSkipped as exc:
+            self._skips[setup] = str(exc)
+            return None
+        except MeasurementError as exc:
+            self._failures[setup] = str(exc)
+            return None
+        self._keep(measurement)
+        self._ahead[point.id] = measurement
+        return measurement
+
+    def _record(self, point: Point, measurement: Measurement, origin: str = "") -> Resolution:
+        if measurement.variant != point.variant.name:
+            # The same setup under another variant name: an identical config, or Model Analyzer's naming.
+            measurement = dataclasses.replace(measurement, variant=point.variant.name)
+        self._known.setdefault(point.setup, measurement)
+        self._rows[point.id] = measurement
+        if origin:
+            self._origins[point.id] = origin
+        return Resolution(measurement, origin)
+
+    def _keep(self, measurement: Measurement) -> None:
+        self._known.setdefault(measurement.setup, measurement)
+        self._new.add(measurement.setup)
+
+    # -- an xdist controller ----------------------------------------------------------------------
+    def observe(self, measurement: Measurement, origin: str = "") -> bool:
+        """A measurement a worker reported for one of its items; True when it adds to the checkpoint."""
+        self._rows[measurement.point_id] = measurement
+        setup = measurement.setup
+        if origin:
+            self._origins[measurement.point_id] = origin
+            if setup in self._stored:
+                self._reused.add(setup)
+        self._known.setdefault(setup, measurement)
+        if origin or setup in self._new:
+            return False
+        self._new.add(setup)
+        return True
+
+    # -- what the search asks ---------------------------------------------------------------------
+    def measurement_for(self, point: Point) -> Measurement | None:
+        """The measurement of the point's setup known to this run, if any."""
+        return self._known.get(point.setup)
+
+    def has_failed(self, point: Point) -> bool:
+        return point.setup in self._failures
+
+    # -- what the run shows and saves -------------------------------------------------------------
+    def rows(self) -> list[Measurement]:
+        """Every row of the tables: each point that has a measurement once (also those measured ahead of
+        items that did not run, e.g. after Ctrl-C), plus imported measurements no item asked for."""
+        ahead = [m for point_id, m in self._ahead.items() if point_id not in self._rows]
+        return [*self._rows.values(), *ahead]
+
+    def origin(self, point_id: PointId) -> str:
+        return self._origins.get(point_id, "")
+
+    def to_save(self) -> list[Measurement]:
+        """What this run knows, one measurement per setup (the store adds what it loaded)."""
+        return list(self._known.values())
+
+    @property
+    def new_count(self) -> int:
+        return len(self._new)
+
+    @property
+    def reused_count(self) -> int:
+        return len(self._reused)

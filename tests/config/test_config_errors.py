@@ -1,0 +1,100 @@
+"""Every invalid profile is a pytest usage error (exit 4): one line naming the key, no traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import MODELS
+
+BASE = f"model_repository: {MODELS}\nprofile_models: add\n"
+
+CASES = [
+    ("misspelled key", BASE + "batch_size: 1\n", "batch_size: unknown option (did you mean `batch_sizes`?)"),
+    ("hyphenated key", BASE + "batch-sizes: 1\n", "batch-sizes: unknown option (did you mean `batch_sizes`?)"),
+    ("range start > stop", BASE + "batch_sizes: {start: 8, stop: 4}\n",
+     "batch_sizes: range start 8 is greater than stop 4"),
+    ("range extra key", BASE + "concurrency: {start: 1, stop: 4, stride: 2}\n",
+     "concurrency: a range takes only start, stop and step, not stride"),
+    ("range without stop", BASE + "concurrency: {start: 1}\n", "concurrency: a range needs stop"),
+    ("non-integer in list", BASE + "concurrency: [1, two]\n", "concurrency[1]: expected an integer, got 'two'"),
+    ("non-integer scalar", BASE + "perf_analyzer_timeout: soon\n", "perf_analyzer_timeout: expected an integer"),
+    ("zero batch size", BASE + "batch_sizes: [0, 1]\n", "batch_sizes: values must be positive, got 0"),
+    ("concurrency with request_rate", BASE + "concurrency: 1\nrequest_rate: 16\n",
+     "concurrency: concurrency and request_rate cannot both be set"),
+    ("per-model concurrency with request_rate",
+     f"model_repository: {MODELS}\nprofile_models:\n  add:\n    parameters: {{concurrency: 1, request_rate: 8}}\n",
+     "profile_models.add.parameters: concurrency and request_rate cannot both be set"),
+    ("constraint on unknown metric", BASE + "constraints: {perf_latency_p999: {max: 5}}\n",
+     "constraints.perf_latency_p999: unknown metric (did you mean `perf_latency_p99`?)"),
+    ("constraint bound key", BASE + "constraints: {perf_throughput: {minimum: 5}}\n",
+     "constraints.perf_throughput: a constraint takes min and/or max, not minimum"),
+    ("constraint min > max", BASE + "constraints: {perf_throughput: {min: 10, max: 5}}\n",
+     "constraints.perf_throughput: min 10 is greater than max 5"),
+    ("objective on unknown metric", BASE + "objectives: {speed: 10}\n", "objectives.speed: unknown metric"),
+    ("missing model repository", "model_repository: /nonexistent/models\nprofile_models: add\n",
+     "model_repository: directory not found: /nonexistent/models"),
+    ("no model repository", "profile_models: add\n", "model_repository: is required"),
+    ("model not in repository", f"model_repository: {MODELS}\nprofile_models: resnet50\n",
+     "profile_models.resnet50: model not found in"),
+    ("YAML syntax error", BASE + "concurrency: [1, 2\nbatch_sizes: 1\n", "YAML syntax error at line"),
+    ("key written twice", BASE + "concurrency: 1\nconcurrency: 2\n", "concurrency: written twice in the same mapping"),
+    ("profile is a list", "- model_repository: x\n", "the profile must be a mapping of option to value, got list"),
+    ("no models", f"model_repository: {MODELS}\n", "profile_models: no models to profile"),
+    ("unknown launch mode", BASE + "triton_launch_mode: kubernetes\n",
+     "triton_launch_mode: must be one of local, remote, docker, c_api, got `kubernetes`"),
+    ("docker launch mode", BASE + "triton_launch_mode: docker\n",
+     "triton_launch_mode: `docker` is not supported yet"),
+    ("unknown protocol", BASE + "client_protocol: websocket\n", "client_protocol: must be grpc or http"),
+    ("unknown per-model key", f"model_repository: {MODELS}\nprofile_models:\n  add:\n    batch_sizes: 4\n",
+     "profile_models.add.batch_sizes: unknown option"),
+    ("unknown perf_analyzer flag", BASE + "perf_analyzer_flags: {measurment-interval: 100}\n",
+     "perf_analyzer_flags.measurment-interval: unknown perf_analyzer flag (did you mean `measurement-interval`?)"),
+    ("perf_analyzer flag the plugin owns", BASE + "perf_analyzer_flags: {concurrency-range: 4}\n",
+     "perf_analyzer_flags.concurrency-range: is set by the plugin"),
+    ("server flag the plugin owns", BASE + "triton_server_flags: {model-repository: /x}\n",
+     "triton_server_flags.model-repository: is set by the plugin"),
+    ("unknown model config field",
+     f"model_repository: {MODELS}\nprofile_models:\n  add:\n    model_config_parameters: {{max_batch: [1, 2]}}\n",
+     "profile_models.add.model_config_parameters.max_batch: `max_batch` is not a field of Triton's ModelConfig"),
+    ("global weighting", BASE + "weighting: 2\n", "weighting: is a per-model option"),
+    ("dcgm_disable in local mode", BASE + "dcgm_disable: true\n",
+     "dcgm_disable: is only allowed with triton_launch_mode: remote"),
+    ("boolean expected", BASE + "run_config_search_disable: maybe\n",
+     "run_config_search_disable: expected a boolean (true or false), got 'maybe'"),
+    ("optuna search", BASE + "run_config_search_mode: optuna\n",
+     "run_config_search_mode: `optuna` is not supported yet"),
+    ("top configs without constraints", BASE + "num_top_model_configs: 3\n",
+     "num_top_model_configs: needs global constraints"),
+    ("search bounds reversed", BASE + "run_config_search_min_concurrency: 64\nrun_config_search_max_concurrency: 8\n",
+     "run_config_search_min_concurrency: must be between 1 and max (8), got 64"),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_invalid_profile_is_a_one_line_usage_error(pytester: pytest.Pytester, write_profile, body: str,
+                                                   expected: str) -> None:
+    path = write_profile(body)
+    result = pytester.runpytest("--ma-config", str(path))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.errlines if line.startswith("ERROR:")]
+    assert len(errors) == 1, result.errlines
+    assert errors[0].startswith(f"ERROR: {path}: ")
+    assert expected in errors[0]
+    assert "Traceback" not in "\n".join(result.outlines + result.errlines)
+
+
+def test_missing_config_file(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--ma-config", "nothere.yaml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: nothere.yaml: config file not found: *nothere.yaml"])
+
+
+def test_bad_command_line_override_names_the_key(pytester: pytest.Pytester, write_profile) -> None:
+    path = write_profile(BASE)
+    result = pytester.runpytest("--ma-config", str(path), "--ma-batch-sizes=1,x")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: *: batch_sizes: expected an integer, got 'x'"])
+
+
+def test_there_are_at_least_25_cases() -> None:
+    assert len(CASES) >= 25

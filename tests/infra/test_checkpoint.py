@@ -1,0 +1,158 @@
+"""Checkpoint files: index rules, atomic exclusive writes, round trips, and damaged files named clearly."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_model_analyzer.domain.identity import digest
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.infra import checkpoint as ck
+
+CONFIG = {"max_batch_size": 8, "instance_group": [{"count": 2, "kind": "KIND_CPU"}]}
+EFFECTIVE = {**CONFIG, "name": "add", "backend": "python"}
+
+finite = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
+def _with_config(m: Measurement, config: dict) -> Measurement:
+    m.config, m.config_digest = config, digest(config)  # a digest is always its config's
+    return m
+
+
+measurements = st.builds(
+    Measurement,
+    model=st.sampled_from(["add", "sleep", "resnet50"]),
+    variant=st.sampled_from(["m_config_default", "m_config_0", "m_config_1"]),
+    batch_size=st.integers(1, 64),
+    load_kind=st.sampled_from(["concurrency", "request_rate"]),
+    load=st.integers(1, 1024),
+    metrics=st.dictionaries(st.sampled_from(["perf_throughput", "perf_latency_p99", "gpu_used_memory"]), finite),
+    parameters=st.sampled_from([{}, {"max_batch_size": 4}]),
+    effective_config=st.sampled_from([EFFECTIVE, {}]),
+    perf_analyzer_flags=st.sampled_from([{}, {"measurement-interval": "200"}]),
+    gpu_metrics=st.dictionaries(st.sampled_from(["GPU-0", "GPU-1"]), st.dictionaries(st.just("gpu_utilization"),
+                                                                                         finite)),
+    timestamp=finite, duration_s=finite, window_adjusts=st.integers(0, 10),
+)
+measurements = st.builds(_with_config, measurements, st.sampled_from([CONFIG, {}]))
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(measurements, max_size=20))
+def test_any_measurements_saved_and_loaded_compare_equal(tmp_path: Path, items: list[Measurement]) -> None:
+    unique = list({m.setup: m for m in items}.values())
+    directory = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+    path = ck.CheckpointStore(directory).save(unique)
+    assert ck.read(path) == unique
+
+
+def test_indices_and_names(tmp_path: Path) -> None:
+    assert ck.latest_index(tmp_path / "missing") == -1
+    for name in ("0.ckpt", "2.ckpt", "10.ckpt", "7.json", "3.ckpt.bak"):
+        (tmp_path / name).write_text("{}")
+    assert ck.latest_index(tmp_path) == 10
+    (tmp_path / "foo.ckpt").write_text("{}")
+    with pytest.raises(ck.CheckpointError, match=r"foo\.ckpt: checkpoint names must be whole numbers"):
+        ck.latest_index(tmp_path)
+
+
+def sample(load: int = 1) -> Measurement:
+    return Measurement("add", "add_config_0", 1, "concurrency", load, {"perf_throughput": 100.0 + load},
+                       config_digest="aaaa", config=CONFIG, effective_config=EFFECTIVE)
+
+
+def test_a_run_writes_one_new_file_and_keeps_rewriting_it(tmp_path: Path) -> None:
+    first = ck.CheckpointStore(tmp_path)
+    assert first.save([sample(1)]) == tmp_path / "0.ckpt"
+    assert first.save([sample(1), sample(2)]) == tmp_path / "0.ckpt"
+    second = ck.CheckpointStore(tmp_path)
+    assert set(second.loaded) == {sample(1).setup, sample(2).setup}
+    assert second.save([sample(3)]) == tmp_path / "1.ckpt"
+    assert len(ck.read(tmp_path / "1.ckpt")) == 3  # the loaded ones and the new one
+    assert len(ck.read(tmp_path / "0.ckpt")) == 2  # untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.ckpt", "1.ckpt"]  # no temporary files left
+
+
+def test_concurrent_runs_never_share_an_index(tmp_path: Path) -> None:
+    stores = [ck.CheckpointStore(tmp_path) for _ in range(8)]
+    paths: list[Path] = []
+    threads = [threading.Thread(target=lambda s=s, i=i: paths.append(s.save([sample(i)])))
+               for i, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(p.name for p in paths) == [f"{i}.ckpt" for i in range(8)]
+
+
+def test_fresh_ignores_earlier_files_but_never_overwrites_them(tmp_path: Path) -> None:
+    ck.CheckpointStore(tmp_path).save([sample(1)])
+    fresh = ck.CheckpointStore(tmp_path, fresh=True)
+    assert fresh.loaded == {}
+    assert fresh.save([sample(2)]) == tmp_path / "1.ckpt"
+    assert len(ck.read(tmp_path / "0.ckpt")) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "the checkpoint is empty"),
+        ('{"format": "pytest-model-analyzer checkpoint", "schema', "not valid JSON, perhaps truncated (line 1"),
+        ("not json", "not valid JSON"),
+        ('{"ResultManager.results": {}}', "not a pytest-model-analyzer checkpoint (use --ma-import-checkpoint"),
+        ('{"format": "pytest-model-analyzer checkpoint", "schema_version": 99, "measurements": []}',
+         "schema version 99, newer than this plugin's 1"),
+    ],
+)
+def test_damaged_latest_checkpoint_is_named_and_left_alone(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "4.ckpt"
+    path.write_text(content)
+    with pytest.raises(ck.CheckpointError) as info:
+        ck.CheckpointStore(tmp_path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert message in str(info.value)
+    assert "--ma-fresh" in str(info.value)
+    assert path.read_text() == content
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_read_only_directory_is_a_clear_error_and_the_previous_file_is_intact(tmp_path: Path) -> None:
+    store = ck.CheckpointStore(tmp_path)
+    store.save([sample(1)])
+    store2 = ck.CheckpointStore(tmp_path)
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(ck.CheckpointError, match=r"cannot write a checkpoint in .*0\.ckpt is intact"):
+            store2.save([sample(2)])
+    finally:
+        tmp_path.chmod(0o700)
+    assert len(ck.read(tmp_path / "0.ckpt")) == 1
+
+
+def test_full_disk_is_a_clear_error_and_the_previous_file_is_intact(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ck.CheckpointStore(tmp_path)
+    store.save([sample(1)])
+    before = (tmp_path / "0.ckpt").read_bytes()
+
+    def no_space(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ck.os, "fsync", no_space)
+    with pytest.raises(ck.CheckpointError, match="No space left on device"):
+        ck.CheckpointStore(tmp_path).save([sample(2)])
+    monkeypatch.undo()
+    assert (tmp_path / "0.ckpt").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.ckpt"]
+
+
+def test_configs_are_stored_once(tmp_path: Path) -> None:
+    path = ck.CheckpointStore(tmp_path).save([sample(load) for load in range(1, 50)])
+    data = json.loads(path.read_text())
+    assert len(data["configs"]) == 2  # the requested and the effective config, once each
+    assert data["schema_version"] == 1 and data["interrupted"] is False

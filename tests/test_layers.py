@@ -1,0 +1,72 @@
+"""The package reads in layers, bottom to top; an import never runs upward, and only the pytest layer
+imports pytest. Checked by walking every module's imports (also those inside functions and TYPE_CHECKING)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "pytest_model_analyzer"
+# Folder -> layer. Folders on one layer sit beside each other and do not import each other.
+LAYERS = {
+    "domain": 0,  # pure types: point identity, measurement, metrics, bounds, errors
+    "config": 1,  # YAML to a typed profile
+    "analysis": 2,  # gates, regression checks, ranking
+    "search": 3,  # the automatic search
+    "infra": 3,  # server, model control, perf_analyzer, monitor, runtime, checkpoints
+    "results": 4,  # the ledger of a run's measurements, saving
+    "reports": 5,  # tables and files
+    "plugin": 6,  # the pytest layer
+}
+PYTEST_MODULES = ("pytest", "_pytest", "xdist", "pluggy")
+
+
+def folder_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "pytest_model_analyzer" and parts[1] in LAYERS else None
+
+
+def imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append(node.module)
+            found += [f"{node.module}.{alias.name}" for alias in node.names]  # `from package import module`
+    return found
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def test_every_module_lives_in_a_layer() -> None:
+    strays = [p.relative_to(PACKAGE) for p in MODULES if p.parent != PACKAGE and p.parent.name not in LAYERS]
+    top = [p.name for p in MODULES if p.parent == PACKAGE]
+    assert strays == [] and top == ["__init__.py"]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_only_run_downward(path: Path) -> None:
+    here = path.parent.name if path.parent != PACKAGE else None
+    rank = LAYERS[here] if here else -1
+    wrong = []
+    for name in imports(path):
+        if here != "plugin" and name.split(".")[0] in PYTEST_MODULES:
+            wrong.append(f"{name} (only the pytest layer imports pytest)")
+        there = folder_of(name)
+        if there is None or there == here:
+            continue
+        if LAYERS[there] >= rank:
+            wrong.append(f"{name} ({there} is not below {here})")
+    assert wrong == []
+
+
+def test_the_check_sees_a_violation(tmp_path: Path) -> None:
+    """The walk itself finds imports inside functions and TYPE_CHECKING blocks."""
+    module = tmp_path / "m.py"
+    module.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pytest\n"
+                      "def f():\n    from pytest_model_analyzer.plugin import session\n")
+    assert {"pytest", "pytest_model_analyzer.plugin"} <= set(imports(module))
