@@ -15,11 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import emit
+from harness import emit, require
 
-from pytest_model_analyzer.checkpoint import CheckpointStore, read
-from pytest_model_analyzer.measurement import Measurement
-from pytest_model_analyzer.repository import digest
+from pytest_model_analyzer.domain.identity import digest
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.infra.checkpoint import CheckpointStore, read
 
 METRICS = ["perf_throughput", "perf_latency_avg", "perf_latency_p50", "perf_latency_p90", "perf_latency_p95",
            "perf_latency_p99", "perf_client_send_recv", "perf_client_response_wait", "perf_server_queue",
@@ -64,7 +64,7 @@ def main() -> int:
             started = time.perf_counter()
             loaded = read(path)
             loads.append(time.perf_counter() - started)
-            assert len(loaded) == len(measurements)
+            require(len(loaded) == len(measurements), f"loaded {len(loaded)} of {len(measurements)} measurements")
             plain = directory / "plain.json"
             started = time.perf_counter()
             plain.write_text(json.dumps([m.to_dict() for m in measurements]))

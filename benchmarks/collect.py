@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import emit
+from harness import emit, require
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
@@ -54,8 +54,9 @@ def collect(args: list[str], cwd: Path) -> tuple[float, int]:
                              *args], cwd=cwd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     match = re.search(r"(\d+) tests? collected", result.stdout)
-    if result.returncode != 0 or not match:
-        raise SystemExit(f"collection failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    require(result.returncode == 0 and match is not None,
+            f"collection failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    assert match is not None
     return seconds, int(match.group(1))
 
 
@@ -70,8 +71,10 @@ def main() -> int:
         ours, baseline, items = [], [], 0
         for _ in range(args.rounds):
             seconds, items = collect(["--ma-config", str(profile)], directory)
+            require(items == 10_000, f"the profile collected {items} items, not 10,000")
             ours.append(seconds)
-            seconds, _ = collect([str(plain)], directory)
+            seconds, plain_items = collect([str(plain)], directory)
+            require(plain_items == 10_000, f"the plain file collected {plain_items} tests, not 10,000")
             baseline.append(seconds)
     figures = {
         "items": items,

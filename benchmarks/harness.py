@@ -1,9 +1,12 @@
-"""What the benchmarks share: alternating rounds of the things compared, and how the figures are reported."""
+"""What the benchmarks share: alternating rounds of the things compared, how the figures are reported, and
+the checks that a run did the work it claims (points really measured, not reused from a checkpoint)."""
 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,3 +29,48 @@ def emit(lines: list[tuple[str, str]], figures: dict[str, Any], json_path: Path 
         print(f"{label + ':':<{width}}{value}")
     if json_path is not None:
         json_path.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+class DidNotDoItsWork(SystemExit):
+    """A benchmark whose run did not do the work it claims: no figure is printed or written."""
+
+
+def require(condition: bool, what: str) -> None:
+    """Fail loudly: a figure from a run that did not do its work is worse than no figure."""
+    if not condition:
+        raise DidNotDoItsWork(f"benchmark did not do its work: {what}")
+
+
+@dataclass(frozen=True)
+class ItemCount:
+    measured: int  # measured by perf_analyzer in this run
+    same_config: int  # took the measurement of an identical config measured earlier in the same run
+    from_checkpoint: int  # reused from a checkpoint or an import: not measured in this run
+    without: int  # skipped or errored: no measurement
+
+
+def count_items(junit: Path) -> ItemCount:
+    """How each item of a plugin run got its measurement, from its junit XML (`ma_measurement`, `ma_from`)."""
+    measured = same = stored = without = 0
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        properties = {p.get("name"): p.get("value") or "" for p in case.iter("property")}
+        origin = properties.get("ma_from")
+        if "ma_measurement" not in properties:
+            without += 1
+        elif origin is None:
+            measured += 1
+        elif origin.startswith("same config as "):
+            same += 1
+        else:
+            stored += 1
+    return ItemCount(measured, same, stored, without)
+
+
+def require_measured(junit: Path, points: int, who: str) -> ItemCount:
+    """Every one of `points` items got a measurement taken in this run (none from a checkpoint)."""
+    require(junit.exists(), f"{who}: no junit XML at {junit}")
+    count = count_items(junit)
+    require(count.from_checkpoint == 0, f"{who}: {count.from_checkpoint} items reused a checkpoint's measurement")
+    require(count.measured + count.same_config == points and count.without == 0,
+            f"{who}: expected {points} measured points, got {count}")
+    return count

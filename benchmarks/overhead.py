@@ -2,9 +2,12 @@
 
 The sweep: the `sleep` model, 3 variants (default, 2 instances, 2 instances + dynamic batching) x
 concurrency 1, 2, 4, 8, fast windows (200 ms, 20% stability). Two ways, alternating, in one run:
-* plugin: `pytest --ma-config sweep.yaml` in a subprocess (pytest start-up, server, collection, reporting);
+* plugin: `pytest --ma-config sweep.yaml` in a subprocess (pytest start-up, server, collection, reporting),
+  without the hypothesis plugin that the project's own venv carries for its tests;
 * bare: this script starts the server, loads each variant with `load_model(config=...)`, runs one
   perf_analyzer process per point, stops the server. Nothing else.
+Both sides are checked to have measured all 12 points in every round (the plugin's junit XML shows no item
+reused from a checkpoint; the bare driver got a CSV row for each point), or the script fails loudly.
 Prints both wall times (median over rounds) and their ratio; `--json PATH` writes
 {"plugin_s": ..., "bare_s": ..., "ratio": ..., "rounds": ...}.
 """
@@ -24,7 +27,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from harness import alternate, emit
+from harness import alternate, emit, require, require_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
@@ -35,6 +38,7 @@ VARIANTS = [
     {"instance_group": [{"kind": "KIND_CPU", "count": 2}]},
     {"instance_group": [{"kind": "KIND_CPU", "count": 2}], "dynamic_batching": {}},
 ]
+POINTS = 12  # 3 variants x 4 concurrencies, on both sides
 PROFILE = f"""
 model_repository: {MODELS}
 run_config_search_disable: true
@@ -51,12 +55,18 @@ perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 200
 def run_plugin(directory: Path) -> float:
     profile = directory / "sweep.yaml"
     profile.write_text(PROFILE)
+    junit = directory / "plugin.xml"
+    junit.unlink(missing_ok=True)
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config",
-                             str(profile)], cwd=directory, capture_output=True, text=True, check=False)
+    # --ma-fresh: every round measures all 12 points (without it, round 2 on would reuse round 1's checkpoint).
+    # `-p no:hypothesispytest`: the project's venv has hypothesis for its own tests, and its pytest plugin
+    # imports hypothesis at start-up (about 1.2 s here), a cost of that venv, not of this plugin.
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+                             "-q", "--ma-config", str(profile), "--ma-fresh", f"--junitxml={junit}"],
+                            cwd=directory, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
-    if result.returncode != 0 or "12 passed" not in result.stdout:
-        raise SystemExit(f"plugin run failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+    require(result.returncode == 0, f"plugin run failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+    require_measured(junit, POINTS, "plugin")
     return seconds
 
 
@@ -70,7 +80,7 @@ def run_bare(directory: Path) -> float:
     """The minimal driver: what any tool has to do for these 12 points."""
     import tritonclient.http as httpclient
 
-    from pytest_model_analyzer import runtime
+    from pytest_model_analyzer.infra import runtime
 
     rt = runtime.prepare()
     env = rt.child_env()
@@ -94,14 +104,20 @@ def run_bare(directory: Path) -> float:
         client.load_model("sleep")
         base = client.get_model_config("sleep")
         perf_analyzer = str(runtime.resolve_perf_analyzer("perf_analyzer"))
+        measured = 0
         for index, variant in enumerate(VARIANTS):
             client.load_model("sleep", config=json.dumps({**base, **variant}))
             for concurrency in CONCURRENCY:
                 csv = directory / f"bare-{index}-{concurrency}.csv"
+                csv.unlink(missing_ok=True)
                 subprocess.run([perf_analyzer, "-m", "sleep", "-u", f"127.0.0.1:{grpc}", "-i", "grpc", "-b", "1",
                                 f"--concurrency-range={concurrency}", "-f", str(csv), *FLAGS],
                                env=env, check=True, capture_output=True)
+                rows = csv.read_text().splitlines() if csv.exists() else []
+                require(len(rows) >= 2, f"bare: perf_analyzer wrote no result for {index}/c{concurrency}")
+                measured += 1
         client.close()
+        require(measured == POINTS, f"bare: measured {measured} of {POINTS} points")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait()
@@ -116,12 +132,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         seconds = alternate(args.rounds, {"plugin": lambda: run_plugin(Path(tmp)), "bare": lambda: run_bare(Path(tmp))})
     plugin, bare = seconds["plugin"], seconds["bare"]
+    ratios = [p / b for p, b in zip(plugin, bare, strict=True)]  # per round: both ran back to back
     figures = {"plugin_s": round(statistics.median(plugin), 2), "bare_s": round(statistics.median(bare), 2),
-               "rounds": args.rounds}
+               "plugin_range_s": [round(min(plugin), 2), round(max(plugin), 2)],
+               "bare_range_s": [round(min(bare), 2), round(max(bare), 2)],
+               "round_ratios": [round(r, 3) for r in ratios], "points_per_round": POINTS, "rounds": args.rounds}
     figures["ratio"] = round(figures["plugin_s"] / figures["bare_s"], 3)
-    emit([("plugin (pytest --ma-config)", f"{figures['plugin_s']:.2f} s"),
-          ("bare driver", f"{figures['bare_s']:.2f} s"),
-          ("ratio plugin / bare", f"{figures['ratio']:.3f}")], figures, args.json)
+    emit([("plugin (pytest --ma-config)", f"{figures['plugin_s']:.2f} s (range {min(plugin):.2f}-{max(plugin):.2f})"),
+          ("bare driver", f"{figures['bare_s']:.2f} s (range {min(bare):.2f}-{max(bare):.2f})"),
+          ("points measured per round", f"{POINTS} by each, every round"),
+          ("ratio plugin / bare (medians)", f"{figures['ratio']:.3f} (per round {min(ratios):.3f}-{max(ratios):.3f})")],
+         figures, args.json)
     return 0
 
 

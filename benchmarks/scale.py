@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import alternate, emit
+from harness import alternate, emit, require, require_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,18 +35,23 @@ concurrency: {CONCURRENCY}
 perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 300, stability-percentage: 30}}
 """
 
+POINTS = 10 * len(CONCURRENCY)  # default + 3 instance counts x 3 batching settings: 10 variants split 5/5
+
 
 def run(directory: Path, workers: int) -> float:
     profile = directory / "scale.yaml"
     profile.write_text(PROFILE)
-    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config", str(profile), "--ma-fresh"]
+    junit = directory / f"n{workers}.xml"
+    junit.unlink(missing_ok=True)
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config", str(profile), "--ma-fresh",
+            f"--junitxml={junit}"]
     if workers:
         args += ["-n", str(workers)]
     started = time.perf_counter()
     result = subprocess.run(args, cwd=directory, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"-n {workers} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+    require(result.returncode == 0, f"-n {workers} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+    require_measured(junit, POINTS, f"-n {workers}")
     return seconds
 
 
@@ -58,7 +63,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         seconds = alternate(args.rounds, {"-n 0": lambda: run(Path(tmp), 0), "-n 2": lambda: run(Path(tmp), 2)})
     serial, parallel = seconds["-n 0"], seconds["-n 2"]
-    points = 10 * len(CONCURRENCY)  # default + 3 instance counts x 3 batching settings: 10 variants split 5/5
+    points = POINTS
     figures = {"serial_s": round(statistics.median(serial), 2), "n2_s": round(statistics.median(parallel), 2),
                "points": points, "rounds": args.rounds}
     figures["speedup"] = round(figures["serial_s"] / figures["n2_s"], 3)

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import emit
+from harness import count_items, emit, require
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMON = f"""
@@ -57,12 +57,16 @@ def run(name: str, directory: Path) -> dict[str, float]:
     (workdir / "profile.yaml").write_text(RUNS[name])
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config",
-                             "profile.yaml"], cwd=workdir, capture_output=True, text=True, check=False)
+                             "profile.yaml", "--junitxml=run.xml"], cwd=workdir, capture_output=True, text=True,
+                            check=False)
     seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+    require(result.returncode == 0, f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
     data = json.loads((workdir / "checkpoints" / "0.ckpt").read_text())
     throughputs = [m["metrics"]["perf_throughput"] for m in data["measurements"]]
+    items = count_items(workdir / "run.xml")
+    # Each run starts in an empty directory: every measurement in its checkpoint was taken by this run.
+    require(items.from_checkpoint == 0 and items.measured == len(throughputs) > 0,
+            f"{name}: {items} does not match the {len(throughputs)} measurements of its checkpoint")
     figures = {"measurements": len(throughputs), "seconds": round(seconds, 1),
                "best_throughput": round(max(throughputs), 1)}
     print(f"{name}: {figures}", flush=True)

@@ -27,15 +27,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import alternate, emit
+from harness import alternate, emit, require
 
-from pytest_model_analyzer import runtime
-from pytest_model_analyzer.server import LocalServer
+from pytest_model_analyzer.infra import runtime
+from pytest_model_analyzer.infra.server import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
 MA_VENV = Path(__file__).resolve().parent / ".model-analyzer-venv"
 MA_VERSION = "1.58.0"
+POINTS = 15  # (default + max_batch_size [4, 8] x instance count [1, 2]) x concurrency [1, 2, 4]
 FLAG_SETS = {
     "count": "{measurement-mode: count_windows, measurement-request-count: 200}",
     # As the issue gives them. Model Analyzer lays its default count_windows under these, so it does not
@@ -110,10 +111,14 @@ class Contender:
         result = subprocess.run([*self.command, str(workdir / "profile.yaml")], cwd=workdir, env=env,
                                 capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
-        if result.returncode != 0:
-            raise SystemExit(f"{self.name} failed ({result.returncode}):\n{result.stdout[-4000:]}\n"
-                             f"{result.stderr[-3000:]}")
-        self.points.append(read_points(workdir / "export" / "results" / "metrics-model-inference.csv"))
+        require(result.returncode == 0, f"{self.name} failed ({result.returncode}):\n{result.stdout[-4000:]}\n"
+                                        f"{result.stderr[-3000:]}")
+        table = workdir / "export" / "results" / "metrics-model-inference.csv"
+        require(table.exists(), f"{self.name} wrote no {table.name}")
+        # A fresh working directory per run: neither tool has a checkpoint to reuse, so every row was measured.
+        self.points.append(read_points(table))
+        require(len(self.points[-1]) == POINTS,
+                f"{self.name} reported {len(self.points[-1])} of the sweep's {POINTS} points")
         return seconds
 
 
@@ -138,6 +143,8 @@ def compare(flag_set: str, rounds: int, base: Path, executable: Path) -> tuple[d
         seconds = alternate(rounds, {"model-analyzer": ma, "plugin": plugin})
     finally:
         server.stop()
+    for ma_run, plugin_run in zip(ma.points, plugin.points, strict=True):
+        require(set(ma_run) == set(plugin_run), "the two tools did not measure the same points")
     ma_s, plugin_s = statistics.median(seconds["model-analyzer"]), statistics.median(seconds["plugin"])
     lines = [(f"{flag_set}: model-analyzer", f"{ma_s:.1f} s, {len(ma.points[-1])} measurements"),
              (f"{flag_set}: plugin", f"{plugin_s:.1f} s, {len(plugin.points[-1])} measurements")]
