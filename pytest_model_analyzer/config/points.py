@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pytest_model_analyzer.config.model_config import requested_config
@@ -25,11 +26,11 @@ class Point:
     config: dict[str, Any] = field(default_factory=dict, compare=False)  # the variant's full requested config
     config_digest: str = ""
 
-    @property
+    @cached_property  # asked for by collection, the search and the ledger: built once per point
     def id(self) -> PointId:
         return PointId(self.model.name, self.variant.name, self.batch_size, self.load_kind, self.load)
 
-    @property
+    @cached_property
     def setup(self) -> Setup:
         return Setup.of(self.model.name, self.config_digest, self.batch_size, self.load_kind, self.load,
                         self.perf_analyzer_flags)
