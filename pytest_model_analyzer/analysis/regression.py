@@ -1,16 +1,33 @@
-"""Regression gates against a baseline checkpoint, like pytest-benchmark's --benchmark-compare-fail.
+"""Regression gates against a baseline checkpoint: `--ma-compare-fail=perf_throughput:5%,perf_latency_p99:0.5`.
 
-`perf_throughput:5%` fails a point whose throughput is more than 5% worse than the baseline's;
-`perf_latency_p99:0.5` fails one whose p99 is more than 0.5 ms worse. Worse follows the metric's direction.
+`perf_throughput:5%` allows a point's throughput to be up to 5% worse than the baseline's; `perf_latency_p99:0.5`
+allows its p99 to be up to 0.5 ms worse. Worse follows the metric's direction.
+
+A point is compared with the baseline's point of the same identity (model, variant, batch, load), even when
+its config changed since: a changed config.pbtxt is the commonest cause of a serving regression, and the
+failure names what changed. Each check is decided with statistics (analysis/statistics.py): a point fails
+only when it is worse than allowed and significantly so; when the noise is too large to tell, it is
+inconclusive, never silently passed and never failed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from pytest_model_analyzer.analysis.statistics import (
+    Judgement,
+    Noise,
+    Verdict,
+    estimate_noise,
+    judge,
+    required_requests,
+)
 from pytest_model_analyzer.domain.errors import ConfigError
-from pytest_model_analyzer.domain.identity import Setup
+from pytest_model_analyzer.domain.identity import PointId
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import METRICS, resolve_alias
 
@@ -24,18 +41,11 @@ class RegressionCheck:
     def describe(self) -> str:
         return f"{self.threshold:g}%" if self.percent else f"{self.threshold:g} {METRICS[self.metric].unit}"
 
-    def regression(self, current: float, baseline: float) -> str | None:
-        """What regressed, when `current` is worse than `baseline` by more than allowed; else None."""
-        metric = METRICS[self.metric]
-        worse_by = baseline - current if metric.higher_is_better else current - baseline
-        if worse_by <= 0:
-            return None
-        amount = 100.0 * worse_by / baseline if self.percent and baseline else worse_by
-        if amount <= self.threshold:
-            return None
-        change = f"{amount:.1f}%" if self.percent else f"{amount:.4g} {metric.unit}"
-        return (f"{self.metric} regressed by {change} (allowed {self.describe()}): "
-                f"{current:.4g} vs baseline {baseline:.4g} {metric.unit}")
+    def allowed(self, baseline: float) -> float:
+        """The allowed worsening, relative to the baseline's value (an absolute amount is divided by it)."""
+        if self.percent:
+            return self.threshold / 100.0
+        return self.threshold / baseline if baseline else float("inf")
 
 
 def parse_checks(text: str, key: str = "--ma-compare-fail") -> list[RegressionCheck]:
@@ -63,29 +73,119 @@ def parse_checks(text: str, key: str = "--ma-compare-fail") -> list[RegressionCh
     return checks
 
 
-def regressions(current: Mapping[str, float], baseline: Mapping[str, float],
-                checks: Sequence[RegressionCheck]) -> list[str]:
-    found = []
-    for check in checks:
-        if check.metric in current and check.metric in baseline:
-            message = check.regression(current[check.metric], baseline[check.metric])
-            if message is not None:
-                found.append(message)
-    return found
+def config_changes(before: Any, after: Any, path: str = "") -> list[str]:
+    """`parameters.sleep_ms.string_value 20 -> 40` for each field that differs between two configs."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found = []
+        for key in sorted(set(before) | set(after), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in before:
+                found.append(f"{where} added: {after[key]!r}"[:200])
+            elif key not in after:
+                found.append(f"{where} removed (was {before[key]!r})"[:200])
+            else:
+                found += config_changes(before[key], after[key], where)
+        return found
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [change for index, (b, a) in enumerate(zip(before, after, strict=True))
+                for change in config_changes(b, a, f"{path}[{index}]")]
+    return [] if before == after else [f"{path} {before} -> {after}"[:200]]
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:+.1f}%"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: RegressionCheck
+    judgement: Judgement
+    trials: int
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.judgement.verdict
+
+    def describe(self, baseline_name: str) -> str:
+        """`perf_throughput -12.4% (95% CI -15.1% to -9.6%) vs 3.ckpt, allowed 5%, 3 trials`."""
+        j, metric = self.judgement, self.check.metric
+        if j.reason:
+            return f"{metric}: {j.reason}"
+        interval = (f" (95% CI {_percent(j.low)} to {_percent(j.high)})" if j.resolution is not None
+                    else " (noise not known yet)")
+        text = (f"{metric} {_percent(j.change)}{interval} vs {baseline_name}, allowed {self.check.describe()}, "
+                f"{self.trials} trial{'s' if self.trials > 1 else ''}")
+        if j.verdict is Verdict.INCONCLUSIVE or j.verdict is Verdict.UNDECIDED:
+            resolution = f"about {100 * j.resolution:.1f}%" if j.resolution is not None else "not known yet"
+            text += f": too noisy to judge here (the smallest change this point resolves: {resolution})"
+        return text
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One point against the baseline: a result per check, and what changed in its config."""
+
+    results: tuple[CheckResult, ...] = ()
+    config_changed: tuple[str, ...] = ()
+    new: bool = False  # no baseline point of the same identity
+
+    def having(self, verdict: Verdict) -> list[CheckResult]:
+        return [result for result in self.results if result.verdict is verdict]
+
+    @property
+    def undecided(self) -> bool:
+        return bool(self.having(Verdict.UNDECIDED))
 
 
 @dataclass(frozen=True)
 class Baseline:
-    """What `--ma-compare` compares with: one checkpoint's measurements, and what counts as a regression.
-
-    A measurement is compared with the baseline's measurement of the same setup."""
+    """What `--ma-compare` compares with: one checkpoint's measurements, by point identity, and the checks."""
 
     name: str
-    measurements: Mapping[Setup, Measurement]
+    measurements: Mapping[PointId, Measurement]
     checks: Sequence[RegressionCheck]
+    compared: set[PointId] = field(default_factory=set)  # the points this run compared (for `missing`)
 
-    def regressions(self, measurement: Measurement) -> list[str]:
-        before = self.measurements.get(measurement.setup)
+    def find(self, point_id: PointId) -> Measurement | None:
+        return self.measurements.get(point_id)
+
+    def noise(self, metric: str, model: str, run: Sequence[Measurement]) -> Noise:
+        pairs = [(m.samples(metric), before.samples(metric)) for m in run
+                 if m.model == model and (before := self.find(m.point_id)) is not None]
+        return estimate_noise(pairs)
+
+    def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool) -> Comparison:
+        """`run`: every measurement of this run so far (the noise estimate pools the model's points).
+        With `final`, an undecided check is reported as inconclusive (no more trials will come)."""
+        before = self.find(measurement.point_id)
         if before is None:
-            return []
-        return [f"{text} ({self.name})" for text in regressions(measurement.metrics, before.metrics, self.checks)]
+            return Comparison(new=True)
+        self.compared.add(measurement.point_id)
+        results = []
+        for check in self.checks:
+            current, baseline = measurement.samples(check.metric), before.samples(check.metric)
+            if not current or not baseline:
+                continue
+            needed = required_requests(check.metric)
+            fewest = min(r for r in (measurement.requests, before.requests) if r) if (
+                measurement.requests or before.requests) else 0.0
+            if needed and fewest and fewest < needed:
+                judgement = Judgement(Verdict.INCONCLUSIVE, reason=(
+                    f"cannot judge: it rests on about {fewest:.0f} requests, and a percentile this high needs "
+                    f"{needed} (lengthen measurement-interval, or measurement-request-count)"))
+            else:
+                allowed = check.allowed(statistics.median(baseline))
+                judgement = judge(current, baseline, allowed, METRICS[check.metric].higher_is_better,
+                                  self.noise(check.metric, measurement.model, run), final)
+                if final and judgement.verdict is Verdict.UNDECIDED:
+                    judgement = dataclasses.replace(judgement, verdict=Verdict.INCONCLUSIVE)
+            results.append(CheckResult(check, judgement, measurement.trial_count))
+        changed = tuple(config_changes(before.config, measurement.config)) if (
+            before.config_digest != measurement.config_digest and before.config and measurement.config) else ()
+        return Comparison(tuple(results), changed)
+
+    def missing(self, model_names: Sequence[str]) -> list[PointId]:
+        """Baseline points of the profiled models that this run did not compare."""
+        return sorted(point_id for point_id in self.measurements
+                      if point_id.model in model_names and point_id not in self.compared)
+

@@ -56,6 +56,11 @@ class ModelSpec:
         return tuple(sorted(set(self.load_values) | set(self.extra_loads.get(variant, ()))))
 
     @property
+    def decides_online(self) -> bool:
+        """Whether the search decides from earlier measurements which points it measures (early exits)."""
+        return self.early_exit_loads or self.early_exit_batch or self.search is SearchMode.QUICK
+
+    @property
     def load_kind(self) -> str:
         """`concurrency` or `request_rate`: what the client load values of this model are."""
         return REQUEST_RATE if self.request_rate else CONCURRENCY

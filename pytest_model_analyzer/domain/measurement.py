@@ -5,7 +5,9 @@ Plain data with a JSON form, so that it travels in `user_properties`, through xd
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +32,10 @@ class Measurement:
     duration_s: float = 0.0
     window_adjusts: int = 0  # times perf_analyzer's window was doubled to reach a stable measurement
     source: str = "measured"  # "measured", or where it was imported from
+    # Repeated trials (separate perf_analyzer runs) of the point, per metric, when there was more than one;
+    # `metrics` then holds each metric's median. A single trial is `metrics` itself (kept compact).
+    trials: dict[str, list[float]] = field(default_factory=dict)
+    requests: float = 0.0  # about how many requests the (last) trial's figures rest on; 0 when unknown
 
     @property
     def point_id(self) -> PointId:
@@ -45,6 +51,25 @@ class Measurement:
     def config_in_effect(self) -> dict[str, Any]:
         """The config the server served (the requested one when the server's is unknown, e.g. imported)."""
         return self.effective_config or self.config
+
+    def samples(self, metric: str) -> list[float]:
+        """Every trial's value of `metric` (one value for a single trial; none when it was not measured)."""
+        if metric in self.trials:
+            return list(self.trials[metric])
+        return [self.metrics[metric]] if metric in self.metrics else []
+
+    @property
+    def trial_count(self) -> int:
+        return max((len(values) for values in self.trials.values()), default=1)
+
+    def with_trial(self, other: Measurement) -> Measurement:
+        """This measurement with `other` (a later trial of the same point) added; metrics become medians."""
+        trials = {tag: [*self.samples(tag), value] for tag, value in other.metrics.items() if tag in self.metrics}
+        metrics = {**self.metrics, **{tag: statistics.median(values) for tag, values in trials.items()}}
+        return dataclasses.replace(self, metrics=metrics, trials=trials,
+                                   requests=min(self.requests, other.requests) if self.requests else other.requests,
+                                   duration_s=self.duration_s + other.duration_s,
+                                   window_adjusts=self.window_adjusts + other.window_adjusts)
 
     def to_dict(self) -> dict[str, Any]:
         """Shallow: the configs are shared per variant, and asdict's deep copy of them dominated saving."""

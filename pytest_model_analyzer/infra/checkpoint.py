@@ -7,15 +7,16 @@ Rules (Model Analyzer's, without its flaws):
   one directory never write the same file and no empty file is ever left behind;
 * every write is atomic: temporary file in the same directory, fsync, rename, fsync of the directory.
 
-Schema (version 1):
+Schema (version 2; version 1 files are read too):
 
     {"format": "pytest-model-analyzer checkpoint", "schema_version": 1,
      "plugin_version": "...", "created": "<UTC ISO time>", "interrupted": false,
+     "testbed": {"cpu", "cores", "gpus", "gpu_driver", "plugin", "tritonclient", "triton_server", "python"},
      "configs": {"<digest>": {<model config>}, ...},
      "measurements": [{"model", "variant", "batch_size", "load_kind", "load", "metrics": {tag: value},
                        "config": "<digest>", "effective_config": "<digest>", "parameters", "perf_analyzer_flags",
                        "gpu_metrics": {uuid: {tag: value}}, "timestamp", "duration_s", "window_adjusts",
-                       "source"}, ...]}
+                       "source", "trials": {tag: [value per trial]} (when more than one), "requests"}, ...]}
 
 Each model config is stored once in `configs` and referenced by digest from the measurements.
 """
@@ -27,7 +28,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from pytest_model_analyzer.domain.identity import Setup, digest
 from pytest_model_analyzer.domain.measurement import Measurement
 
 FORMAT = "pytest-model-analyzer checkpoint"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: measurements carry trials and requests; the file records its testbed
 SUFFIX = ".ckpt"
 FRESH_HINT = "nothing was overwritten; run with --ma-fresh to start without earlier checkpoints (they stay on disk)"
 
@@ -60,7 +61,8 @@ def latest_index(directory: Path) -> int:
     return latest
 
 
-def encode(measurements: Iterable[Measurement], interrupted: bool = False) -> dict[str, Any]:
+def encode(measurements: Iterable[Measurement], interrupted: bool = False,
+           testbed: Mapping[str, str] | None = None) -> dict[str, Any]:
     configs: dict[str, dict[str, Any]] = {}
     by_identity: dict[int, str] = {}  # measurements of one variant share their config objects
 
@@ -81,6 +83,7 @@ def encode(measurements: Iterable[Measurement], interrupted: bool = False) -> di
     return {
         "format": FORMAT, "schema_version": SCHEMA_VERSION, "plugin_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "interrupted": interrupted,
+        "testbed": dict(testbed or {}),
         "configs": configs, "measurements": rows,
     }
 
@@ -124,6 +127,15 @@ def read(path: Path) -> list[Measurement]:
     return decode(data, str(path))
 
 
+def read_testbed(path: Path) -> dict[str, str]:
+    """The testbed a checkpoint records ({} for one written before testbeds were recorded)."""
+    try:
+        testbed = json.loads(path.read_text(encoding="utf-8")).get("testbed", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): str(v) for k, v in testbed.items()} if isinstance(testbed, dict) else {}
+
+
 def _fsync_directory(directory: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
@@ -160,13 +172,14 @@ class CheckpointStore:
             self.loaded = {m.setup: m for m in read(self.loaded_from)}
         self.path: Path | None = None  # the file this run writes, once it has reserved one
         self.saved_count = 0
+        self.testbed: dict[str, str] = {}  # what this run's checkpoint records as its testbed
 
     def save(self, measurements: Iterable[Measurement], interrupted: bool = False) -> Path:
         """Write every loaded and given measurement to this run's file (reserved on the first save);
         `saved_count` then says how many measurements the file holds."""
         merged = dict(self.loaded)
         merged.update((m.setup, m) for m in measurements)
-        payload = json.dumps(encode(merged.values(), interrupted), separators=(",", ":")).encode()
+        payload = json.dumps(encode(merged.values(), interrupted, self.testbed), separators=(",", ":")).encode()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             temp = _write_temp(self.directory, payload)

@@ -79,11 +79,12 @@ class Measurer:
                 raise MeasurementError(f"the Triton server died during the measurement:\n{tail}\n{exc}") from None
             raise MeasurementError(str(exc)) from None
         resources, per_gpu = recording.result()
+        requests = metrics.pop(perf_analyzer.REQUESTS, 0.0)
         metrics.update(resources)
         return Measurement(
             model=point.model.name, variant=point.variant.name, batch_size=point.batch_size,
             load_kind=point.load_kind, load=point.load, metrics=metrics, config_digest=point.config_digest,
             config=point.config, parameters=point.variant.parameters, effective_config=effective,
             perf_analyzer_flags=point.perf_analyzer_flags,
-            gpu_metrics=per_gpu, timestamp=started, duration_s=seconds, window_adjusts=adjusts,
+            gpu_metrics=per_gpu, timestamp=started, duration_s=seconds, window_adjusts=adjusts, requests=requests,
         )

@@ -34,6 +34,7 @@ _COLUMNS = {
     "Server Compute Output": ("perf_server_compute_output", 1000.0),
 }
 _LOAD_COLUMNS = {CONCURRENCY: "Concurrency", REQUEST_RATE: "Request Rate"}
+REQUESTS = "requests"  # not a metric: how many requests the figures rest on (see requests_behind)
 
 
 class PerfAnalyzerError(PluginError):
@@ -104,11 +105,24 @@ class Unstable(PerfAnalyzerError):
     """perf_analyzer could not stabilise within its trials: a wider window may succeed."""
 
 
+STABLE_WINDOWS = 3  # perf_analyzer reports a measurement once 3 consecutive windows agree
+
+
+def requests_behind(flags: Mapping[str, Any], metrics: Mapping[str, float], batch_size: int) -> float:
+    """About how many requests the reported figures rest on: the stable windows' requests. A percentile
+    from few requests is not one (a p99 of 30 requests is their maximum)."""
+    if flags.get("measurement-mode", "time_windows") == "count_windows":
+        return float(STABLE_WINDOWS * int(flags.get("measurement-request-count", _DEFAULT_REQUEST_COUNT)))
+    seconds = int(flags.get("measurement-interval", _DEFAULT_INTERVAL_MS)) / 1000.0
+    return STABLE_WINDOWS * seconds * metrics.get("perf_throughput", 0.0) / max(batch_size, 1)
+
+
 def run(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: float,
         output_log: Path | None = None, max_adjusts: int = 10) -> tuple[dict[str, float], float, int]:
     """Measure one point, widening the window when perf_analyzer cannot stabilise.
 
-    Returns (metrics, seconds, adjusts); `timeout` bounds the whole point, retries included.
+    Returns (metrics, seconds, adjusts); `timeout` bounds the whole point, retries included. The metrics
+    include `requests`, the estimate of `requests_behind` for the window that finally held.
     """
     started = time.monotonic()
     adjusts = 0
@@ -116,6 +130,7 @@ def run(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: 
         remaining = timeout - (time.monotonic() - started)
         try:
             metrics = run_once(call, workdir, env, max(remaining, 0.001), output_log, limit=timeout)
+            metrics[REQUESTS] = requests_behind(call.flags, metrics, call.batch_size)
             return metrics, time.monotonic() - started, adjusts
         except Unstable as exc:
             if adjusts >= max_adjusts:

@@ -53,12 +53,17 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         from pytest_model_analyzer.infra.monitor import gpu_inventory
 
+        gpus = gpu_inventory()
         profile = plan_profile(load_profile(path, cli=cli_overrides(config), cwd=Path.cwd(),
-                                            gpus_available=bool(gpu_inventory())))
+                                            gpus_available=bool(gpus)))
     except ConfigError as exc:
         raise pytest.UsageError(f"{path}: {exc}") from None
     store, imported = (None, []) if config.option.collectonly else open_checkpoints(
         config, Path(profile["checkpoint_directory"]))
+    if store is not None:
+        from pytest_model_analyzer.infra.testbed import fingerprint
+
+        store.testbed = fingerprint(gpus)
     compare_with = baseline(config, store)
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No test paths given: collect the profile alone, no test files needed.
@@ -67,7 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # baseline with itself.
     stored = store.loaded.values() if store is not None and compare_with is None else ()
     stored_from = store.loaded_from.name if store is not None and store.loaded_from else "checkpoint"
-    ledger = Ledger(stored, stored_from, imported)
+    ledger = Ledger(stored, stored_from, imported, first_trials_ahead=compare_with is not None)
     keeper = CheckpointKeeper(store, ledger, writes=not is_worker(config))
     interrupts = InterruptHooks(config, keeper)
     session = ModelAnalyzerSession(config, profile, ledger, keeper, interrupts.handler, compare_with)

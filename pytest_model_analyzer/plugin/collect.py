@@ -19,7 +19,8 @@ from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, Searc
 from pytest_model_analyzer.config.variants import Variant
 from pytest_model_analyzer.domain.identity import canonical
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.plugin.session import ModelAnalyzerSession
+from pytest_model_analyzer.plugin.session import INCONCLUSIVE, PROPERTY, ModelAnalyzerSession, set_property
+from pytest_model_analyzer.results.ledger import SAME_CONFIG
 from pytest_model_analyzer.search.driver import SearchDriver
 
 
@@ -94,9 +95,22 @@ class VariantCollector(pytest.Collector):
             yield item
 
 
-def check_gates(ma_measurement: Measurement, ma_session: ModelAnalyzerSession) -> None:
-    """The item's call phase: the measurement (taken in setup) against the model's gates."""
-    ma_session.check(ma_measurement)
+def check_gates(ma_measurement: Measurement, ma_session: ModelAnalyzerSession, request: pytest.FixtureRequest) -> None:
+    """The item's call phase: the measurement (taken in setup) against the model's gates. A comparison that
+    cannot decide yet takes another trial of a point measured in this run (not of a stored one)."""
+    item = request.node
+    origin = ma_session.ledger.origin(item.ma_point.id)
+    another_trial = None
+    if not origin or origin.startswith(SAME_CONFIG):
+        def another_trial() -> Measurement:
+            return request.getfixturevalue("ma_measurer").measure(item.ma_point)  # type: ignore[no-any-return]
+    try:
+        _, inconclusive = ma_session.check(ma_measurement, another_trial)
+    finally:
+        final = ma_session.ledger.measurement_of(item.ma_point.id) or ma_measurement
+        set_property(item, PROPERTY, final.to_json())  # with the trials the check took
+    if inconclusive:
+        set_property(item, INCONCLUSIVE, "; ".join(inconclusive))
 
 
 class MeasurementItem(pytest.Function):

@@ -17,7 +17,7 @@ from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.errors import MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.plugin.distributed import worker_slot
-from pytest_model_analyzer.plugin.session import ORIGIN, PROPERTY, SESSION_KEY, ModelAnalyzerSession
+from pytest_model_analyzer.plugin.session import ORIGIN, PROPERTY, SESSION_KEY, ModelAnalyzerSession, set_property
 
 if TYPE_CHECKING:
     from pytest_model_analyzer.infra.model_control import ModelControl
@@ -114,8 +114,8 @@ def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSess
     if resolution.measurement is None:
         pytest.skip(resolution.skipped)
     if resolution.origin:
-        item.user_properties.append((ORIGIN, resolution.origin))
-    item.user_properties.append((PROPERTY, resolution.measurement.to_json()))
+        set_property(item, ORIGIN, resolution.origin)
+    set_property(item, PROPERTY, resolution.measurement.to_json())
     return resolution.measurement
 
 

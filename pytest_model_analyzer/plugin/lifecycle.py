@@ -17,7 +17,7 @@ import pytest
 
 from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
 from pytest_model_analyzer.plugin.distributed import WORKER_OUTPUT, is_worker, stop_requested
-from pytest_model_analyzer.plugin.session import ModelAnalyzerSession, measurement_of, origin_of
+from pytest_model_analyzer.plugin.session import ModelAnalyzerSession, inconclusive_of, measurement_of, origin_of
 from pytest_model_analyzer.reports.export import export, rankings
 
 if TYPE_CHECKING:
@@ -84,14 +84,23 @@ class RunHooks:
         measurement = measurement_of(report)
         if measurement is None:
             return
-        if report.when == "setup":
-            origin = origin_of(report)
-            if self.controller is not None and self.session.ledger.observe(measurement, origin):
-                self.session.keeper.save()  # a worker that crashes later loses nothing it reported
+        if report.when not in ("setup", "call"):
+            return
+        origin = origin_of(report)
+        # Setup reports the first trial (saved at once under xdist); call, the measurement after the gate
+        # check, with any trials the check took.
+        if self.controller is not None and self.session.ledger.observe(measurement, origin):
+            self.session.keeper.save()  # a worker that crashes later loses nothing it reported
+        if report.when == "call":
+            self.session.outcomes[measurement.point_id] = (
+                "inconclusive" if report.passed and inconclusive_of(report) else report.outcome)
             self.session.config.hook.pytest_ma_measurement(measurement=measurement, origin=origin,
                                                            config=self.session.config)
-        elif report.when == "call":
-            self.session.outcomes[measurement.point_id] = report.outcome
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """The points that will run, after -k and other deselection: what a variant measures ahead."""
+        self.session.ledger.selected = {item.ma_point.id for item in items if hasattr(item, "ma_point")}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -15,7 +15,8 @@ from pytest_model_analyzer.analysis.regression import Baseline, parse_checks
 from pytest_model_analyzer.config.options import OPTIONS
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.infra.checkpoint import SUFFIX, CheckpointError, CheckpointStore, read
+from pytest_model_analyzer.infra.checkpoint import SUFFIX, CheckpointError, CheckpointStore, read, read_testbed
+from pytest_model_analyzer.infra.testbed import differences
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -30,8 +31,11 @@ def add_options(parser: pytest.Parser) -> None:
                     help="compare every point with checkpoint N (default: the latest before this run); "
                          "everything is measured again")
     group.addoption("--ma-compare-fail", metavar="SPEC", default=None,
-                    help="fail points that regressed against --ma-compare by more than this, "
+                    help="fail points that regressed against --ma-compare by more than this, and significantly, "
                          "e.g. perf_throughput:5%%,perf_latency_p99:10%%")
+    group.addoption("--ma-compare-same-testbed", action="store_true", default=False,
+                    help="refuse to compare with a baseline measured on another testbed (CPU, GPUs, driver) "
+                         "instead of warning")
     parser.addini("ma_config", "profile YAML used when --ma-config is not given (relative to the ini file)",
                   default="")
     for option in OPTIONS.values():
@@ -77,7 +81,8 @@ def open_checkpoints(config: pytest.Config, directory: Path) -> tuple[Checkpoint
 
 
 def baseline(config: pytest.Config, store: CheckpointStore | None) -> Baseline | None:
-    """`--ma-compare[=N]` and `--ma-compare-fail`: the checkpoint to compare with, and the checks."""
+    """`--ma-compare[=N]` and `--ma-compare-fail`: the checkpoint to compare with, and the checks. A baseline
+    from another testbed is warned about, or refused with `--ma-compare-same-testbed`."""
     which, spec = config.getoption("ma_compare"), config.getoption("ma_compare_fail")
     if which is None:
         if spec:
@@ -101,7 +106,14 @@ def baseline(config: pytest.Config, store: CheckpointStore | None) -> Baseline |
     if not path.exists():
         raise pytest.UsageError(f"--ma-compare: {path} does not exist")
     try:
-        measurements = {m.setup: m for m in read(path)}
+        measurements = {m.point_id: m for m in read(path)}
     except CheckpointError as exc:
         raise pytest.UsageError(str(exc)) from None
+    changed = differences(read_testbed(path), store.testbed)
+    if changed:
+        text = f"--ma-compare: {path.name} was measured on another testbed ({'; '.join(changed)})"
+        if config.getoption("ma_compare_same_testbed"):
+            raise pytest.UsageError(text + ": not compared (--ma-compare-same-testbed)")
+        config.issue_config_time_warning(pytest.PytestConfigWarning(
+            f"model-analyzer: {text}; differences may come from the testbed, not from the change"), stacklevel=2)
     return Baseline(path.name, measurements, checks)

@@ -8,6 +8,7 @@ interrupts.py and distributed.py, and reach this object through `config.stash[SE
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,8 @@ import pytest
 
 from pytest_model_analyzer.analysis.gates import violations
 from pytest_model_analyzer.analysis.ranking import ModelRanking
-from pytest_model_analyzer.analysis.regression import Baseline
+from pytest_model_analyzer.analysis.regression import Baseline, Comparison
+from pytest_model_analyzer.analysis.statistics import MAX_TRIALS, Verdict
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.errors import GateFailure
 from pytest_model_analyzer.domain.identity import PointId
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 PROPERTY = "ma_measurement"  # an item's measurement, as JSON, in its user_properties (and junit XML)
 ORIGIN = "ma_from"  # where a reused measurement came from
+INCONCLUSIVE = "ma_inconclusive"  # the gate checks that could not decide, in words
 SESSION_KEY = pytest.StashKey["ModelAnalyzerSession"]()
 
 
@@ -45,6 +48,16 @@ def origin_of(report: pytest.TestReport) -> str:
     return str(dict(getattr(report, "user_properties", ())).get(ORIGIN, ""))
 
 
+def inconclusive_of(report: pytest.TestReport) -> str:
+    return str(dict(getattr(report, "user_properties", ())).get(INCONCLUSIVE, ""))
+
+
+def set_property(item: pytest.Item, name: str, value: str) -> None:
+    """One entry per name: a later value (a measurement with more trials) replaces the earlier one."""
+    item.user_properties[:] = [(key, old) for key, old in item.user_properties if key != name]
+    item.user_properties.append((name, value))
+
+
 @dataclass
 class ModelAnalyzerSession:
     config: pytest.Config
@@ -54,18 +67,43 @@ class ModelAnalyzerSession:
     interrupt: InterruptHandler
     baseline: Baseline | None = None
     facts: RunFacts = field(default_factory=RunFacts)
-    outcomes: dict[PointId, str] = field(default_factory=dict)  # each point's call outcome: passed, failed
+    outcomes: dict[PointId, str] = field(default_factory=dict)  # each point's gate: passed, failed, inconclusive
+    new_points: list[PointId] = field(default_factory=list)  # compared points the baseline does not have
     rankings: list[ModelRanking] = field(default_factory=list)  # computed once, at the end of the run
     columns: list[Column] = field(default_factory=list)  # the users' report columns (pytest_ma_report_columns)
     exported: list[Path] = field(default_factory=list)
 
-    def check(self, measurement: Measurement) -> None:
-        """Fail the item when its measurement violates a constraint, a user's gate, or regressed."""
+    def check(self, measurement: Measurement,
+              another_trial: Callable[[], Measurement] | None = None) -> tuple[Measurement, list[str]]:
+        """Fail the item when its measurement violates a constraint or a user's gate, or is worse than the
+        baseline by more than allowed. Near an allowance, `another_trial` takes more trials (up to
+        MAX_TRIALS) before deciding. Returns the measurement (with its trials) and the checks that stayed
+        inconclusive."""
+        found: list[str] = []
+        notes: list[str] = []
+        if self.baseline is not None:
+            comparison = self._compare(measurement, final=another_trial is None)
+            while comparison.undecided and another_trial is not None:
+                measurement = self.ledger.revise(measurement.with_trial(another_trial()))
+                comparison = self._compare(measurement, final=measurement.trial_count >= MAX_TRIALS)
+            failed = comparison.having(Verdict.FAIL)
+            found += [result.describe(self.baseline.name) for result in failed]
+            if failed and comparison.config_changed:
+                shown = "; ".join(comparison.config_changed[:5])
+                more = len(comparison.config_changed) - 5
+                found.append(f"config changed since {self.baseline.name}: {shown}"
+                             + (f" (and {more} more)" if more > 0 else ""))
+            notes += [result.describe(self.baseline.name) for result in comparison.having(Verdict.INCONCLUSIVE)]
+            if comparison.new:
+                self.new_points.append(measurement.point_id)
         model = self.profile.model(measurement.model)
-        found = violations(measurement.metrics, model.constraints)
+        found = violations(measurement.metrics, model.constraints) + found
         for extra in self.config.hook.pytest_ma_gates(measurement=measurement, model=model, config=self.config):
             found += list(extra)
-        if self.baseline is not None:
-            found += self.baseline.regressions(measurement)
         if found:
             raise GateFailure("; ".join(found) + f" [{measurement.point_id.label}]")
+        return measurement, notes
+
+    def _compare(self, measurement: Measurement, final: bool) -> Comparison:
+        assert self.baseline is not None
+        return self.baseline.compare(measurement, self.ledger.rows(), final or measurement.trial_count >= MAX_TRIALS)

@@ -3,13 +3,15 @@ end-of-run summary (notes, checkpoint, the per-model table, the best configurati
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_model_analyzer.config.points import count_points
+from pytest_model_analyzer.domain.identity import PointId
 from pytest_model_analyzer.plugin.distributed import is_worker
-from pytest_model_analyzer.plugin.session import ModelAnalyzerSession, measurement_of, origin_of
+from pytest_model_analyzer.plugin.session import ModelAnalyzerSession, inconclusive_of, measurement_of, origin_of
 from pytest_model_analyzer.reports.terminal import headline, summary_lines
 
 if TYPE_CHECKING:
@@ -36,6 +38,10 @@ class TerminalHooks:
         measurement = measurement_of(report)
         if measurement is None:
             return None
+        inconclusive = inconclusive_of(report)
+        if inconclusive:
+            # Passed (it does not fail the run), counted apart: "10 passed, 2 inconclusive".
+            return "inconclusive", "?", (f"INCONCLUSIVE ({inconclusive})", {"yellow": True})
         figures = headline(measurement.metrics)
         origin = origin_of(report)
         if origin:
@@ -69,8 +75,27 @@ class TerminalHooks:
             else:
                 terminalreporter.write_line(f"{ranking.model}: best configuration is {ranking.best.variant}",
                                             green=True)
+        self._comparison(terminalreporter)
         if state.exported:
             terminalreporter.write_line(f"model-analyzer: reports written: {', '.join(map(str, state.exported))}")
+
+    def _comparison(self, terminalreporter: TerminalReporter) -> None:
+        """What --ma-compare compared: verdicts, and the points that had no counterpart on either side."""
+        state = self.session
+        if state.baseline is None:
+            return
+        counts = {word: list(state.outcomes.values()).count(word) for word in ("passed", "failed", "inconclusive")}
+        terminalreporter.write_line(
+            f"model-analyzer: compared with {state.baseline.name}: {counts['passed']} passed, {counts['failed']} "
+            f"failed, {counts['inconclusive']} inconclusive (too noisy to judge here, see each item)",
+            yellow=bool(counts["inconclusive"]))
+        if state.new_points:
+            terminalreporter.write_line(f"model-analyzer: {len(state.new_points)} new points, not in "
+                                        f"{state.baseline.name}: " + _listed(state.new_points), yellow=True)
+        missing = state.baseline.missing([model.name for model in state.profile.models])
+        if missing:
+            terminalreporter.write_line(f"model-analyzer: {len(missing)} points of {state.baseline.name} were not "
+                                        "measured in this run: " + _listed(missing), yellow=True)
 
     def _checkpoint(self, terminalreporter: TerminalReporter) -> None:
         keeper, ledger = self.session.keeper, self.session.ledger
@@ -85,3 +110,8 @@ class TerminalHooks:
         if ledger.reused_count:
             terminalreporter.write_line(f"model-analyzer: {ledger.reused_count} measurements taken from "
                                         f"{ledger.stored_from}, not measured again")
+
+
+def _listed(points: Sequence[PointId], most: int = 8) -> str:
+    shown = ", ".join(f"{p.variant}::{p.name}" for p in points[:most])
+    return shown + (f" and {len(points) - most} more" if len(points) > most else "")

@@ -9,7 +9,7 @@ from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.identity import PointId
 from pytest_model_analyzer.reports.columns import Column, summary_columns
 
-GATE_WORDS = {"passed": "pass", "failed": "FAIL"}
+GATE_WORDS = {"passed": "pass", "failed": "FAIL", "inconclusive": "?"}
 
 
 def headline(metrics: Mapping[str, float]) -> str:

@@ -29,6 +29,7 @@ from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.search.driver import SearchDriver
 
 Measure = Callable[[Point], Measurement]  # raises MeasurementError, or PointSkipped in a mode that cannot
+SAME_CONFIG = "same config as "  # the origin of a measurement shared by variants with identical configs
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,14 @@ class Ledger:
     """Owns every measurement of a run, by point and by setup."""
 
     def __init__(self, stored: Iterable[Measurement] = (), stored_from: str = "checkpoint",
-                 imported: Iterable[Measurement] = ()) -> None:
+                 imported: Iterable[Measurement] = (), first_trials_ahead: bool = False) -> None:
         self.stored_from = stored_from  # the checkpoint's file name, for "from 0.ckpt"
+        # Comparing with a baseline: at a model's first item, measure the first trial of all its selected
+        # points, so that the noise estimate pools the whole model before the first verdict, and every later
+        # trial of a point is interleaved with the others.
+        self.first_trials_ahead = first_trials_ahead
+        self.selected: set[PointId] | None = None  # the points that will run (after -k, deselection); None: all
+        self._primed: set[str] = set()  # models whose first trials were measured ahead
         self.search = SearchDriver(evidence=self)
         self._stored: dict[Setup, Measurement] = {m.setup: m for m in stored}  # reusable, never measured again
         self._known: dict[Setup, Measurement] = {}  # the first measurement of each setup in this run
@@ -67,6 +74,8 @@ class Ledger:
         if point.model.search is SearchMode.QUICK:
             self.search.run_quick(point.model.name, lambda p: self.measure_ahead(p, measure),
                                   point.model.quick_top, stop=stop)
+        elif self.first_trials_ahead and not point.model.decides_online:
+            self._measure_model_ahead(point, measure, stop)
         reason = self.search.skip_reason(point)
         if reason is not None:
             return Resolution(skipped=reason)
@@ -82,7 +91,7 @@ class Ledger:
             return self._record(point, stored, origin)
         earlier = self._known.get(setup)
         if earlier is not None and earlier.variant != point.variant.name:
-            return self._record(point, earlier, f"same config as {earlier.variant}")
+            return self._record(point, earlier, f"{SAME_CONFIG}{earlier.variant}")
         ahead = self._ahead.pop(point.id, None)
         if ahead is not None:
             return self._record(point, ahead)
@@ -115,6 +124,28 @@ class Ledger:
         self._ahead[point.id] = measurement
         return measurement
 
+    def _measure_model_ahead(self, point: Point, measure: Measure, stop: Callable[[], bool]) -> None:
+        if point.model.name in self._primed:
+            return
+        self._primed.add(point.model.name)
+        for other in self.search.points.values():
+            if stop():
+                return
+            if other.model.name == point.model.name and other.id not in self._ahead and (
+                    self.selected is None or other.id in self.selected) and self.measurement_for(other) is None:
+                self.measure_ahead(other, measure)
+
+    def revise(self, measurement: Measurement) -> Measurement:
+        """A point measured again (more trials): the new measurement replaces the old everywhere."""
+        self._rows[measurement.point_id] = measurement
+        if measurement.setup in self._known:
+            self._known[measurement.setup] = measurement
+        self._new.add(measurement.setup)
+        return measurement
+
+    def measurement_of(self, point_id: PointId) -> Measurement | None:
+        return self._rows.get(point_id)
+
     def _record(self, point: Point, measurement: Measurement, origin: str = "") -> Resolution:
         if measurement.variant != point.variant.name:
             # The same setup under another variant name: an identical config, or Model Analyzer's naming.
@@ -131,16 +162,21 @@ class Ledger:
 
     # -- an xdist controller ----------------------------------------------------------------------
     def observe(self, measurement: Measurement, origin: str = "") -> bool:
-        """A measurement a worker reported for one of its items; True when it adds to the checkpoint."""
+        """A measurement a worker reported for one of its items (again, with more trials, after its gate
+        check); True when it adds to the checkpoint."""
         self._rows[measurement.point_id] = measurement
         setup = measurement.setup
+        known = self._known.get(setup)
         if origin:
             self._origins[measurement.point_id] = origin
             if setup in self._stored:
                 self._reused.add(setup)
-        self._known.setdefault(setup, measurement)
-        if origin or setup in self._new:
+            self._known.setdefault(setup, measurement)
             return False
+        if known is not None and setup in self._new and known.trial_count >= measurement.trial_count:
+            return False
+        if known is None or known.trial_count < measurement.trial_count:
+            self._known[setup] = measurement
         self._new.add(setup)
         return True
 

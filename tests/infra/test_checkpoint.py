@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pytest_model_analyzer.domain.identity import digest
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra import checkpoint as ck
+from pytest_model_analyzer.infra.testbed import differences, fingerprint
 
 CONFIG = {"max_batch_size": 8, "instance_group": [{"count": 2, "kind": "KIND_CPU"}]}
 EFFECTIVE = {**CONFIG, "name": "add", "backend": "python"}
@@ -106,7 +107,7 @@ def test_fresh_ignores_earlier_files_but_never_overwrites_them(tmp_path: Path) -
         ("not json", "not valid JSON"),
         ('{"ResultManager.results": {}}', "not a pytest-model-analyzer checkpoint (use --ma-import-checkpoint"),
         ('{"format": "pytest-model-analyzer checkpoint", "schema_version": 99, "measurements": []}',
-         "schema version 99, newer than this plugin's 1"),
+         "schema version 99, newer than this plugin's 2"),
     ],
 )
 def test_damaged_latest_checkpoint_is_named_and_left_alone(tmp_path: Path, content: str, message: str) -> None:
@@ -155,4 +156,23 @@ def test_configs_are_stored_once(tmp_path: Path) -> None:
     path = ck.CheckpointStore(tmp_path).save([sample(load) for load in range(1, 50)])
     data = json.loads(path.read_text())
     assert len(data["configs"]) == 2  # the requested and the effective config, once each
-    assert data["schema_version"] == 1 and data["interrupted"] is False
+    assert data["schema_version"] == 2 and data["interrupted"] is False
+
+
+def test_a_checkpoint_records_its_testbed_and_a_different_one_is_named(tmp_path: Path) -> None:
+    store = ck.CheckpointStore(tmp_path)
+    store.testbed = fingerprint([])
+    path = store.save([sample(1)])
+    recorded = ck.read_testbed(path)
+    assert recorded["cores"] == str(os.cpu_count()) and recorded["cpu"] and recorded["plugin"]
+    assert differences(recorded, fingerprint([])) == []
+    other = {**recorded, "cpu": "Another CPU", "gpus": "NVIDIA H100"}
+    assert differences(other, recorded) == [f"cpu: Another CPU -> {recorded['cpu']}", "gpus: NVIDIA H100 -> -"]
+    assert differences({}, recorded) == []  # a checkpoint from before testbeds were recorded
+
+
+def test_trials_round_trip(tmp_path: Path) -> None:
+    measurement = sample(1).with_trial(sample(1))
+    assert measurement.trial_count == 2
+    loaded = ck.read(ck.CheckpointStore(tmp_path).save([measurement]))
+    assert loaded[0].samples("perf_throughput") == measurement.samples("perf_throughput")

@@ -1,0 +1,176 @@
+"""Is a point worse than its baseline by more than allowed? An estimate with its uncertainty, and a verdict
+that survives noise.
+
+The model, on the log scale (changes are relative): a trial's value = the point's level + an offset of its
+session + trial noise. Comparing n trials of this run with m trials of the baseline estimates the change
+
+    d = mean(log current) - mean(log baseline),  var(d) = s_w^2 (1/n + 1/m) + s_b^2
+
+where s_w is the trial-to-trial noise (pooled over the model's points that have repeated trials) and s_b the
+extra noise of a point between sessions, which repeated trials in one session cannot see. s_b comes from the
+scatter of the model's single-trial comparisons in this run (their variance around their mean, or 1.4826 x
+their median absolute deviation if larger; a drift or a change shared by every point does not count as
+noise), less its within-session part 2 s_w^2. With fewer than MIN_POINTS comparisons there is no estimate.
+To have them before the first verdict, a comparing run measures the first trial of all of a model's points
+ahead of the model's first item (results/ledger.py).
+
+Verdicts against an allowance A on the worsening, with a two-sided 95% interval [lo, hi] of the worsening:
+* fail: lo > A: worse than allowed, and significantly so (asv's "larger than the factor and significant",
+  with the factor as the null boundary: an unchanged point fails only if the noise estimate is badly off),
+  confirmed by a second trial in which the point is again worse than allowed (a careful engineer confirms
+  a failure before reporting it: a one-off tail-latency spike is not a regression);
+* pass: hi <= A: within the allowance, significantly so;
+* undecided: anything else. The caller takes another trial (a separate perf_analyzer run) while the budget
+  lasts and more trials could decide, then reports the point as inconclusive, naming the smallest change
+  it can resolve (t x se).
+
+Percentiles need requests in their tail: a p-th percentile from fewer than TAIL_REQUESTS / (1 - p) requests
+is not judged at all (a p99 of 30 requests is their maximum).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+CONFIDENCE = 0.95
+MAX_TRIALS = 3  # a point near its allowance is measured at most this often (separate perf_analyzer runs)
+MIN_POINTS = 5  # single-trial comparisons needed before their scatter is an estimate
+SE_FLOOR = 0.005  # perf_analyzer's own resolution: no figure is known better than about 0.5%
+TAIL_REQUESTS = 10
+PERCENTILES = {"perf_latency_p50": 0.50, "perf_latency_p90": 0.90, "perf_latency_p95": 0.95,
+               "perf_latency_p99": 0.99}
+
+
+class Verdict(enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNDECIDED = "undecided"  # more trials may decide
+    INCONCLUSIVE = "inconclusive"  # too noisy to judge at the allowance, or too few requests for a percentile
+
+
+@dataclass(frozen=True)
+class Noise:
+    """The noise of one metric of one model in this run, on the log scale."""
+
+    within: float | None = None  # s_w^2, from repeated trials
+    within_df: int = 0
+    between: float | None = None  # s_b^2, from the scatter of single-trial comparisons
+    between_df: int = 0
+
+    def standard_error(self, n: int, m: int) -> tuple[float, int] | None:
+        """(se, degrees of freedom) of a comparison of n trials with m baseline trials; None if unknown."""
+        if self.between is not None:
+            within = self.within or 0.0
+            variance = within * (1 / n + 1 / m) + self.between
+            return max(math.sqrt(variance), SE_FLOOR), self.between_df
+        if self.within is not None and self.within_df >= 2:
+            return max(math.sqrt(self.within * (1 / n + 1 / m)), SE_FLOOR), self.within_df
+        return None
+
+
+def _logs(values: Sequence[float]) -> list[float]:
+    return [math.log(value) for value in values if value > 0]
+
+
+def estimate_noise(pairs: Sequence[tuple[Sequence[float], Sequence[float]]]) -> Noise:
+    """Noise from the model's points: each pair holds one point's trials in this run and in the baseline."""
+    squares, df = 0.0, 0
+    for current, baseline in pairs:
+        for values in (_logs(current), _logs(baseline)):
+            if len(values) > 1:
+                mean = statistics.fmean(values)
+                squares += sum((value - mean) ** 2 for value in values)
+                df += len(values) - 1
+    within = squares / df if df else None
+    firsts = [(logs_c[0] - logs_b[0]) for logs_c, logs_b in ((_logs(c), _logs(b)) for c, b in pairs)
+              if logs_c and logs_b]
+    if len(firsts) < MIN_POINTS:
+        return Noise(within, df)
+    # The larger of the sample variance (what the t interval is calibrated for) and its robust counterpart
+    # (which a few close values cannot shrink): either spread may be the honest one for a handful of points.
+    center = statistics.median(firsts)
+    scatter = max(statistics.variance(firsts), (1.4826 * statistics.median(abs(v - center) for v in firsts)) ** 2)
+    between = max(scatter - 2 * within, 0.0) if within is not None else scatter
+    if within is None:
+        # No repeated trials yet: the whole scatter of single-trial comparisons stands for one comparison.
+        return Noise(None, 0, scatter, len(firsts) - 1)
+    return Noise(within, df, between, len(firsts) - 1)
+
+
+@cache
+def t_quantile(df: int) -> float:
+    from scipy import stats  # imported on first use: only comparisons need it
+
+    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, max(df, 1)))
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: Verdict
+    change: float = 0.0  # relative change of the metric, current against baseline (-0.12: 12% lower)
+    low: float = 0.0  # the change's 95% interval
+    high: float = 0.0
+    resolution: float | None = None  # the smallest relative change this comparison resolves (t x se)
+    reason: str = ""  # why a percentile cannot be judged
+
+
+def required_requests(metric: str) -> int:
+    quantile = PERCENTILES.get(metric)
+    return 0 if quantile is None else math.ceil(TAIL_REQUESTS / (1 - quantile))
+
+
+def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, higher_is_better: bool,
+          noise: Noise, final: bool = True) -> Judgement:
+    """Compare trials of one metric; `allowed` is the relative worsening allowed (0.10 for 10%). Unless
+    `final` (no more trials can be taken), a failure is confirmed first: it needs two trials or more, each
+    of them worse than allowed on its own, so that one disturbed run (a tail-latency spike) cannot fail."""
+    logs_c, logs_b = _logs(current), _logs(baseline)
+    if not logs_c or not logs_b:
+        return Judgement(Verdict.INCONCLUSIVE, reason="no positive values to compare")
+    d = statistics.fmean(logs_c) - statistics.fmean(logs_b)
+    change = math.exp(d) - 1
+    error = noise.standard_error(len(logs_c), len(logs_b))
+    if error is None:
+        return Judgement(Verdict.UNDECIDED, change, -math.inf, math.inf)
+    se, df = error
+    half = t_quantile(df) * se
+    verdict = _verdict(d, half, allowed, higher_is_better)
+    if verdict is Verdict.FAIL and not final and not _confirmed(logs_c, logs_b, allowed, higher_is_better):
+        return Judgement(Verdict.UNDECIDED, change, math.exp(d - half) - 1, math.exp(d + half) - 1,
+                         math.exp(half) - 1)
+    if verdict is Verdict.UNDECIDED:
+        # Sequential testing: another trial is worth taking only if the trial budget could decide at this
+        # estimate. Noise between sessions is not reduced by trials; when it alone keeps the interval across
+        # the allowance, stop now.
+        best = noise.standard_error(max(len(logs_c), MAX_TRIALS), len(logs_b))
+        if best is None or _verdict(d, t_quantile(best[1]) * best[0], allowed, higher_is_better) is Verdict.UNDECIDED:
+            verdict = Verdict.INCONCLUSIVE
+    return Judgement(verdict, change, math.exp(d - half) - 1, math.exp(d + half) - 1, math.exp(half) - 1)
+
+
+def _limit(allowed: float, higher_is_better: bool) -> float:
+    """The allowed worsening on the log scale."""
+    return -math.log(1 - min(allowed, 0.999)) if higher_is_better else math.log(1 + allowed)
+
+
+def _confirmed(logs_c: Sequence[float], logs_b: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
+    """Two trials or more, and even the best of them is worse than allowed."""
+    base = statistics.fmean(logs_b)
+    worsening = [(base - value) if higher_is_better else (value - base) for value in logs_c]
+    return len(worsening) >= 2 and min(worsening) > _limit(allowed, higher_is_better)
+
+
+def _verdict(d: float, half: float, allowed: float, higher_is_better: bool) -> Verdict:
+    """d: the log change; half: its interval's half width; allowed: the relative worsening allowed."""
+    upper, lower = (-d + half, -d - half) if higher_is_better else (d + half, d - half)  # of the worsening
+    limit = _limit(allowed, higher_is_better)
+    if lower > limit:
+        return Verdict.FAIL
+    if upper <= limit:
+        return Verdict.PASS
+    return Verdict.UNDECIDED
