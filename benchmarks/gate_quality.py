@@ -48,7 +48,7 @@ profile_models:
       dynamic_batching: [null, {{}}]
 concurrency: [1, 2, 4, 8]
 skip_summary_reports: true
-""" + FLAGS + "\n",
+""",
     "add": """
 model_repository: {repo}
 run_config_search_disable: true
@@ -59,7 +59,7 @@ profile_models:
       dynamic_batching: [{{}}, null]
 concurrency: [1, 2, 4, 8]
 skip_summary_reports: true
-""" + FLAGS + "\n",
+""",
 }
 BUSY_WAIT = '''
 import time as _time
@@ -98,7 +98,7 @@ def run(workdir: Path, name: str, *args: str) -> tuple[float, Path]:
 
 def verdicts(junit: Path) -> dict[str, int]:
     """Point counts by verdict, and the number of failed checks (a point can fail two)."""
-    counts = {"points": 0, "failed": 0, "failed_checks": 0, "inconclusive": 0}
+    counts = {"points": 0, "failed": 0, "failed_checks": 0, "inconclusive": 0, "too_few_requests": 0, "too_noisy": 0}
     for case in ET.parse(junit).getroot().iter("testcase"):
         counts["points"] += 1
         failure = case.find("failure")
@@ -108,6 +108,9 @@ def verdicts(junit: Path) -> dict[str, int]:
             counts["failed_checks"] += max(1, len(re.findall(r"vs 0\.ckpt, allowed", failure.get("message") or "")))
         elif properties.get("ma_inconclusive"):
             counts["inconclusive"] += 1
+        text = properties.get("ma_inconclusive", "")
+        counts["too_few_requests"] += text.count("cannot judge: it rests on about")  # checks, not points
+        counts["too_noisy"] += text.count("too noisy to judge here")
     return counts
 
 
@@ -124,7 +127,7 @@ def suite_figures(suite: str, base: Path, rounds: int) -> dict[str, object]:
     workdir = base / suite
     repo = workdir / "models"
     shutil.copytree(MODELS / suite, repo / suite)
-    (workdir / "suite.yaml").write_text(SUITES[suite].format(repo=repo))
+    (workdir / "suite.yaml").write_text(SUITES[suite].format(repo=repo) + FLAGS + "\n")
     _, baseline = run(workdir, f"{suite} baseline")
     plain_s, gated_s, aa = [], [], []
     gate = ["--ma-compare=0", f"--ma-compare-fail={CHECKS}"]
@@ -146,6 +149,9 @@ def suite_figures(suite: str, base: Path, rounds: int) -> dict[str, object]:
         "aa_failed_checks": sum(c["failed_checks"] for c in aa),
         "aa_false_alarm_rate": round(sum(c["failed_checks"] for c in aa) / (sum(c["points"] for c in aa) * checks), 4),
         "aa_inconclusive_points": sum(c["inconclusive"] for c in aa),
+        # Why: a percentile check from too few requests, or a check whose noise is larger than its allowance.
+        "aa_inconclusive_checks_too_few_requests": sum(c["too_few_requests"] for c in aa),
+        "aa_inconclusive_checks_too_noisy": sum(c["too_noisy"] for c in aa),
         "ab_points": ab["points"], "ab_caught": ab["failed"], "ab_inconclusive": ab["inconclusive"],
         "detection_rate": round(ab["failed"] / ab["points"], 3),
         "ab_throughput_ratio": round(ratio, 3),
@@ -171,6 +177,9 @@ def main() -> int:
     lines = [("A/A false alarms (both suites)", f"{alarms} of {checks} point-checks ({100 * alarms / checks:.1f}%)"),
              ("A/A inconclusive points", f"sleep {sleep['aa_inconclusive_points']}, add {add['aa_inconclusive_points']}"
                                          f" of {POINTS * max(args.rounds, 3)} each"),
+             *[(f"  {name}: inconclusive checks", f"{f['aa_inconclusive_checks_too_few_requests']} p99 from too few "
+                                                  f"requests, {f['aa_inconclusive_checks_too_noisy']} too noisy")
+               for name, f in (("sleep", sleep), ("add", add))],
              *[(f"A/B {name}: caught", f"{f['ab_caught']} of {f['ab_points']} points ({f['ab_inconclusive']} "
                                        f"inconclusive; throughput x{f['ab_throughput_ratio']})")
                for name, f in (("sleep +20%", sleep), ("add slower", add))],

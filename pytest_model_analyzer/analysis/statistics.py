@@ -14,15 +14,16 @@ noise), less its within-session part 2 s_w^2. With fewer than MIN_POINTS compari
 To have them before the first verdict, a comparing run measures the first trial of all of a model's points
 ahead of the model's first item (results/ledger.py).
 
-Verdicts against an allowance A on the worsening, with a two-sided 95% interval [lo, hi] of the worsening:
-* fail: lo > A: worse than allowed, and significantly so (asv's "larger than the factor and significant",
-  with the factor as the null boundary: an unchanged point fails only if the noise estimate is badly off),
-  confirmed by a second trial in which the point is again worse than allowed (a careful engineer confirms
-  a failure before reporting it: a one-off tail-latency spike is not a regression);
-* pass: hi <= A: within the allowance, significantly so;
+Verdicts against an allowance A on the worsening w (its estimate, and its 95% interval [lo, hi]), as asv
+decides ("larger than the factor, and significant"):
+* fail: w > A and lo > 0 -- worse than allowed, and significantly worse than the baseline -- confirmed by
+  a second trial that is on its own worse than allowed (a careful engineer confirms a failure before
+  reporting it: a one-off tail-latency spike is not a regression);
+* pass: w <= A, and the interval's half width t x se is at most A (the noise lets this point be judged at
+  the allowance);
 * undecided: anything else. The caller takes another trial (a separate perf_analyzer run) while the budget
   lasts and more trials could decide, then reports the point as inconclusive, naming the smallest change
-  it can resolve (t x se).
+  it can resolve (t x se). A change larger than allowed but within the noise is inconclusive, never failed.
 
 Percentiles need requests in their tail: a p-th percentile from fewer than TAIL_REQUESTS / (1 - p) requests
 is not judged at all (a p99 of 30 requests is their maximum).
@@ -126,9 +127,10 @@ def required_requests(metric: str) -> int:
 
 def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, higher_is_better: bool,
           noise: Noise, final: bool = True) -> Judgement:
-    """Compare trials of one metric; `allowed` is the relative worsening allowed (0.10 for 10%). Unless
-    `final` (no more trials can be taken), a failure is confirmed first: it needs two trials or more, each
-    of them worse than allowed on its own, so that one disturbed run (a tail-latency spike) cannot fail."""
+    """Compare trials of one metric; `allowed` is the relative worsening allowed (0.10 for 10%). A failure is
+    confirmed first: two trials, each on its own worse than allowed, so that one disturbed run (a tail-latency
+    spike) cannot fail. With `final` no more trials will come: the undecided become inconclusive (and a
+    failure resting on its one trial stands, when there was no way to take another)."""
     logs_c, logs_b = _logs(current), _logs(baseline)
     if not logs_c or not logs_b:
         return Judgement(Verdict.INCONCLUSIVE, reason="no positive values to compare")
@@ -140,15 +142,18 @@ def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, h
     se, df = error
     half = t_quantile(df) * se
     verdict = _verdict(d, half, allowed, higher_is_better)
-    if verdict is Verdict.FAIL and not final and not _confirmed(logs_c, logs_b, allowed, higher_is_better):
-        return Judgement(Verdict.UNDECIDED, change, math.exp(d - half) - 1, math.exp(d + half) - 1,
-                         math.exp(half) - 1)
-    if verdict is Verdict.UNDECIDED:
+    if verdict is Verdict.FAIL and not _confirmed(logs_c, logs_b, allowed, higher_is_better):
+        if not final:
+            verdict = Verdict.UNDECIDED  # confirm with another trial before reporting
+        elif len(logs_c) > 1:
+            verdict = Verdict.INCONCLUSIVE  # the trials disagree: a noisy difference, not a regression
+    elif verdict is Verdict.UNDECIDED:
         # Sequential testing: another trial is worth taking only if the trial budget could decide at this
-        # estimate. Noise between sessions is not reduced by trials; when it alone keeps the interval across
-        # the allowance, stop now.
+        # estimate. Noise between sessions is not reduced by trials; when it alone keeps the point
+        # undecided, stop now.
         best = noise.standard_error(max(len(logs_c), MAX_TRIALS), len(logs_b))
-        if best is None or _verdict(d, t_quantile(best[1]) * best[0], allowed, higher_is_better) is Verdict.UNDECIDED:
+        if final or best is None or _verdict(d, t_quantile(best[1]) * best[0], allowed,
+                                             higher_is_better) is Verdict.UNDECIDED:
             verdict = Verdict.INCONCLUSIVE
     return Judgement(verdict, change, math.exp(d - half) - 1, math.exp(d + half) - 1, math.exp(half) - 1)
 
@@ -159,18 +164,18 @@ def _limit(allowed: float, higher_is_better: bool) -> float:
 
 
 def _confirmed(logs_c: Sequence[float], logs_b: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
-    """Two trials or more, and even the best of them is worse than allowed."""
+    """At least two trials, each on its own worse than allowed."""
     base = statistics.fmean(logs_b)
     worsening = [(base - value) if higher_is_better else (value - base) for value in logs_c]
-    return len(worsening) >= 2 and min(worsening) > _limit(allowed, higher_is_better)
+    return sum(w > _limit(allowed, higher_is_better) for w in worsening) >= 2
 
 
 def _verdict(d: float, half: float, allowed: float, higher_is_better: bool) -> Verdict:
     """d: the log change; half: its interval's half width; allowed: the relative worsening allowed."""
-    upper, lower = (-d + half, -d - half) if higher_is_better else (d + half, d - half)  # of the worsening
+    worsening = -d if higher_is_better else d
     limit = _limit(allowed, higher_is_better)
-    if lower > limit:
+    if worsening > limit and worsening - half > 0:
         return Verdict.FAIL
-    if upper <= limit:
+    if worsening <= limit and half <= limit:
         return Verdict.PASS
     return Verdict.UNDECIDED
