@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pytest_model_analyzer.domain.bounds import Bounds
+from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import METRICS
 
 
@@ -40,3 +41,13 @@ def _describe(bounds: Bounds, suffix: str) -> str:
 
 def satisfies(metrics: Mapping[str, float], constraints: Mapping[str, Bounds]) -> bool:
     return not violations(metrics, constraints)
+
+
+def trials_agree(measurement: Measurement, constraints: Mapping[str, Bounds]) -> bool:
+    """Whether every trial of the measurement is on the same side of every bound."""
+    for tag, bounds in constraints.items():
+        sides = {(bounds.min is not None and value < bounds.min) or (bounds.max is not None and value > bounds.max)
+                 for value in measurement.samples(tag)}
+        if len(sides) > 1:
+            return False
+    return True

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_model_analyzer.analysis.gates import violations
+from pytest_model_analyzer.analysis.gates import trials_agree, violations
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.analysis.regression import Baseline, Comparison
 from pytest_model_analyzer.analysis.statistics import MAX_TRIALS, Verdict
@@ -76,8 +76,8 @@ class ModelAnalyzerSession:
     def check(self, measurement: Measurement,
               another_trial: Callable[[], Measurement] | None = None) -> tuple[Measurement, list[str]]:
         """Fail the item when its measurement violates a constraint or a user's gate, or is worse than the
-        baseline by more than allowed. Near an allowance, `another_trial` takes more trials (up to
-        MAX_TRIALS) before deciding. Returns the measurement (with its trials) and the checks that stayed
+        baseline by more than allowed. Near an allowance, or past a constraint, `another_trial` takes more
+        trials (up to MAX_TRIALS) before deciding. Returns the measurement (with its trials) and the checks that stayed
         inconclusive."""
         found: list[str] = []
         notes: list[str] = []
@@ -97,6 +97,12 @@ class ModelAnalyzerSession:
             if comparison.new:
                 self.new_points.append(measurement.point_id)
         model = self.profile.model(measurement.model)
+        # A constraint gets the same care: a violation is confirmed by another trial, and trials that
+        # disagree get a third, which decides (the figures are then each metric's median of three).
+        while (another_trial is not None and measurement.trial_count < MAX_TRIALS
+               and violations(measurement.metrics, model.constraints)
+               and (measurement.trial_count < 2 or not trials_agree(measurement, model.constraints))):
+            measurement = self.ledger.revise(measurement.with_trial(another_trial()))
         found = violations(measurement.metrics, model.constraints) + found
         for extra in self.config.hook.pytest_ma_gates(measurement=measurement, model=model, config=self.config):
             found += list(extra)

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytest_model_analyzer.analysis.gates import trials_agree
 from pytest_model_analyzer.analysis.regression import Baseline, RegressionCheck, parse_checks
 from pytest_model_analyzer.analysis.statistics import Noise, Verdict, judge
 from pytest_model_analyzer.config import ConfigError
+from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.measurement import Measurement
 
 
@@ -130,3 +132,10 @@ def test_a_failure_is_confirmed_by_a_second_trial_before_it_is_reported() -> Non
     assert judge([30.0, 10.1], [10.0], 0.10, False, quiet, final=False).verdict is not Verdict.FAIL
     # Both trials worse than allowed: a regression.
     assert judge([13.0, 13.2], [10.0], 0.10, False, quiet, final=False).verdict is Verdict.FAIL
+
+
+def test_constraint_trials_agree_only_on_the_same_side_of_every_bound() -> None:
+    bounds = {"perf_latency_p99": Bounds(max=50.0)}
+    assert trials_agree(m("v", 1, [1.0, 1.0], [60.0, 55.0]), bounds)
+    assert not trials_agree(m("v", 1, [1.0, 1.0], [60.0, 45.0]), bounds)
+    assert trials_agree(m("v", 1, [1.0], [45.0]), bounds)
