@@ -20,7 +20,8 @@ decides ("larger than the factor, and significant"):
   a second trial that is on its own worse than allowed (a careful engineer confirms a failure before
   reporting it: a one-off tail-latency spike is not a regression);
 * pass: w <= A, and the interval's half width t x se is at most A (the noise lets this point be judged at
-  the allowance);
+  the allowance); when it is nevertheless significantly worse than the baseline, trials are taken first
+  (one trial may have caught the good side of a real regression);
 * undecided: anything else. The caller takes another trial (a separate perf_analyzer run) while the budget
   lasts and more trials could decide, then reports the point as inconclusive, naming the smallest change
   it can resolve (t x se). A change larger than allowed but within the noise is inconclusive, never failed.
@@ -142,7 +143,11 @@ def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, h
     se, df = error
     half = t_quantile(df) * se
     verdict = _verdict(d, half, allowed, higher_is_better)
-    if verdict is Verdict.FAIL and not _confirmed(logs_c, logs_b, allowed, higher_is_better):
+    if verdict is Verdict.PASS and _significantly_worse(d, half, higher_is_better) and not final:
+        # Within the allowance, but measurably worse than the baseline: one trial may have caught the good
+        # side of a real regression. Firm it up before passing it.
+        verdict = Verdict.UNDECIDED
+    elif verdict is Verdict.FAIL and not _confirmed(logs_c, logs_b, allowed, higher_is_better):
         if not final:
             verdict = Verdict.UNDECIDED  # confirm with another trial before reporting
         elif len(logs_c) > 1:
@@ -168,6 +173,11 @@ def _confirmed(logs_c: Sequence[float], logs_b: Sequence[float], allowed: float,
     base = statistics.fmean(logs_b)
     worsening = [(base - value) if higher_is_better else (value - base) for value in logs_c]
     return sum(w > _limit(allowed, higher_is_better) for w in worsening) >= 2
+
+
+def _significantly_worse(d: float, half: float, higher_is_better: bool) -> bool:
+    worsening = -d if higher_is_better else d
+    return worsening - half > 0
 
 
 def _verdict(d: float, half: float, allowed: float, higher_is_better: bool) -> Verdict:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from typing import Any
 
+import numpy as np
 import tritonclient.http as httpclient
-from tritonclient.utils import InferenceServerException
+from tritonclient.utils import InferenceServerException, triton_to_np_dtype
 
 from pytest_model_analyzer.config.variants import Variant, apply_variant
 from pytest_model_analyzer.domain.errors import PluginError, PointSkipped
@@ -25,6 +27,8 @@ class VariantLoadError(PluginError):
 
 
 _NOT_EXPLICIT = "explicit model load / unload is not allowed"
+WARM_UP_REQUESTS = 3
+WARM_UP_SECONDS = 0.5
 
 
 class ModelControl:
@@ -103,4 +107,26 @@ class ModelControl:
             self.failed[(model, key)] = f"{variant.name} did not load: {exc}"
             raise VariantLoadError(self.failed[(model, key)]) from None
         self.effective[model] = self.config(model)
+        self.warm_up(model)
         return self.effective[model]
+
+    def warm_up(self, model: str) -> None:
+        """A few requests right after a load: the first measurement after a load otherwise runs cold (lazy
+        initialisation in the backend, first connections). Best effort, bounded by WARM_UP_SECONDS: a model
+        whose inputs cannot be made up here is measured cold, and its own measurement reports any error."""
+        started = time.monotonic()
+        try:
+            metadata = self.client.get_model_metadata(model)
+            inputs = []
+            for spec in metadata.get("inputs", []):
+                shape = [1 if int(size) < 0 else int(size) for size in spec["shape"]]
+                data = np.zeros(shape, dtype=triton_to_np_dtype(spec["datatype"]))
+                tensor = httpclient.InferInput(spec["name"], shape, spec["datatype"])
+                tensor.set_data_from_numpy(data)
+                inputs.append(tensor)
+            for _ in range(WARM_UP_REQUESTS):
+                self.client.infer(model, inputs)
+                if time.monotonic() - started > WARM_UP_SECONDS:
+                    break
+        except (InferenceServerException, OSError, KeyError, TypeError, ValueError):
+            return

@@ -139,3 +139,11 @@ def test_constraint_trials_agree_only_on_the_same_side_of_every_bound() -> None:
     assert trials_agree(m("v", 1, [1.0, 1.0], [60.0, 55.0]), bounds)
     assert not trials_agree(m("v", 1, [1.0, 1.0], [60.0, 45.0]), bounds)
     assert trials_agree(m("v", 1, [1.0], [45.0]), bounds)
+
+
+def test_a_point_measurably_worse_but_within_the_allowance_is_measured_again_before_it_passes() -> None:
+    quiet = Noise(within=0.02 ** 2, within_df=20, between=0.0, between_df=20)
+    # 9% lower with about 6% resolution: within the 10% allowed, but clearly not unchanged.
+    assert judge([91.0], [100.0], 0.10, True, quiet, final=False).verdict is Verdict.UNDECIDED
+    assert judge([91.0, 84.0, 83.0], [100.0], 0.10, True, quiet, final=False).verdict is Verdict.FAIL
+    assert judge([91.0, 92.0, 91.5], [100.0], 0.10, True, quiet, final=True).verdict is Verdict.PASS

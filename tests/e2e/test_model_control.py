@@ -1,0 +1,29 @@
+"""Model control on the real server: a variant is warmed up after its load, before it is measured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_model_analyzer.config.variants import Variant
+from pytest_model_analyzer.infra import runtime
+from pytest_model_analyzer.infra.model_control import WARM_UP_REQUESTS, ModelControl
+from pytest_model_analyzer.infra.server import LocalServer
+from tests.support import MODELS
+
+
+def test_a_loaded_variant_has_served_warm_up_requests_before_it_is_measured(tmp_path: Path) -> None:
+    server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), tmp_path / "log")
+    endpoints = server.start()
+    try:
+        control = ModelControl(endpoints.http)
+        try:
+            control.ensure("sleep", Variant("sleep_config_0", {"instance_group": [{"kind": "KIND_CPU", "count": 2}]}))
+            stats = control.client.get_inference_statistics("sleep")["model_stats"][0]
+            assert int(stats["inference_count"]) == WARM_UP_REQUESTS
+            control.ensure("sleep", Variant("sleep_config_0", {"instance_group": [{"kind": "KIND_CPU", "count": 2}]}))
+            stats = control.client.get_inference_statistics("sleep")["model_stats"][0]
+            assert int(stats["inference_count"]) == WARM_UP_REQUESTS  # already loaded: no second warm-up
+        finally:
+            control.close()
+    finally:
+        server.stop()
