@@ -1,5 +1,6 @@
 """Ctrl-C, as Model Analyzer users know it: the first press finishes the current measurement, saves the
-checkpoint and stops; the third saves at once and exits. pytest itself installs no SIGINT handler.
+checkpoint and stops; the third saves at once and exits. SIGTERM counts as a press too. pytest itself installs
+no SIGINT handler. A SIGKILL cannot be handled: the journal (infra/journal.py) keeps what was measured.
 
 While the run is finishing (after the test loop: checkpoint, server shutdown) a press is only acknowledged:
 raising KeyboardInterrupt there would escape pytest with a traceback and lose the exit status.
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 PRESSES_TO_ABORT = 3
+HANDLED = (signal.SIGINT, signal.SIGTERM)
 
 
 def to_stderr(text: str) -> None:
@@ -33,24 +35,27 @@ class InterruptHandler:
         self._previous: Any = None
 
     def install(self) -> None:
+        """SIGINT (Ctrl-C) and SIGTERM (what a CI runner sends on a timeout) are handled alike."""
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in HANDLED}
 
     def uninstall(self) -> None:
-        if self._previous is not None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, self._previous)
+        if self._previous and threading.current_thread() is threading.main_thread():
+            for sig, previous in self._previous.items():
+                signal.signal(sig, previous)
             self._previous = None
 
     def _handle(self, signum: int, frame: Any) -> None:
         self.count += 1
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         if self.finishing:
-            self.say(f"Ctrl-C {self.count}: already finishing (saving the checkpoint, stopping the server)")
+            self.say(f"{name} {self.count}: already finishing (saving the checkpoint, stopping the server)")
             return
         if self.count >= PRESSES_TO_ABORT:
             self.finishing = True
-            self.say(f"Ctrl-C {self.count}/{PRESSES_TO_ABORT}: saving the checkpoint and exiting now")
+            self.say(f"{name} {self.count}/{PRESSES_TO_ABORT}: saving the checkpoint and exiting now")
             self.abort()
             raise KeyboardInterrupt
-        reason = f"Ctrl-C {self.count}/{PRESSES_TO_ABORT}: stopping after the current measurement"
+        reason = f"{name} {self.count}/{PRESSES_TO_ABORT}: stopping after the current measurement"
         self.say(f"{reason} (press {PRESSES_TO_ABORT - self.count} more time(s) to exit at once)")
         self.request_stop(reason)

@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                             gpus_available=bool(gpus)))
     except ConfigError as exc:
         raise pytest.UsageError(f"{path}: {exc}") from None
-    store, imported = (None, []) if config.option.collectonly else open_checkpoints(
+    store, imported, recovered = (None, [], []) if config.option.collectonly else open_checkpoints(
         config, Path(profile["checkpoint_directory"]))
     if store is not None:
         from pytest_model_analyzer.infra.testbed import fingerprint
@@ -74,9 +74,13 @@ def pytest_configure(config: pytest.Config) -> None:
     stored_from = store.loaded_from.name if store is not None and store.loaded_from else "checkpoint"
     ledger = Ledger(stored, stored_from, imported, first_trials_ahead=compare_with is not None)
     keeper = CheckpointKeeper(store, ledger, writes=not is_worker(config))
+    ledger.on_new = keeper.keep
     interrupts = InterruptHooks(config, keeper)
     session = ModelAnalyzerSession(config, profile, ledger, keeper, interrupts.handler, compare_with)
     config.stash[SESSION_KEY] = session
+    for recovery in recovered:
+        session.facts.note(f"recovered {recovery.measurements} measurements of a run that was killed from its "
+                           f"journal into {recovery.checkpoint.name}")
     controller = _plan_workers(config, profile, session)
     interrupts.controller = controller
     config.pluginmanager.register(interrupts, "model_analyzer_interrupts")

@@ -110,7 +110,7 @@ class RunHooks:
             state.config.workeroutput[WORKER_OUTPUT] = state.facts.as_worker_output()  # type: ignore[attr-defined]
             return
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or state.interrupt.count > 0
-        state.keeper.save(interrupted=interrupted)
+        state.keeper.save(interrupted=interrupted, final=True)
         if state.keeper.error and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         rows = state.ledger.rows()

@@ -16,6 +16,7 @@ from pytest_model_analyzer.config.options import OPTIONS
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra.checkpoint import SUFFIX, CheckpointError, CheckpointStore, read, read_testbed
+from pytest_model_analyzer.infra.journal import Recovery, recover
 from pytest_model_analyzer.infra.testbed import differences
 
 
@@ -67,17 +68,21 @@ def cli_overrides(config: pytest.Config) -> dict[str, Any]:
             if (value := config.getoption(f"ma_{key}", default=None)) is not None}
 
 
-def open_checkpoints(config: pytest.Config, directory: Path) -> tuple[CheckpointStore, list[Measurement]]:
-    """The latest checkpoint, read up front: a damaged one is a usage error before anything starts."""
+def open_checkpoints(config: pytest.Config,
+                     directory: Path) -> tuple[CheckpointStore, list[Measurement], list[Recovery]]:
+    """The latest checkpoint, read up front: a damaged one is a usage error before anything starts. First,
+    the journals of killed runs become checkpoints (nothing they measured is lost, even with --ma-fresh,
+    which then only ignores them)."""
     from pytest_model_analyzer.infra.ma_import import import_checkpoint
 
     try:
+        recovered = recover(directory)
         store = CheckpointStore(directory, fresh=config.getoption("ma_fresh"))
         source = config.getoption("ma_import_checkpoint")
         imported = import_checkpoint(Path(source)) if source else []
     except CheckpointError as exc:
         raise pytest.UsageError(str(exc)) from None
-    return store, imported
+    return store, imported, recovered
 
 
 def baseline(config: pytest.Config, store: CheckpointStore | None) -> Baseline | None:

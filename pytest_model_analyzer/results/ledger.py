@@ -52,6 +52,8 @@ class Ledger:
         # trial of a point is interleaved with the others.
         self.first_trials_ahead = first_trials_ahead
         self.selected: set[PointId] | None = None  # the points that will run (after -k, deselection); None: all
+        # Told of every measurement this run adds (the checkpoint keeper journals it at once).
+        self.on_new: Callable[[Measurement], None] = lambda measurement: None
         self._primed: set[str] = set()  # models whose first trials were measured ahead
         self.search = SearchDriver(evidence=self)
         self._stored: dict[Setup, Measurement] = {m.setup: m for m in stored}  # reusable, never measured again
@@ -63,6 +65,7 @@ class Ledger:
         self._skips: dict[Setup, str] = {}  # why a setup cannot be measured in this mode
         self._new: set[Setup] = set()  # what the next checkpoint adds
         self._reused: set[Setup] = set()  # stored measurements that points took instead of measuring
+        self._resolved: set[PointId] = set()  # points whose item got its measurement
         for measurement in imported:
             self._stored[measurement.setup] = measurement
             self._keep(measurement)
@@ -76,6 +79,8 @@ class Ledger:
                                   point.model.quick_top, stop=stop)
         elif self.first_trials_ahead and not point.model.decides_online:
             self._measure_model_ahead(point, measure, stop)
+        if point.id in self._resolved:  # asked again: the same answer, never a second measurement
+            return Resolution(self._rows[point.id], self._origins.get(point.id, ""))
         reason = self.search.skip_reason(point)
         if reason is not None:
             return Resolution(skipped=reason)
@@ -104,7 +109,9 @@ class Ledger:
             self._failures[setup] = str(exc)
             raise
         self._new.add(setup)
-        return self._record(point, measurement)
+        resolution = self._record(point, measurement)
+        self.on_new(measurement)
+        return resolution
 
     def measure_ahead(self, point: Point, measure: Measure) -> Measurement | None:
         """A point the search needs before its item runs (the item reports it later); None if it failed."""
@@ -122,6 +129,7 @@ class Ledger:
             return None
         self._keep(measurement)
         self._ahead[point.id] = measurement
+        self.on_new(measurement)
         return measurement
 
     def _measure_model_ahead(self, point: Point, measure: Measure, stop: Callable[[], bool]) -> None:
@@ -141,6 +149,7 @@ class Ledger:
         if measurement.setup in self._known:
             self._known[measurement.setup] = measurement
         self._new.add(measurement.setup)
+        self.on_new(measurement)
         return measurement
 
     def measurement_of(self, point_id: PointId) -> Measurement | None:
@@ -152,6 +161,7 @@ class Ledger:
             measurement = dataclasses.replace(measurement, variant=point.variant.name)
         self._known.setdefault(point.setup, measurement)
         self._rows[point.id] = measurement
+        self._resolved.add(point.id)
         if origin:
             self._origins[point.id] = origin
         return Resolution(measurement, origin)
@@ -178,6 +188,7 @@ class Ledger:
         if known is None or known.trial_count < measurement.trial_count:
             self._known[setup] = measurement
         self._new.add(setup)
+        self.on_new(measurement)
         return True
 
     # -- what the search asks ---------------------------------------------------------------------

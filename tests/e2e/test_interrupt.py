@@ -59,13 +59,16 @@ def finish(process: subprocess.Popen[str], lines: list[str]) -> str:
     return "".join(lines) + rest
 
 
-@pytest.mark.parametrize("presses", [1, 3])
-def test_ctrl_c_saves_every_completed_item_and_leaves_no_process(tmp_path: Path, model_repo, presses: int) -> None:
+@pytest.mark.parametrize(("sig", "presses"), [(signal.SIGINT, 1), (signal.SIGINT, 3), (signal.SIGTERM, 1)],
+                         ids=["ctrl-c", "ctrl-c-x3", "sigterm"])
+def test_ctrl_c_saves_every_completed_item_and_leaves_no_process(tmp_path: Path, model_repo, sig: int,
+                                                                 presses: int) -> None:
+    """SIGTERM, what a CI runner sends on a timeout, is handled like Ctrl-C."""
     process = start(tmp_path, sweep(tmp_path, model_repo))
     lines: list[str] = []
     wait_for_passes(process, 2, lines)  # the third item is being measured now
     for _ in range(presses):
-        os.killpg(process.pid, signal.SIGINT)
+        os.killpg(process.pid, sig)
         time.sleep(0.1)
     output = finish(process, lines)
     assert process.returncode == pytest.ExitCode.INTERRUPTED, output
@@ -83,3 +86,27 @@ def test_ctrl_c_saves_every_completed_item_and_leaves_no_process(tmp_path: Path,
         assert "saving the checkpoint and exiting now" in output
     assert "Traceback" not in output
     assert leftovers(str(tmp_path)) == []
+
+
+def test_a_killed_run_loses_nothing_it_measured(tmp_path: Path, model_repo) -> None:
+    """SIGKILL (an OOM kill, a CI runner's last resort) mid-model: no checkpoint was written, yet the next run
+    measures only the points the killed run had not taken."""
+    profile = sweep(tmp_path, model_repo)
+    process = start(tmp_path, profile)
+    lines: list[str] = []
+    wait_for_passes(process, 3, lines)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    taken = sorted(line.split("::")[-1].split()[0] for line in lines if "::b1-c" in line and "PASSED" in line)
+    assert not (tmp_path / "checkpoints" / "0.ckpt").exists()  # it died before its first save
+    deadline = time.monotonic() + 30
+    while leftovers(str(tmp_path)) and time.monotonic() < deadline:  # its server dies with it (PDEATHSIG)
+        time.sleep(0.2)
+    again = start(tmp_path, profile)
+    output = finish(again, [])
+    assert again.returncode == pytest.ExitCode.OK, output
+    assert f"recovered {len(taken)} measurements of a run that was killed from its journal into 0.ckpt" in output
+    reused = sorted(line.split("::")[-1].split()[0] for line in output.splitlines()
+                    if "::b1-c" in line and "PASSED (from 0.ckpt" in line)
+    assert reused == taken  # everything the killed run measured, and nothing measured twice
+    assert output.count("PASSED") == 8 and not list((tmp_path / "checkpoints").glob(".journal-*"))

@@ -194,3 +194,15 @@ def test_whatever_the_order_each_setup_is_measured_at_most_once(order: list[int]
     setups = [p.setup for p in measure.measured]
     assert len(setups) == len(set(setups))
     assert ledger.new_count == len(setups)
+
+
+def test_every_measurement_the_run_adds_is_handed_on_at_once() -> None:
+    ledger, measure = Ledger(), FakeMeasurer()
+    handed: list[Measurement] = []
+    ledger.on_new = handed.append
+    every = points(model(MANUAL), ledger)
+    ledger.resolve(every[0], measure)
+    ledger.revise(ledger.measurement_of(every[0].id).with_trial(measure(every[0])))
+    assert [m.trial_count for m in handed] == [1, 2]
+    ledger.resolve(every[0], measure)  # already known: nothing new
+    assert len(handed) == 2
