@@ -115,8 +115,12 @@ class ModelControl:
         initialisation in the backend, first connections). Best effort, bounded by WARM_UP_SECONDS: a model
         whose inputs cannot be made up here is measured cold, and its own measurement reports any error."""
         started = time.monotonic()
+        # A client of its own with short timeouts: a model can take the server down with its first request
+        # (the server's backend stub then holds the connection open), and a warm-up must not wait for that.
+        client = httpclient.InferenceServerClient(self.http_url, connection_timeout=WARM_UP_SECONDS + 1,
+                                                  network_timeout=WARM_UP_SECONDS + 1)
         try:
-            metadata = self.client.get_model_metadata(model)
+            metadata = client.get_model_metadata(model)
             inputs = []
             for spec in metadata.get("inputs", []):
                 shape = [1 if int(size) < 0 else int(size) for size in spec["shape"]]
@@ -125,8 +129,10 @@ class ModelControl:
                 tensor.set_data_from_numpy(data)
                 inputs.append(tensor)
             for _ in range(WARM_UP_REQUESTS):
-                self.client.infer(model, inputs)
+                client.infer(model, inputs)
                 if time.monotonic() - started > WARM_UP_SECONDS:
                     break
         except (InferenceServerException, OSError, KeyError, TypeError, ValueError):
-            return
+            return  # the measurement that follows reports what is wrong (a dead server, a bad model)
+        finally:
+            client.close()

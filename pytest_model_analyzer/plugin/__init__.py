@@ -72,7 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # baseline with itself.
     stored = store.loaded.values() if store is not None and compare_with is None else ()
     stored_from = store.loaded_from.name if store is not None and store.loaded_from else "checkpoint"
-    ledger = Ledger(stored, stored_from, imported, first_trials_ahead=compare_with is not None)
+    ledger = Ledger(stored, stored_from, imported, first_trials_ahead=compare_with is not None,
+                    ahead_by_variant=is_worker(config))
     keeper = CheckpointKeeper(store, ledger, writes=not is_worker(config))
     ledger.on_new = keeper.keep
     interrupts = InterruptHooks(config, keeper)

@@ -45,16 +45,19 @@ class Ledger:
     """Owns every measurement of a run, by point and by setup."""
 
     def __init__(self, stored: Iterable[Measurement] = (), stored_from: str = "checkpoint",
-                 imported: Iterable[Measurement] = (), first_trials_ahead: bool = False) -> None:
+                 imported: Iterable[Measurement] = (), first_trials_ahead: bool = False,
+                 ahead_by_variant: bool = False) -> None:
         self.stored_from = stored_from  # the checkpoint's file name, for "from 0.ckpt"
         # Comparing with a baseline: at a model's first item, measure the first trial of all its selected
         # points, so that the noise estimate pools the whole model before the first verdict, and every later
         # trial of a point is interleaved with the others.
         self.first_trials_ahead = first_trials_ahead
+        # Under xdist a worker runs only some of a model's variants (loadscope): it measures ahead per variant.
+        self.ahead_by_variant = ahead_by_variant
         self.selected: set[PointId] | None = None  # the points that will run (after -k, deselection); None: all
         # Told of every measurement this run adds (the checkpoint keeper journals it at once).
         self.on_new: Callable[[Measurement], None] = lambda measurement: None
-        self._primed: set[str] = set()  # models whose first trials were measured ahead
+        self._primed: set[tuple[str, str]] = set()  # (model, variant or "") whose first trials were taken ahead
         self.search = SearchDriver(evidence=self)
         self._stored: dict[Setup, Measurement] = {m.setup: m for m in stored}  # reusable, never measured again
         self._known: dict[Setup, Measurement] = {}  # the first measurement of each setup in this run
@@ -133,13 +136,15 @@ class Ledger:
         return measurement
 
     def _measure_model_ahead(self, point: Point, measure: Measure, stop: Callable[[], bool]) -> None:
-        if point.model.name in self._primed:
+        scope = (point.model.name, point.variant.name if self.ahead_by_variant else "")
+        if scope in self._primed:
             return
-        self._primed.add(point.model.name)
+        self._primed.add(scope)
         for other in self.search.points.values():
             if stop():
                 return
-            if other.model.name == point.model.name and other.id not in self._ahead and (
+            in_scope = other.model.name == scope[0] and scope[1] in ("", other.variant.name)
+            if in_scope and other.id not in self._ahead and (
                     self.selected is None or other.id in self.selected) and self.measurement_for(other) is None:
                 self.measure_ahead(other, measure)
 

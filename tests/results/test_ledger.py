@@ -206,3 +206,17 @@ def test_every_measurement_the_run_adds_is_handed_on_at_once() -> None:
     assert [m.trial_count for m in handed] == [1, 2]
     ledger.resolve(every[0], measure)  # already known: nothing new
     assert len(handed) == 2
+
+
+@pytest.mark.parametrize(("by_variant", "first_item_measures"), [(False, 4), (True, 2)])
+def test_a_comparing_run_takes_the_first_trials_of_a_model_or_under_xdist_of_a_variant_ahead(
+        by_variant: bool, first_item_measures: int) -> None:
+    spec = model({"run_config_search_disable": True, "concurrency": [1, 2],
+                  "model_config_parameters": {"max_batch_size": [4]}})
+    ledger, measure = Ledger(first_trials_ahead=True, ahead_by_variant=by_variant), FakeMeasurer()
+    every = points(spec, ledger)
+    ledger.resolve(every[0], measure)
+    assert len(measure.measured) == first_item_measures
+    for point in every[1:]:
+        ledger.resolve(point, measure)
+    assert len(measure.measured) == 4  # each point once, whenever it was taken
