@@ -34,7 +34,7 @@ from typing import Any
 
 from pytest_model_analyzer import __version__
 from pytest_model_analyzer.domain.errors import PluginError
-from pytest_model_analyzer.domain.identity import Setup, digest
+from pytest_model_analyzer.domain.identity import LOAD_KINDS, Setup, digest
 from pytest_model_analyzer.domain.measurement import Measurement
 
 FORMAT = "pytest-model-analyzer checkpoint"
@@ -88,25 +88,74 @@ def encode(measurements: Iterable[Measurement], interrupted: bool = False,
     }
 
 
+_NUMBER = (int, float)
+_FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "model": (str, "a string"), "variant": (str, "a string"), "load_kind": (str, "a string"),
+    "batch_size": (int, "a whole number"), "load": (int, "a whole number"), "metrics": (dict, "a mapping"),
+    "config": (str, "a config digest"), "effective_config": (str, "a config digest"),
+    "parameters": (dict, "a mapping"), "perf_analyzer_flags": (dict, "a mapping"),
+    "gpu_metrics": (dict, "a mapping"), "timestamp": (_NUMBER, "a number"), "duration_s": (_NUMBER, "a number"),
+    "window_adjusts": (int, "a whole number"), "source": (str, "a string"), "trials": (dict, "a mapping"),
+    "requests": (_NUMBER, "a number"),
+}
+_REQUIRED = ("model", "variant", "batch_size", "load_kind", "load", "metrics", "config", "effective_config")
+
+
+def _shape_problem(row: Any, configs: dict[str, Any]) -> str:
+    """What is wrong with one stored measurement record, in words; '' when its shape is right."""
+    if not isinstance(row, dict):
+        return f"expected a mapping, got {type(row).__name__}"
+    for name in _REQUIRED:
+        if name not in row:
+            return f"`{name}` is missing"
+    for name, value in row.items():
+        if name not in _FIELDS:
+            return f"unknown field `{name}`"
+        kind, words = _FIELDS[name]
+        if isinstance(value, bool) or not isinstance(value, kind):
+            return f"`{name}` must be {words}, got {type(value).__name__}"
+    if row["load_kind"] not in LOAD_KINDS:
+        return f"`load_kind` must be one of {', '.join(LOAD_KINDS)}"
+    for name in ("config", "effective_config"):
+        if not isinstance(configs.get(row[name]), dict):
+            return f"`{name}` names no stored config"
+    if not all(isinstance(v, _NUMBER) and not isinstance(v, bool) for v in row["metrics"].values()):
+        return "`metrics` must map each metric to a number"
+    trials = row.get("trials", {})
+    if not all(isinstance(v, list) and all(isinstance(x, _NUMBER) for x in v) for v in trials.values()):
+        return "`trials` must map each metric to a list of numbers"
+    if not all(isinstance(v, dict) for v in row.get("gpu_metrics", {}).values()):
+        return "`gpu_metrics` must map each GPU to its metrics"
+    return ""
+
+
 def decode(data: Any, source: str) -> list[Measurement]:
+    """The measurements of a checkpoint; every record's shape is checked as it is read, so that a damaged
+    file is one clear error naming the record, never a crash later in a report."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{source}: not a pytest-model-analyzer checkpoint (use --ma-import-checkpoint "
                               f"for Model Analyzer's files); {FRESH_HINT}")
     version = data.get("schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{source}: `schema_version` must be a whole number, got {str(version)[:40]!r}; "
+                              f"{FRESH_HINT}")
+    if version > SCHEMA_VERSION:
         raise CheckpointError(f"{source}: written with checkpoint schema version {version}, newer than this "
                               f"plugin's {SCHEMA_VERSION}: upgrade pytest-model-analyzer; {FRESH_HINT}")
-    configs = data.get("configs", {})
+    configs, rows = data.get("configs", {}), data.get("measurements")
+    if not isinstance(configs, dict) or not isinstance(rows, list):
+        raise CheckpointError(f"{source}: damaged checkpoint (`configs` must be a mapping and `measurements` a "
+                              f"list); {FRESH_HINT}")
     measurements = []
-    try:
-        for row in data["measurements"]:
-            row = dict(row)
-            row["config_digest"] = row["config"]
-            row["config"] = configs[row["config"]]
-            row["effective_config"] = configs[row["effective_config"]]
-            measurements.append(Measurement.from_dict(row))
-    except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"{source}: damaged measurement record ({exc!r}); {FRESH_HINT}") from None
+    for index, row in enumerate(rows):
+        problem = _shape_problem(row, configs)
+        if problem:
+            raise CheckpointError(f"{source}: damaged measurement record {index}: {problem}; {FRESH_HINT}")
+        row = dict(row)
+        row["config_digest"] = row["config"]
+        row["config"] = configs[row["config"]]
+        row["effective_config"] = configs[row["effective_config"]]
+        measurements.append(Measurement.from_dict(row))
     return measurements
 
 

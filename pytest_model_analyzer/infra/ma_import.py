@@ -59,6 +59,9 @@ def import_checkpoint(path: Path) -> list[Measurement]:
         raise CheckpointError(f"{path}: not a Model Analyzer checkpoint (not valid JSON: {exc})") from None
     except (KeyError, TypeError):
         raise CheckpointError(f"{path}: not a Model Analyzer checkpoint (no ResultManager.results)") from None
+    if not isinstance(results, dict):
+        raise CheckpointError(f"{path}: unexpected Model Analyzer checkpoint layout (`_results` must be a mapping "
+                              f"of model to variants, got {type(results).__name__})")
     measurements = []
     try:
         for model, variants in results.items():
@@ -79,6 +82,6 @@ def import_checkpoint(path: Path) -> list[Measurement]:
                         config_digest=config_digest, config=config, perf_analyzer_flags=flags,
                         gpu_metrics=gpu, source=source,
                     ))
-    except (KeyError, TypeError, ValueError, IndexError, ModelConfigError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ModelConfigError) as exc:
         raise CheckpointError(f"{path}: unexpected Model Analyzer checkpoint layout ({exc!r})") from None
     return measurements

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -176,3 +177,49 @@ def test_trials_round_trip(tmp_path: Path) -> None:
     assert measurement.trial_count == 2
     loaded = ck.read(ck.CheckpointStore(tmp_path).save([measurement]))
     assert loaded[0].samples("perf_throughput") == measurement.samples("perf_throughput")
+
+
+def _valid(tmp_path: Path) -> dict:
+    return json.loads(ck.CheckpointStore(tmp_path / "valid").save([sample(1)]).read_text())
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda d: d.update(measurements=["xx"]), "damaged measurement record 0: expected a mapping, got str"),
+    (lambda d: d.update(measurements={"a": 1}), "`measurements` a list"),
+    (lambda d: d["measurements"][0].update(metrics="fast"), "record 0: `metrics` must be a mapping, got str"),
+    (lambda d: d["measurements"][0]["metrics"].update(perf_throughput="fast"), "map each metric to a number"),
+    (lambda d: d.update(schema_version="1"), "`schema_version` must be a whole number, got '1'"),
+    (lambda d: d["measurements"][0].update(batch_size="1"), "`batch_size` must be a whole number, got str"),
+    (lambda d: d["measurements"][0].pop("model"), "`model` is missing"),
+    (lambda d: d["measurements"][0].update(config="nope"), "`config` names no stored config"),
+    (lambda d: d["measurements"][0].update(load_kind="qps"), "`load_kind` must be one of concurrency"),
+])
+def test_a_damaged_record_is_one_clear_error(tmp_path: Path, damage, message: str) -> None:
+    data = _valid(tmp_path)
+    damage(data)
+    path = tmp_path / "0.ckpt"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ck.CheckpointError, match=re.escape(message)) as error:
+        ck.read(path)
+    assert str(path) in str(error.value) and "--ma-fresh" in str(error.value)
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                    max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["model", "variant", "batch_size", "load_kind", "load", "metrics", "config",
+                              "effective_config", "parameters", "gpu_metrics", "timestamp", "trials", "requests"]),
+       value=JSON)
+def test_any_damage_to_a_record_reads_or_is_a_checkpoint_error(tmp_path: Path, field: str, value: object) -> None:
+    data = _valid(tmp_path)
+    data["measurements"][0][field] = value
+    path = tmp_path / "damaged.ckpt"
+    path.write_text(json.dumps(data))
+    try:
+        [measurement] = ck.read(path)
+    except ck.CheckpointError:
+        return
+    measurement.to_json()  # what reports and xdist do with it
