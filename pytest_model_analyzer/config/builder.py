@@ -101,7 +101,16 @@ def normalise_profile_models(value: Any, key: str) -> dict[str, dict[str, Any]]:
         raise ConfigError(key, f"expected a list, mapping or comma-delimited string, got {value!r}")
     if not models:
         raise ConfigError(key, "the list of models is empty")
+    for name in models:
+        check_model_name(name, f"{key}.{name}" if name else key)
     return models
+
+
+def check_model_name(name: str, key: str) -> None:
+    """A model name is a directory of the model repository, and names files the plugin writes (the output
+    repository's `<name>_config_<n>`): one path component, never `.` or `..`, no separator."""
+    if name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ConfigError(key, f"`{name}` is not a model name: a model is one directory of the model repository")
 
 
 def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_default: bool,

@@ -78,5 +78,10 @@ def parse_server_flags(value: Any, key: str) -> dict[str, str]:
         flag = name.replace("_", "-")
         if flag in SERVER_OWNED:
             raise ConfigError(f"{key}.{name}", "is set by the plugin when it starts the server")
+        # tritonserver takes any unique prefix of an option (getopt_long): `model-repo` is --model-repository.
+        abbreviated = sorted(owned for owned in SERVER_OWNED if owned.startswith(flag))
+        if abbreviated:
+            raise ConfigError(f"{key}.{name}", f"tritonserver reads `{flag}` as an abbreviation of "
+                                               f"`{abbreviated[0]}`, which the plugin sets when it starts the server")
         normalised[flag] = item
     return normalised

@@ -208,6 +208,20 @@ def _write_temp(directory: Path, payload: bytes) -> Path:
     return Path(name)
 
 
+def check_writable(directory: Path) -> None:
+    """Before anything is measured: a directory that cannot take a checkpoint would lose the whole run at
+    its end. Creates the directory, and writes and removes a file in it (an immutable directory passes
+    every permission check but this one)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".ckpt-", suffix=".tmp", dir=directory)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise CheckpointError(f"checkpoint_directory: cannot write checkpoints in {directory} "
+                              f"({exc.strerror or exc}); nothing was measured") from None
+
+
 class CheckpointStore:
     """One run's view of a checkpoint directory: what it loaded, and the one file it writes."""
 

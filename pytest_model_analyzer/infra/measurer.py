@@ -42,7 +42,8 @@ class Measurer:
     on_restart: Callable[[str], None] = _ignore  # told the dead server's last log lines
 
     def ensure_server(self, point: Point) -> None:
-        """A local server that died is started again; a model with its own server flags gets its own start."""
+        """A local server that died is started again (and counted as restarted); a remote one that stopped
+        answering is an error. A model with its own server flags gets its own start."""
         server = self.server
         if isinstance(server, LocalServer):
             wanted = (dict(point.model.triton_server_flags), dict(point.model.triton_server_environment))
@@ -52,8 +53,10 @@ class Measurer:
                 return
         if server.alive():
             return
-        self.on_restart(server.log_tail())
-        self.control.reset(server.restart().http)
+        tail = server.log_tail()
+        endpoints = server.restart()  # a remote server is never restarted: this raises ServerError
+        self.on_restart(tail)
+        self.control.reset(endpoints.http)
 
     def measure(self, point: Point) -> Measurement:
         try:

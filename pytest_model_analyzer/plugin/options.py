@@ -15,7 +15,14 @@ from pytest_model_analyzer.analysis.regression import Baseline, parse_checks
 from pytest_model_analyzer.config.options import OPTIONS
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.infra.checkpoint import SUFFIX, CheckpointError, CheckpointStore, read, read_testbed
+from pytest_model_analyzer.infra.checkpoint import (
+    SUFFIX,
+    CheckpointError,
+    CheckpointStore,
+    check_writable,
+    read,
+    read_testbed,
+)
 from pytest_model_analyzer.infra.journal import Recovery, recover
 from pytest_model_analyzer.infra.testbed import differences
 
@@ -76,6 +83,7 @@ def open_checkpoints(config: pytest.Config,
     from pytest_model_analyzer.infra.ma_import import import_checkpoint
 
     try:
+        check_writable(directory)
         recovered = recover(directory)
         store = CheckpointStore(directory, fresh=config.getoption("ma_fresh"))
         source = config.getoption("ma_import_checkpoint")

@@ -23,6 +23,8 @@ def to_pbtxt(config: dict[str, Any]) -> str:
 
 def write_model(output: Path, variant: str, config: dict[str, Any], source: Path | None, override: bool) -> Path:
     target = output / variant
+    if target.resolve().parent != output.resolve():
+        raise ValueError(f"`{variant}` would be written outside {output}")  # never leave the directory
     if target.exists():
         if not (target / MARKER).exists() and not override:
             raise FileExistsError(f"{target} exists and was not written by pytest-model-analyzer "

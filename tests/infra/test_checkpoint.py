@@ -223,3 +223,12 @@ def test_any_damage_to_a_record_reads_or_is_a_checkpoint_error(tmp_path: Path, f
     except ck.CheckpointError:
         return
     measurement.to_json()  # what reports and xdist do with it
+
+
+def test_a_checkpoint_directory_that_cannot_be_written_is_found_before_measuring(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ck.CheckpointError, match=r"checkpoint_directory: cannot write checkpoints in .*file"):
+        ck.check_writable(blocker)
+    ck.check_writable(tmp_path / "new" / "dir")  # created
+    assert (tmp_path / "new" / "dir").is_dir() and list((tmp_path / "new" / "dir").iterdir()) == []

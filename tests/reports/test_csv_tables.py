@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pytest_model_analyzer.config.builder import build_profile
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.reports import csv_tables
@@ -69,3 +71,11 @@ def test_instance_group_strings() -> None:
     mixed = {"instance_group": [{"count": 1, "kind": "KIND_GPU"}, {"count": 3, "kind": "KIND_CPU"}]}
     assert csv_tables.instance_group_string(mixed, 2) == "2:GPU + 3:CPU"
     assert csv_tables.instance_group_string({}, 0) == "1:CPU"
+
+
+def test_the_best_config_is_never_written_outside_the_output_repository(tmp_path: Path) -> None:
+    from pytest_model_analyzer.reports.output_repository import write_model
+
+    with pytest.raises(ValueError, match="would be written outside"):
+        write_model(tmp_path / "out", "../victim_config_default", {"max_batch_size": 8}, None, override=True)
+    assert not (tmp_path / "victim_config_default").exists()
