@@ -32,8 +32,11 @@ WARM_UP_SECONDS = 0.5
 
 
 class ModelControl:
-    def __init__(self, http_url: str, reload_disabled: bool = False) -> None:
+    def __init__(self, http_url: str, reload_disabled: bool = False, timeout: float = 600.0) -> None:
         self.http_url = http_url
+        # Every call to the server ends within this many seconds (perf_analyzer_timeout): a frozen server
+        # must end the run in a time the user set, not in the HTTP client's default of ten minutes.
+        self.timeout = timeout
         self.client = self._connect(http_url)
         self.reload_disabled = reload_disabled
         self.base: dict[str, dict[str, Any]] = {}
@@ -41,9 +44,9 @@ class ModelControl:
         self.effective: dict[str, dict[str, Any]] = {}  # model -> its config as the server reports it
         self.failed: dict[tuple[str, str], str] = {}
 
-    @staticmethod
-    def _connect(http_url: str) -> Any:
-        return httpclient.InferenceServerClient(http_url, connection_timeout=120.0, network_timeout=600.0)
+    def _connect(self, http_url: str) -> Any:
+        return httpclient.InferenceServerClient(http_url, connection_timeout=min(self.timeout, 120.0),
+                                                network_timeout=self.timeout)
 
     def reset(self, http_url: str) -> None:
         """After a server restart nothing is loaded any more, and the server may listen elsewhere."""
@@ -62,6 +65,9 @@ class ModelControl:
     def _call(self, what: str, model: str, **kwargs: Any) -> Any:
         try:
             return getattr(self.client, what)(model, **kwargs)
+        except TimeoutError:
+            raise VariantLoadError(f"{what} {model}: the server at {self.http_url} did not answer within "
+                                   f"{self.timeout:g} s (perf_analyzer_timeout)") from None
         except OSError as exc:
             raise VariantLoadError(f"{what} {model}: cannot reach the server at {self.http_url} ({exc})") from None
         except InferenceServerException as exc:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
+
+import pytest
 
 from pytest_model_analyzer.config.variants import Variant
 from pytest_model_analyzer.infra import runtime
-from pytest_model_analyzer.infra.model_control import WARM_UP_REQUESTS, ModelControl
+from pytest_model_analyzer.infra.model_control import WARM_UP_REQUESTS, ModelControl, VariantLoadError
 from pytest_model_analyzer.infra.server import LocalServer
 from tests.support import MODELS
 
@@ -26,4 +31,26 @@ def test_a_loaded_variant_has_served_warm_up_requests_before_it_is_measured(tmp_
         finally:
             control.close()
     finally:
+        server.stop()
+
+
+def test_a_frozen_server_ends_a_load_within_the_configured_deadline(tmp_path: Path) -> None:
+    """SIGSTOP: the server accepts connections but never answers. A variant switch gives up after the
+    deadline (perf_analyzer_timeout), naming it, instead of the HTTP client's ten minutes."""
+    server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), tmp_path / "log")
+    endpoints = server.start()
+    try:
+        control = ModelControl(endpoints.http, timeout=2.0)
+        try:
+            assert server.pid is not None
+            os.kill(server.pid, signal.SIGSTOP)
+            started = time.monotonic()
+            with pytest.raises(VariantLoadError, match=r"did not answer within 2 s \(perf_analyzer_timeout\)"):
+                control.ensure("add", Variant("add_config_default", {}))
+            assert time.monotonic() - started < 15  # a few calls, each bounded (unload, then load)
+        finally:
+            control.close()
+    finally:
+        if server.pid is not None:
+            os.kill(server.pid, signal.SIGCONT)
         server.stop()
