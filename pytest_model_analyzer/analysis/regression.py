@@ -12,7 +12,6 @@ inconclusive, never silently passed and never failed.
 
 from __future__ import annotations
 
-import dataclasses
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -167,8 +166,7 @@ class Baseline:
             if not current or not baseline:
                 continue
             needed = required_requests(check.metric)
-            fewest = min(r for r in (measurement.requests, before.requests) if r) if (
-                measurement.requests or before.requests) else 0.0
+            fewest = min((r for r in (measurement.requests, before.requests) if r), default=0.0)  # 0: unknown
             if needed and fewest and fewest < needed:
                 judgement = Judgement(Verdict.INCONCLUSIVE, reason=(
                     f"cannot judge: it rests on about {fewest:.0f} requests, and a percentile this high needs "
@@ -177,8 +175,6 @@ class Baseline:
                 allowed = check.allowed(statistics.median(baseline))
                 judgement = judge(current, baseline, allowed, METRICS[check.metric].higher_is_better,
                                   self.noise(check.metric, measurement.model, run), final)
-                if final and judgement.verdict is Verdict.UNDECIDED:
-                    judgement = dataclasses.replace(judgement, verdict=Verdict.INCONCLUSIVE)
             results.append(CheckResult(check, judgement, measurement.trial_count))
         changed = tuple(config_changes(before.config, measurement.config)) if (
             before.config_digest != measurement.config_digest and before.config and measurement.config) else ()

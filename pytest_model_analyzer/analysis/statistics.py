@@ -138,8 +138,8 @@ def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, h
     d = statistics.fmean(logs_c) - statistics.fmean(logs_b)
     change = math.exp(d) - 1
     error = noise.standard_error(len(logs_c), len(logs_b))
-    if error is None:
-        return Judgement(Verdict.UNDECIDED, change, -math.inf, math.inf)
+    if error is None:  # no noise estimate yet: another trial gives one
+        return Judgement(Verdict.INCONCLUSIVE if final else Verdict.UNDECIDED, change, -math.inf, math.inf)
     se, df = error
     half = t_quantile(df) * se
     verdict = _verdict(d, half, allowed, higher_is_better)

@@ -17,7 +17,7 @@ import pytest
 
 from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
 from pytest_model_analyzer.plugin.distributed import WORKER_OUTPUT, is_worker, stop_requested
-from pytest_model_analyzer.plugin.session import ModelAnalyzerSession, inconclusive_of, measurement_of, origin_of
+from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ORIGIN, ModelAnalyzerSession, measurement_of, property_of
 from pytest_model_analyzer.reports.export import export, rankings
 
 if TYPE_CHECKING:
@@ -86,14 +86,14 @@ class RunHooks:
             return
         if report.when not in ("setup", "call"):
             return
-        origin = origin_of(report)
+        origin = property_of(report, ORIGIN)
         # Setup reports the first trial (saved at once under xdist); call, the measurement after the gate
         # check, with any trials the check took.
         if self.controller is not None and self.session.ledger.observe(measurement, origin):
             self.session.keeper.save()  # a worker that crashes later loses nothing it reported
         if report.when == "call":
             self.session.outcomes[measurement.point_id] = (
-                "inconclusive" if report.passed and inconclusive_of(report) else report.outcome)
+                "inconclusive" if report.passed and property_of(report, INCONCLUSIVE) else report.outcome)
             self.session.config.hook.pytest_ma_measurement(measurement=measurement, origin=origin,
                                                            config=self.session.config)
 

@@ -44,12 +44,9 @@ def measurement_of(report: pytest.TestReport) -> Measurement | None:
     return None
 
 
-def origin_of(report: pytest.TestReport) -> str:
-    return str(dict(getattr(report, "user_properties", ())).get(ORIGIN, ""))
-
-
-def inconclusive_of(report: pytest.TestReport) -> str:
-    return str(dict(getattr(report, "user_properties", ())).get(INCONCLUSIVE, ""))
+def property_of(report: pytest.TestReport, name: str) -> str:
+    """One of the plugin's user_properties of a report (ORIGIN, INCONCLUSIVE); '' when absent."""
+    return str(dict(getattr(report, "user_properties", ())).get(name, ""))
 
 
 def set_property(item: pytest.Item, name: str, value: str) -> None:
@@ -85,7 +82,7 @@ class ModelAnalyzerSession:
             comparison = self._compare(measurement, final=another_trial is None)
             while comparison.undecided and another_trial is not None:
                 measurement = self.ledger.revise(measurement.with_trial(another_trial()))
-                comparison = self._compare(measurement, final=measurement.trial_count >= MAX_TRIALS)
+                comparison = self._compare(measurement, final=False)
             failed = comparison.having(Verdict.FAIL)
             found += [result.describe(self.baseline.name) for result in failed]
             if failed and comparison.config_changed:
@@ -111,5 +108,6 @@ class ModelAnalyzerSession:
         return measurement, notes
 
     def _compare(self, measurement: Measurement, final: bool) -> Comparison:
+        """`final`: no trial can be taken (a stored measurement), or the trial budget is spent."""
         assert self.baseline is not None
         return self.baseline.compare(measurement, self.ledger.rows(), final or measurement.trial_count >= MAX_TRIALS)

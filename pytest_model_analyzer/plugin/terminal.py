@@ -11,7 +11,7 @@ import pytest
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.identity import PointId
 from pytest_model_analyzer.plugin.distributed import is_worker
-from pytest_model_analyzer.plugin.session import ModelAnalyzerSession, inconclusive_of, measurement_of, origin_of
+from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ORIGIN, ModelAnalyzerSession, measurement_of, property_of
 from pytest_model_analyzer.reports.terminal import headline, summary_lines
 
 if TYPE_CHECKING:
@@ -38,12 +38,12 @@ class TerminalHooks:
         measurement = measurement_of(report)
         if measurement is None:
             return None
-        inconclusive = inconclusive_of(report)
+        inconclusive = property_of(report, INCONCLUSIVE)
         if inconclusive:
             # Passed (it does not fail the run), counted apart: "10 passed, 2 inconclusive".
             return "inconclusive", "?", (f"INCONCLUSIVE ({inconclusive})", {"yellow": True})
         figures = headline(measurement.metrics)
-        origin = origin_of(report)
+        origin = property_of(report, ORIGIN)
         if origin:
             figures = f"from {origin}: {figures}"
         return "passed", ".", (f"PASSED ({figures})", {"green": True})
