@@ -104,34 +104,35 @@ class Ledger:
         if ahead is not None:
             return self._record(point, ahead)
         try:
-            measurement = measure(point)
+            measurement = self._take(point, measure)
         except PointSkipped as exc:
-            self._skips[setup] = str(exc)
             return Resolution(skipped=str(exc))
-        except MeasurementError as exc:
-            self._failures[setup] = str(exc)
-            raise
-        self._new.add(setup)
-        resolution = self._record(point, measurement)
-        self.on_new(measurement)
-        return resolution
+        return self._record(point, measurement)
 
     def measure_ahead(self, point: Point, measure: Measure) -> Measurement | None:
         """A point the search needs before its item runs (the item reports it later); None if it failed."""
-        setup = point.setup
-        stored = self._stored.get(setup)
+        stored = self._stored.get(point.setup)
         if stored is not None:
             return stored
         try:
+            measurement = self._take(point, measure)
+        except (PointSkipped, MeasurementError):
+            return None  # remembered: the point's item reports it
+        self._ahead[point.id] = measurement
+        return measurement
+
+    def _take(self, point: Point, measure: Measure) -> Measurement:
+        """A new measurement of the point: kept and handed on at once; a skip or a failure is remembered for
+        every point of the same setup, and raised."""
+        try:
             measurement = measure(point)
         except PointSkipped as exc:
-            self._skips[setup] = str(exc)
-            return None
+            self._skips[point.setup] = str(exc)
+            raise
         except MeasurementError as exc:
-            self._failures[setup] = str(exc)
-            return None
+            self._failures[point.setup] = str(exc)
+            raise
         self._keep(measurement)
-        self._ahead[point.id] = measurement
         self.on_new(measurement)
         return measurement
 
