@@ -60,7 +60,11 @@ def _field(descriptor: Any, name: str, key: str) -> Any:
 
 
 def _is_repeated(field: Any) -> bool:
-    return field.label == field.LABEL_REPEATED and not _is_map(field)
+    # protobuf 5.28+ has `is_repeated`; newer releases (6.x, as on GPU images) dropped `label`.
+    repeated = getattr(field, "is_repeated", None)
+    if repeated is None:
+        repeated = field.label == field.LABEL_REPEATED
+    return bool(repeated) and not _is_map(field)
 
 
 def _is_map(field: Any) -> bool:

@@ -116,6 +116,10 @@ class ModelControl:
         self.warm_up(model)
         return self.effective[model]
 
+    def forget_failure(self, model: str, variant: Variant) -> None:
+        """A load that failed because the server died says nothing about the variant: try it again."""
+        self.failed.pop((model, variant.key()), None)
+
     def warm_up(self, model: str) -> None:
         """A few requests right after a load: the first measurement after a load otherwise runs cold (lazy
         initialisation in the backend, first connections). Best effort, bounded by WARM_UP_SECONDS: a model

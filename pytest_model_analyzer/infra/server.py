@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -67,6 +68,9 @@ def _tail(path: Path | None, lines: int = 6) -> str:
     return last_lines(text, lines)
 
 
+WATCHDOG_INTERVAL_S = 0.2  # how soon a dead server's orphaned backend stubs are killed
+
+
 class LocalServer:
     """A `tritonserver` process of our own: loopback ports picked at start, explicit model control."""
 
@@ -94,6 +98,7 @@ class LocalServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.endpoints: Endpoints | None = None
         self._ports: tuple[int, int, int] | None = None
+        self._watchdog_stop = threading.Event()
 
     @property
     def pid(self) -> int | None:
@@ -101,6 +106,15 @@ class LocalServer:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def exits_within(self, seconds: float) -> bool:
+        """Whether the process ends within `seconds` (polled, beside the watchdog; see `_watch`)."""
+        deadline = time.monotonic() + seconds
+        while self.alive():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def _command(self, http: int, grpc: int, metrics: int) -> list[str]:
         flags = {
@@ -141,6 +155,7 @@ class LocalServer:
                     start_new_session=True,
                     preexec_fn=set_parent_death_signal,
                 )
+            self._watch(self.process)
             deadline = time.monotonic() + self.ready_timeout
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
@@ -158,10 +173,31 @@ class LocalServer:
             f"(log: {self.log_path}):\n{last_error}"
         )
 
+    def _watch(self, process: subprocess.Popen[bytes]) -> None:
+        """Reap the server the moment it dies and kill what it leaves behind.
+
+        A Python backend stub outlives a killed server and keeps the server's accepted connections open, so
+        perf_analyzer or a model load would wait on them until their own timeouts (10 minutes by default).
+        Killing the orphaned group closes those connections: every client fails at once, and the next item
+        finds a dead server to restart. Polling, not `wait()`: a blocked `wait()` holds Popen's lock and
+        would make `poll()` (`alive()`) report a dead server as alive.
+        """
+        self._watchdog_stop = stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.wait(WATCHDOG_INTERVAL_S):
+                if process.poll() is not None:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    return
+
+        threading.Thread(target=watch, name="tritonserver-watchdog", daemon=True).start()
+
     def stop(self, timeout: float = 10.0) -> None:
         process = self.process
         if process is None:
             return
+        self._watchdog_stop.set()
         kill_group(process, signal.SIGTERM)
         try:
             process.wait(timeout=timeout)

@@ -80,7 +80,9 @@ def ma_monitor(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession,
         facts.gpu_note = f"GPU metrics unavailable ({monitor.unavailable}): CPU metrics recorded instead"
         facts.note(facts.gpu_note)
     else:
-        facts.gpu_note = "GPUs: " + ", ".join(f"{gpu.index}: {gpu.name} ({gpu.uuid})" for gpu in monitor.gpus)
+        facts.gpu_note = "GPU metrics from NVML: " + ", ".join(
+            f"{gpu.index}: {gpu.name} ({gpu.uuid})" for gpu in monitor.gpus)
+        facts.note(facts.gpu_note)  # which GPUs the figures describe (under xdist, each worker's own)
         # Model Analyzer's server-only metrics: the GPUs with the server idle, before any measurement.
         facts.server_only = monitor.idle_metrics(float(ma_session.profile["duration_seconds"]))
     return monitor

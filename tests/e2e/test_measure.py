@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.support import FAST_FLAGS_YAML, MODELS
+from tests.support import FAST_FLAGS_YAML, HAS_GPU, MODELS
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +45,10 @@ batch_sizes: [1, 4]
     # -v shows the headline figures, and the summary table lists every point; no GPU note is hidden.
     run.result.stdout.fnmatch_lines(["*add_config_0::b4-c2 PASSED (* infer/s, p99 * ms)*"])
     run.result.stdout.fnmatch_lines(["*model analyzer: 8 measurements*", "add:", "*add_config_0*2:CPU*"])
-    run.result.stdout.fnmatch_lines(["model-analyzer: GPU metrics unavailable (*): CPU metrics recorded instead"])
+    if HAS_GPU:
+        run.result.stdout.fnmatch_lines(["model-analyzer: GPU metrics from NVML: 0: *"])
+    else:
+        run.result.stdout.fnmatch_lines(["model-analyzer: GPU metrics unavailable (*): CPU metrics recorded instead"])
     assert _no_leftover_processes() == []
 
 
@@ -72,7 +75,7 @@ run_config_search_disable: true
 profile_models:
   add:
     model_config_parameters:
-      instance_group: [[{{kind: KIND_GPU, count: 1}}], [{{kind: KIND_CPU, count: 2}}]]
+      instance_group: [[{{kind: KIND_GPU, count: 1, gpus: [64]}}], [{{kind: KIND_CPU, count: 2}}]]
 concurrency: 1
 """ + FLAGS)
     outcomes = {item.variant: item for item in run.items}
@@ -98,6 +101,27 @@ concurrency: 1
     assert add[0].outcome == "passed"
     assert add[0].measurement["metrics"]["perf_throughput"] > 0
     run.result.stdout.fnmatch_lines(["*the Triton server died and was restarted 1 time(s)*"])
+
+
+def test_server_killed_while_loading_is_restarted_and_the_variant_tried_again(run_profile, model_repo) -> None:
+    """The killed server's backend stub holds the load's connection open: without reaping, the load waits for
+    perf_analyzer_timeout, and the variant's next items fail with the cached error, never tried again."""
+    repo = model_repo("die_on_load", "add")
+    run = run_profile(f"""
+model_repository: {repo}
+run_config_search_disable: true
+profile_models: die_on_load,add
+concurrency: [1, 2]
+perf_analyzer_timeout: 120
+""" + FLAGS)
+    first, second = run.by_name("die_on_load")
+    assert first.outcome == "error", first
+    assert "the Triton server died while loading die_on_load_config_default" in first.message
+    assert "did not answer within" not in first.message  # it did not wait for the deadline
+    assert second.outcome == "passed", second.message  # tried again, on the restarted server
+    assert [item.outcome for item in run.by_name("add_config_default")] == ["passed", "passed"]
+    run.result.stdout.fnmatch_lines(["*the Triton server died and was restarted 1 time(s)*"])
+    assert not _no_leftover_processes()
 
 
 def test_missing_perf_analyzer_is_one_clear_error(run_profile) -> None:

@@ -25,6 +25,7 @@ model_repository: {repo}
 run_config_search_disable: true
 profile_models:
   sleep:
+    cpu_only: true  # also on a GPU host: CPU instances, so that two workers may share the host
     model_config_parameters:
       instance_group: [[{{kind: KIND_CPU, count: 2}}]]
       dynamic_batching: [null, {{}}]
