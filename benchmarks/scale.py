@@ -1,10 +1,13 @@
 """Wall-time speed-up of `pytest -n 2` over `-n 0` for a sweep of the `sleep` model.
 
-The `sleep` model's time per batch is a fixed sleep, so two servers on two cores do not fight over the CPU:
-this measures what the plugin's scale-out costs and gains (worker start-up, one server per worker, one
-variant per worker). With one variant per worker the variants must split evenly: 10 variants, 5 each.
-The two runs alternate; medians are reported. `--json PATH` writes
-{"serial_s": ..., "n2_s": ..., "speedup": ..., "points": ..., "rounds": ...}.
+The `sleep` model's time per batch is a fixed sleep, so two servers on two cores do not fight over the CPU
+while they measure: this measures what the plugin's scale-out costs and gains (worker start-up, one server
+per worker, the scheduler's balance and reloads). 10 variants in 3 families (dynamic batching off, on, with
+a delay; 1-3 instances each), one of them the repository's default twice over. Both sides must measure the
+same 27 setups (the default's twin reuses them) and every point must be measured in the run. The runs
+alternate; medians and ranges are reported. `--interval MS` sets perf_analyzer's window (300 ms: fixed
+start-up costs weigh most). `--json PATH` writes
+{"serial_s": ..., "n2_s": ..., "speedup": ..., "serial_range": ..., "n2_range": ..., "points": ..., ...}.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from harness import alternate, emit, require, require_measured
 ROOT = Path(__file__).resolve().parent.parent
 
 CONCURRENCY = [1, 2, 4]
-PROFILE = f"""
-model_repository: {ROOT / "example_suites" / "models"}
+PROFILE = """
+model_repository: {repository}
 run_config_search_disable: true
 skip_summary_reports: true
 profile_models:
@@ -31,16 +34,17 @@ profile_models:
     model_config_parameters:
       instance_group: [[{{kind: KIND_CPU, count: 1}}], [{{kind: KIND_CPU, count: 2}}], [{{kind: KIND_CPU, count: 3}}]]
       dynamic_batching: [null, {{}}, {{max_queue_delay_microseconds: 2000}}]
-concurrency: {CONCURRENCY}
-perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 300, stability-percentage: 30}}
+concurrency: [1, 2, 4]
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: {interval}, stability-percentage: 30}}
 """
 
-POINTS = 10 * len(CONCURRENCY)  # default + 3 instance counts x 3 batching settings: 10 variants split 5/5
+POINTS = 10 * len(CONCURRENCY)  # default + 3 instance counts x 3 batching settings
+SETUPS = 9 * len(CONCURRENCY)  # the default's twin (1 instance, no batching) reuses its measurements
 
 
-def run(directory: Path, workers: int) -> float:
+def run(directory: Path, workers: int, interval: int) -> float:
     profile = directory / "scale.yaml"
-    profile.write_text(PROFILE)
+    profile.write_text(PROFILE.format(repository=ROOT / "example_suites" / "models", interval=interval))
     junit = directory / f"n{workers}.xml"
     junit.unlink(missing_ok=True)
     args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config", str(profile), "--ma-fresh",
@@ -51,24 +55,33 @@ def run(directory: Path, workers: int) -> float:
     result = subprocess.run(args, cwd=directory, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     require(result.returncode == 0, f"-n {workers} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
-    require_measured(junit, POINTS, f"-n {workers}")
+    count = require_measured(junit, POINTS, f"-n {workers}")
+    require(count.measured == SETUPS, f"-n {workers} measured {count.measured} setups, not {SETUPS}: "
+                                      "the two sides did not do the same work")
     return seconds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; medians are reported")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
+    parser.add_argument("--interval", type=int, default=300, help="perf_analyzer's measurement window, ms")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        seconds = alternate(args.rounds, {"-n 0": lambda: run(Path(tmp), 0), "-n 2": lambda: run(Path(tmp), 2)})
+        seconds = alternate(args.rounds, {"-n 0": lambda: run(Path(tmp), 0, args.interval),
+                                          "-n 2": lambda: run(Path(tmp), 2, args.interval)})
     serial, parallel = seconds["-n 0"], seconds["-n 2"]
-    points = POINTS
     figures = {"serial_s": round(statistics.median(serial), 2), "n2_s": round(statistics.median(parallel), 2),
-               "points": points, "rounds": args.rounds}
+               "serial_range": [round(min(serial), 2), round(max(serial), 2)],
+               "n2_range": [round(min(parallel), 2), round(max(parallel), 2)],
+               "points": POINTS, "setups": SETUPS, "interval_ms": args.interval, "rounds": args.rounds}
     figures["speedup"] = round(figures["serial_s"] / figures["n2_s"], 3)
-    emit([("points", str(points)), ("-n 0 (one server)", f"{figures['serial_s']:.2f} s"),
-          ("-n 2 (two servers)", f"{figures['n2_s']:.2f} s"), ("speed-up", f"{figures['speedup']:.2f}x")],
+    speedups = sorted(s / p for s, p in zip(serial, parallel, strict=True))
+    figures["speedup_range"] = [round(speedups[0], 3), round(speedups[-1], 3)]
+    emit([("points (setups)", f"{POINTS} ({SETUPS})"), ("window", f"{args.interval} ms"),
+          ("-n 0 (one server)", f"{figures['serial_s']:.2f} s ({min(serial):.2f}-{max(serial):.2f})"),
+          ("-n 2 (two servers)", f"{figures['n2_s']:.2f} s ({min(parallel):.2f}-{max(parallel):.2f})"),
+          ("speed-up", f"{figures['speedup']:.2f}x (per round {speedups[0]:.2f}-{speedups[-1]:.2f})")],
          figures, args.json)
     return 0
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from pytest_model_analyzer.config.model_config import requested_config
+from pytest_model_analyzer.config.model_config import ModelConfigError, requested_config
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
 from pytest_model_analyzer.config.variants import Variant
 from pytest_model_analyzer.domain.identity import PointId, Setup, digest
@@ -60,6 +60,17 @@ def variant_points(model: ModelSpec, variant: Variant) -> Iterator[Point]:
     for batch_size in model.batch_sizes:
         for load in model.loads_for(variant.name):
             yield Point(model, variant, batch_size, load, config, config_digest)
+
+
+def profile_points(profile: ProfileConfig) -> Iterator[Point]:
+    """Every point of the profile, in collection order; a variant whose fields do not fit Triton's ModelConfig
+    has none (its collection reports the error)."""
+    for model in profile.models:
+        for variant in model.variants:
+            try:
+                yield from list(variant_points(model, variant))
+            except ModelConfigError:
+                continue
 
 
 def count_points(profile: ProfileConfig) -> int:

@@ -35,6 +35,7 @@ from pytest_model_analyzer.plugin.terminal import TerminalHooks
 from pytest_model_analyzer.results.ledger import Ledger
 from pytest_model_analyzer.results.saving import CheckpointKeeper
 from pytest_model_analyzer.search.plan import plan_profile
+from pytest_model_analyzer.search.workload import Workload
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -120,9 +121,16 @@ def _plan_workers(config: pytest.Config, profile: ProfileConfig,
         config.issue_config_time_warning(pytest.PytestConfigWarning(
             f"model-analyzer: -n {workers} on {os.cpu_count()} CPU cores: each worker runs a server and "
             "perf_analyzer, so the measurements will compete for the cores"), stacklevel=2)
-    controller = ControllerHooks(session.facts, slots)
+    controller = ControllerHooks(session.facts, slots, lambda: _workload(session))
     config.pluginmanager.register(controller, "model_analyzer_xdist")
     return controller
+
+
+def _workload(session: ModelAnalyzerSession) -> Workload:
+    from pytest_model_analyzer.config.points import profile_points
+    from pytest_model_analyzer.search.workload import plan_workload
+
+    return plan_workload(profile_points(session.profile), session.ledger.is_stored)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

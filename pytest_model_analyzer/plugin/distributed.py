@@ -18,9 +18,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from xdist.remote import Producer
+    from xdist.scheduler.protocol import Scheduling
     from xdist.workermanage import WorkerController
 
     from pytest_model_analyzer.results.facts import RunFacts
+    from pytest_model_analyzer.search.workload import Workload
 
 SLOT = "ma_slot"
 STOPFILE = "ma_stopfile"
@@ -53,9 +58,10 @@ def planned_workers(config: pytest.Config) -> int:
 class ControllerHooks:
     """Registered on the xdist controller only (xdist's hook names are unknown without xdist)."""
 
-    def __init__(self, facts: RunFacts, slots: int) -> None:
+    def __init__(self, facts: RunFacts, slots: int, plan_workload: Callable[[], Workload]) -> None:
         self.facts = facts
         self.slots = slots
+        self.plan_workload = plan_workload  # asked when xdist makes its scheduler, after checkpoints were read
         self.free = list(range(max(slots, 1)))
         self.taken: dict[str, int] = {}
         self.merged: set[str] = set()
@@ -63,6 +69,15 @@ class ControllerHooks:
 
     def request_stop(self) -> None:
         self.stopfile.touch()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Producer) -> Scheduling | None:
+        """Units of work by expected cost (plugin/scheduling.py) where the run keeps variants together."""
+        if config.getvalue("dist") != "loadscope":
+            return None  # the user chose another distribution: xdist's own
+        from pytest_model_analyzer.plugin.scheduling import CostScheduling
+
+        return CostScheduling(config, log, self.plan_workload(), note=self.facts.note)
 
     @pytest.hookimpl
     def pytest_configure_node(self, node: WorkerController) -> None:

@@ -8,6 +8,7 @@ them, so a run without `--ma-config` pays nothing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -49,6 +50,67 @@ def ma_runtime() -> Runtime:
     return runtime.prepare()
 
 
+class EarlyServer:
+    """The server, started in a thread as soon as the items are known: under xdist a worker waits a second or
+    more for its first items after collecting, and the server starts meanwhile instead of during the first
+    item. `ma_server` takes it (with any start-up error); if no item did, the end of the session stops it."""
+
+    def __init__(self, start: Callable[[], tuple[Server, ModelControl]]) -> None:
+        self._done = threading.Event()
+        self._value: tuple[Server, ModelControl] | None = None
+        self._error: BaseException | None = None
+        self.taken = False
+        threading.Thread(target=self._run, args=(start,), name="ma-early-server", daemon=True).start()
+
+    def _run(self, start: Callable[[], tuple[Server, ModelControl]]) -> None:
+        try:
+            self._value = start()
+        except BaseException as exc:  # handed to the fixture, which reports it as the first item's error
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def take(self) -> tuple[Server, ModelControl]:
+        self._done.wait()
+        self.taken = True
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+    def discard(self) -> None:
+        if self.taken:
+            return
+        self._done.wait()
+        if self._value is not None:
+            server, control = self._value
+            try:
+                control.close()
+            finally:
+                server.stop()
+
+
+EARLY_SERVER = pytest.StashKey[EarlyServer]()
+
+
+def start_server_early(session: pytest.Session) -> None:
+    """Begin the server's start when some selected item will measure: not for `--collect-only`, a resumed run
+    whose points are all stored, a user's own `ma_measurer` that needs no server, or an xdist controller."""
+    config = session.config
+    ma_session = config.stash.get(SESSION_KEY, None)
+    if ma_session is None or config.option.collectonly:
+        return
+    if not any("ma_server" in getattr(item, "fixturenames", ()) and hasattr(item, "ma_point")
+               and not ma_session.ledger.is_stored(item.ma_point.setup) for item in session.items):
+        return
+    from pytest_model_analyzer.infra import runtime
+    from pytest_model_analyzer.infra.stack import open_server
+
+    workdir = config._tmp_path_factory.mktemp("ma-server")  # type: ignore[attr-defined]  # tmp_path_factory's own
+    config.stash[EARLY_SERVER] = EarlyServer(
+        lambda: open_server(ma_session.profile, runtime.prepare(), workdir, worker_slot(config)))
+
+
 @pytest.fixture(scope="session")
 def ma_server(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, ma_runtime: Runtime,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, ModelControl]]:
@@ -56,8 +118,9 @@ def ma_server(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, 
     from pytest_model_analyzer.infra.stack import open_server
 
     slot = worker_slot(request.config)
-    server, control = _or_measurement_error(
-        request, lambda: open_server(ma_session.profile, ma_runtime, tmp_path_factory.mktemp("ma-server"), slot))
+    early = request.config.stash.get(EARLY_SERVER, None)
+    server, control = _or_measurement_error(request, early.take if early is not None else (
+        lambda: open_server(ma_session.profile, ma_runtime, tmp_path_factory.mktemp("ma-server"), slot)))
     try:
         yield server, control
     finally:

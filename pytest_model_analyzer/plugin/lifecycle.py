@@ -17,6 +17,7 @@ import pytest
 
 from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
 from pytest_model_analyzer.plugin.distributed import WORKER_OUTPUT, is_worker, stop_requested
+from pytest_model_analyzer.plugin.fixtures import EARLY_SERVER, start_server_early
 from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ORIGIN, ModelAnalyzerSession, measurement_of, property_of
 from pytest_model_analyzer.reports.export import export, rankings
 
@@ -55,6 +56,17 @@ class RunHooks:
     def __init__(self, session: ModelAnalyzerSession, controller: ControllerHooks | None = None) -> None:
         self.session = session
         self.controller = controller
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        start_server_early(session)
+
+    @pytest.hookimpl
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """After the session fixtures' teardown: a server started early that no item took is stopped here."""
+        early = config.stash.get(EARLY_SERVER, None)
+        if early is not None:
+            early.discard()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item,

@@ -25,6 +25,7 @@ from pytest_model_analyzer.infra.checkpoint import (
 )
 from pytest_model_analyzer.infra.journal import Recovery, recover
 from pytest_model_analyzer.infra.testbed import differences
+from pytest_model_analyzer.plugin.distributed import is_worker
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -83,8 +84,12 @@ def open_checkpoints(config: pytest.Config,
     from pytest_model_analyzer.infra.ma_import import import_checkpoint
 
     try:
-        check_writable(directory)
-        recovered = recover(directory)
+        # An xdist worker only reads (the controller writes, and turns journals into checkpoints); on a remote
+        # host its directory is the copy xdist rsynced, or none.
+        recovered = []
+        if not is_worker(config):
+            check_writable(directory)
+            recovered = recover(directory)
         store = CheckpointStore(directory, fresh=config.getoption("ma_fresh"))
         source = config.getoption("ma_import_checkpoint")
         imported = import_checkpoint(Path(source)) if source else []

@@ -202,6 +202,10 @@ class Ledger:
         """The measurement of the point's setup known to this run, if any."""
         return self._known.get(point.setup)
 
+    def is_stored(self, setup: Setup) -> bool:
+        """Whether a checkpoint or an import already holds this setup's measurement (it is not measured)."""
+        return setup in self._stored
+
     def has_failed(self, point: Point) -> bool:
         return point.setup in self._failures
 
