@@ -14,9 +14,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
-from pytest_model_analyzer.infra import monitor, runtime
-from pytest_model_analyzer.infra.server import LocalServer
+from pytest_model_analyzer.infra import monitor
+from pytest_model_analyzer.infra.server import is_live
 from tests.support import FAST_FLAGS_YAML, MODELS
 
 pytestmark = pytest.mark.e2e
@@ -166,34 +167,37 @@ def test_distributed_mode_rsyncs_the_suite_to_each_gateway_and_saves_one_checkpo
 
 
 def test_a_fleet_of_two_servers_one_per_worker(run_profile, tmp_path: Path) -> None:
-    """`triton_launch_mode: remote` with one endpoint per worker: two servers this test starts, `-n 2`."""
-    rt = runtime.prepare()
-    servers = [LocalServer(runtime.resolve_server("tritonserver"), MODELS, rt, tmp_path / f"server{i}.log")
-               for i in range(2)]
+    """The README's fleet recipe: `python -m pytest_model_analyzer.infra.fleet` starts two servers and writes
+    their endpoints; a remote-mode profile with them runs `-n 2`, one worker per server."""
+    endpoints_file = tmp_path / "fleet.yaml"
+    fleet = subprocess.Popen(
+        [sys.executable, "-m", "pytest_model_analyzer.infra.fleet", "--model-repository", str(MODELS),
+         "--servers", "2", "--endpoints", str(endpoints_file), "--logs", str(tmp_path / "logs")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        endpoints = [server.start() for server in servers]
-        run = run_profile(f"""
-triton_launch_mode: remote
-triton_http_endpoints: [{", ".join(e.http for e in endpoints)}]
-triton_grpc_endpoints: [{", ".join(e.grpc for e in endpoints)}]
-triton_metrics_urls: [{", ".join(e.metrics_url for e in endpoints)}]
+        assert fleet.stdout is not None
+        assert "ready" in fleet.stdout.readline()
+        endpoints = yaml.safe_load(endpoints_file.read_text())
+        assert len(endpoints["triton_grpc_endpoints"]) == 2
+        run = run_profile(endpoints_file.read_text() + """
 run_config_search_disable: true
 profile_models:
   sleep:
     cpu_only: true
     model_config_parameters:
-      instance_group: [[{{kind: KIND_CPU, count: 2}}], [{{kind: KIND_CPU, count: 3}}]]
+      instance_group: [[{kind: KIND_CPU, count: 2}], [{kind: KIND_CPU, count: 3}]]
 concurrency: [1, 2]
 """ + FAST_FLAGS_YAML, "-n", "2", "-v")
         output = run.result.stdout.str()
         assert run.result.ret == pytest.ExitCode.OK, output
         assert len(run.measured) == 6
-        # Each worker measured against its own server: both served inferences, and both are still running.
-        served = [monitor.parse_prometheus(urllib.request.urlopen(e.metrics_url, timeout=5).read().decode(),
+        # Each worker measured against its own server: both served inferences.
+        served = [monitor.parse_prometheus(urllib.request.urlopen(url, timeout=5).read().decode(),
                                            ["nv_inference_request_success"])["nv_inference_request_success"]
-                  for e in endpoints]
+                  for url in endpoints["triton_metrics_urls"]]
         assert all(count > 0 for count in served), served
-        assert all(server.alive() for server in servers)
+        assert fleet.poll() is None  # remote servers are left running
     finally:
-        for server in servers:
-            server.stop()
+        fleet.send_signal(signal.SIGTERM)
+        assert fleet.wait(timeout=60) == 0
+    assert not any(is_live(http) for http in endpoints["triton_http_endpoints"])  # SIGTERM stopped them all
