@@ -34,9 +34,12 @@ def parse_objectives(value: Any, key: str) -> dict[str, int]:
     if isinstance(value, str):
         value = v.parse_str_list(value, key)
     if isinstance(value, list):
-        value = {name: 10 for name in value}
+        names = [name for name in value if isinstance(name, str)]
+        if len(names) != len(value):
+            raise ConfigError(key, f"expected metric names, got {v.describe(value)}")
+        value = {name: 10 for name in names}
     if not isinstance(value, dict) or not value:
-        raise ConfigError(key, f"expected a mapping of metric to weight or a list of metrics, got {value!r}")
+        raise ConfigError(key, f"expected a mapping of metric to weight or a list of metrics, got {v.describe(value)}")
     result = {}
     for name, weight in value.items():
         if name not in METRICS:
@@ -49,14 +52,14 @@ def parse_constraints(value: Any, key: str) -> dict[str, Bounds]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ConfigError(key, f"expected a mapping of metric to {{min, max}}, got {value!r}")
+        raise ConfigError(key, f"expected a mapping of metric to {{min, max}}, got {v.describe(value)}")
     result = {}
     for name, bounds in value.items():
         where = f"{key}.{name}"
         if name not in METRICS:
             raise ConfigError(where, f"unknown metric{suggest(str(name), METRICS)}")
         if not isinstance(bounds, dict) or not bounds:
-            raise ConfigError(where, f"expected {{min: N}} and/or {{max: N}}, got {bounds!r}")
+            raise ConfigError(where, f"expected {{min: N}} and/or {{max: N}}, got {v.describe(bounds)}")
         extra = set(bounds) - {"min", "max"}
         if extra:
             raise ConfigError(where, f"a constraint takes min and/or max, not {', '.join(map(str, extra))}")
@@ -98,7 +101,7 @@ def normalise_profile_models(value: Any, key: str) -> dict[str, dict[str, Any]]:
     elif isinstance(value, dict):
         models = {str(name): v.parse_dict(options, f"{key}.{name}") for name, options in value.items()}
     else:
-        raise ConfigError(key, f"expected a list, mapping or comma-delimited string, got {value!r}")
+        raise ConfigError(key, f"expected a list, mapping or comma-delimited string, got {v.describe(value)}")
     if not models:
         raise ConfigError(key, "the list of models is empty")
     for name in models:

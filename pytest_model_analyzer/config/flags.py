@@ -62,10 +62,10 @@ def parse_perf_flags(value: Any, key: str) -> dict[str, Any]:
             raise ConfigError(where, f"unknown perf_analyzer flag{suggest(name, PERF_ANALYZER_FLAGS)}")
         if isinstance(item, list):
             if name not in LIST_FLAGS:
-                raise ConfigError(where, f"takes a single value, got the list {item!r}")
+                raise ConfigError(where, f"takes a single value, got the list {v.describe(item)}")
             result[name] = [v.parse_str(part, where) for part in item]
         elif isinstance(item, dict):
-            raise ConfigError(where, f"expected a value, got the mapping {item!r}")
+            raise ConfigError(where, f"expected a value, got the mapping {v.describe(item)}")
         else:
             result[name] = "" if item is None else (str(item).lower() if isinstance(item, bool) else str(item))
     return result

@@ -6,18 +6,26 @@ and returns the normalised value or raises ConfigError naming that key.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable
 from typing import Any
 
+from pytest_model_analyzer.config.limits import MAX_RANGE, require_at_most
 from pytest_model_analyzer.domain.errors import ConfigError
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 3, 4, 4, 40, 40
+
+
+def describe(value: Any) -> str:
+    """A value as an error message shows it: cut short at every level, so that quoting a huge or
+    self-repeating value costs nothing (a plain repr() of a billion-laughs value never ends)."""
+    text = _SHORT.repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def parse_bool(value: Any, key: str) -> bool:
@@ -25,18 +33,18 @@ def parse_bool(value: Any, key: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    raise ConfigError(key, f"expected a boolean (true or false), got {_describe(value)}")
+    raise ConfigError(key, f"expected a boolean (true or false), got {describe(value)}")
 
 
 def parse_str(value: Any, key: str) -> str:
     if isinstance(value, (bool, dict, list)) or value is None:
-        raise ConfigError(key, f"expected a string, got {_describe(value)}")
+        raise ConfigError(key, f"expected a string, got {describe(value)}")
     return str(value)
 
 
 def parse_int(value: Any, key: str) -> int:
     if isinstance(value, bool):
-        raise ConfigError(key, f"expected an integer, got {_describe(value)}")
+        raise ConfigError(key, f"expected an integer, got {describe(value)}")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -46,12 +54,12 @@ def parse_int(value: Any, key: str) -> int:
             return int(value.strip())
         except ValueError:
             pass
-    raise ConfigError(key, f"expected an integer, got {_describe(value)}")
+    raise ConfigError(key, f"expected an integer, got {describe(value)}")
 
 
 def parse_float(value: Any, key: str) -> float:
     if isinstance(value, bool):
-        raise ConfigError(key, f"expected a number, got {_describe(value)}")
+        raise ConfigError(key, f"expected a number, got {describe(value)}")
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
@@ -59,7 +67,7 @@ def parse_float(value: Any, key: str) -> float:
             return float(value.strip())
         except ValueError:
             pass
-    raise ConfigError(key, f"expected a number, got {_describe(value)}")
+    raise ConfigError(key, f"expected a number, got {describe(value)}")
 
 
 def parse_range(value: dict[Any, Any], key: str) -> list[int]:
@@ -77,7 +85,9 @@ def parse_range(value: dict[Any, Any], key: str) -> list[int]:
         raise ConfigError(f"{key}.step", f"must be positive, got {step}")
     if start > stop:
         raise ConfigError(key, f"range start {start} is greater than stop {stop}")
-    return list(range(start, stop + 1, step))
+    values = range(start, stop + 1, step)
+    require_at_most(key, len(values), MAX_RANGE, "values")
+    return list(values)
 
 
 def parse_int_list(value: Any, key: str) -> list[int]:
@@ -87,7 +97,7 @@ def parse_int_list(value: Any, key: str) -> list[int]:
     if isinstance(value, str):
         parts = [part.strip() for part in value.split(",")]
         if any(not part for part in parts):
-            raise ConfigError(key, f"empty item in comma-delimited list {_describe(value)}")
+            raise ConfigError(key, f"empty item in comma-delimited list {describe(value)}")
         return [parse_int(part, key) for part in parts]
     if isinstance(value, list):
         if not value:
@@ -111,7 +121,7 @@ def parse_str_list(value: Any, key: str) -> list[str]:
     if isinstance(value, list):
         return [parse_str(item, f"{key}[{index}]") for index, item in enumerate(value)]
     if isinstance(value, dict):
-        raise ConfigError(key, f"expected a list or comma-delimited string, got {_describe(value)}")
+        raise ConfigError(key, f"expected a list or comma-delimited string, got {describe(value)}")
     return [parse_str(value, key)]
 
 
@@ -119,7 +129,7 @@ def parse_dict(value: Any, key: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ConfigError(key, f"expected a mapping of keys to values, got {_describe(value)}")
+        raise ConfigError(key, f"expected a mapping of keys to values, got {describe(value)}")
     return {str(name): item for name, item in value.items()}
 
 
@@ -128,7 +138,7 @@ def parse_str_dict(value: Any, key: str) -> dict[str, str]:
     result = {}
     for name, item in parse_dict(value, key).items():
         if isinstance(item, (dict, list)) or item is None:
-            raise ConfigError(f"{key}.{name}", f"expected a scalar value, got {_describe(item)}")
+            raise ConfigError(f"{key}.{name}", f"expected a scalar value, got {describe(item)}")
         result[name] = str(item).lower() if isinstance(item, bool) else str(item)
     return result
 

@@ -19,11 +19,13 @@ from __future__ import annotations
 import copy
 import difflib
 import itertools
+import math
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pytest_model_analyzer.config.values import parse_range
+from pytest_model_analyzer.config.limits import MAX_VARIANTS, require_at_most
+from pytest_model_analyzer.config.values import describe, parse_range
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.identity import canonical
 
@@ -75,6 +77,7 @@ def _expand_message(value: dict[str, Any], descriptor: Any, key: str) -> list[di
     """All alternatives of a message written as a mapping: the product over its fields' sweeps."""
     names = list(value)
     sweeps = [_expand_field(value[name], _field(descriptor, name, key), f"{key}.{name}") for name in names]
+    require_at_most(key, math.prod(len(sweep) for sweep in sweeps), MAX_VARIANTS, "combinations")
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*sweeps)]
 
 
@@ -86,6 +89,7 @@ def _expand_field(value: Any, field: Any, key: str) -> list[Any]:
         result: list[Any] = []
         for choice in choices:
             result.extend(_expand_repeated(choice, field, key))
+            require_at_most(key, len(result), MAX_VARIANTS, "combinations")
         return result
     if isinstance(value, dict) and field.cpp_type in _INTEGER_TYPES and {"start", "stop"} <= set(value):
         return parse_range(value, key)  # an extension: Model Analyzer takes only lists here
@@ -101,6 +105,7 @@ def _expand_field(value: Any, field: Any, key: str) -> list[Any]:
 def _expand_repeated(value: Any, field: Any, key: str) -> list[list[Any]]:
     items = value if isinstance(value, list) else [value]
     alternatives = [_expand_single(item, field, f"{key}[{index}]") for index, item in enumerate(items)]
+    require_at_most(key, math.prod(len(choices) for choices in alternatives), MAX_VARIANTS, "combinations")
     return [list(combo) for combo in itertools.product(*alternatives)]
 
 
@@ -109,14 +114,14 @@ def _expand_single(value: Any, field: Any, key: str) -> list[Any]:
         return [None]
     if field.message_type is not None and not _is_map(field):
         if not isinstance(value, dict):
-            raise ConfigError(key, f"expected a mapping for {field.message_type.name}, got {value!r}")
+            raise ConfigError(key, f"expected a mapping for {field.message_type.name}, got {describe(value)}")
         return _expand_message(value, field.message_type, key)
     if _is_map(field):
         if not isinstance(value, dict):
-            raise ConfigError(key, f"expected a mapping, got {value!r}")
+            raise ConfigError(key, f"expected a mapping, got {describe(value)}")
         return [value]
     if isinstance(value, (dict, list)):
-        raise ConfigError(key, f"expected a single value, got {value!r}")
+        raise ConfigError(key, f"expected a single value, got {describe(value)}")
     return [value]
 
 
@@ -125,7 +130,7 @@ def expand_parameters(parameters: dict[str, Any] | None, key: str = "model_confi
     if not parameters:
         return []
     if not isinstance(parameters, dict):
-        raise ConfigError(key, f"expected a mapping of model config fields, got {parameters!r}")
+        raise ConfigError(key, f"expected a mapping of model config fields, got {describe(parameters)}")
     combos = _expand_message(parameters, _model_config_descriptor(), key)
     seen: set[str] = set()
     unique = []

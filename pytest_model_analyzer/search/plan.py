@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from pytest_model_analyzer.config.limits import MAX_POINTS, require_at_most
+from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, SearchMode
 from pytest_model_analyzer.config.variants import name_variants
 from pytest_model_analyzer.search.space import automatic_parameters, quick_concurrency
@@ -30,4 +32,6 @@ def plan_model(model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
 
 def plan_profile(profile: ProfileConfig) -> ProfileConfig:
     """The profile with every model's variants planned: what collection turns into items."""
-    return dataclasses.replace(profile, models=tuple(plan_model(model, profile) for model in profile.models))
+    planned = dataclasses.replace(profile, models=tuple(plan_model(model, profile) for model in profile.models))
+    require_at_most("profile_models", count_points(planned), MAX_POINTS, "measurement points")
+    return planned

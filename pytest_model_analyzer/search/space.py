@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from pytest_model_analyzer.config.limits import MAX_VARIANTS, require_at_most
 from pytest_model_analyzer.config.values import doubled
 
 
@@ -27,6 +28,9 @@ def automatic_parameters(base_config: Mapping[str, Any], settings: Mapping[str, 
                    settings["run_config_search_max_instance_count"] + 1)
     sizes = doubled(settings["run_config_search_min_model_batch_size"],
                     settings["run_config_search_max_model_batch_size"])
+    require_at_most("run_config_search_max_instance_count",
+                    len(counts) * (len(sizes) if supports_batching(base_config) else 1), MAX_VARIANTS,
+                    "automatic variants")
     result = []
     for count in counts:
         group = {"instance_group": [{"count": count, "kind": kind}]}
