@@ -65,6 +65,8 @@ class ControllerHooks:
         self.free = list(range(max(slots, 1)))
         self.taken: dict[str, int] = {}
         self.merged: set[str] = set()
+        # Points whose worker died while measuring them -> the failure held back until they are measured again.
+        self.crashed: dict[str, pytest.TestReport | None] = {}
         self.stopfile = Path(tempfile.mkdtemp(prefix="ma-xdist-")) / "stop"
 
     def request_stop(self) -> None:
@@ -78,6 +80,41 @@ class ControllerHooks:
         from pytest_model_analyzer.plugin.scheduling import CostScheduling
 
         return CostScheduling(config, log, self.plan_workload(), note=self.facts.note)
+
+    @pytest.hookimpl
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport, sched: Scheduling) -> None:
+        """A worker died while measuring `crashitem`. The scheduler has put the point back in the queue, so a
+        live worker measures it again and that run reports it: one result per point (xdist would report it
+        FAILED and then PASSED, 16 results for 15 points). The crash report is held back (counted as a
+        "rerun"); if no worker is left to measure the point, it is reported FAILED at the end after all.
+        A point that kills a second worker stays FAILED and is not tried again."""
+        from pytest_model_analyzer.plugin.scheduling import CostScheduling
+
+        if not isinstance(sched, CostScheduling):
+            return
+        if crashitem in self.crashed:
+            sched.drop(crashitem)
+            return
+        held = pytest.TestReport(nodeid=report.nodeid, location=report.location, keywords={}, outcome="failed",
+                                 longrepr=report.longrepr, when="call")
+        self.crashed[crashitem] = held
+        report.outcome = "rerun"  # type: ignore[assignment]  # pytest-rerunfailures' word; counted apart
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown" and self.crashed.get(report.nodeid) is not None:
+            self.crashed[report.nodeid] = None  # measured again on a live worker
+            self.facts.note(f"a worker died while measuring {report.nodeid.split('::', 1)[-1]}; it was measured "
+                            "again on another worker")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Crashed points that no worker measured again: their failure is reported after all."""
+        for nodeid, held in self.crashed.items():
+            if held is not None:
+                self.facts.note(f"a worker died while measuring {nodeid.split('::', 1)[-1]}; no worker was left "
+                                "to measure it again")
+                session.config.hook.pytest_runtest_logreport(report=held)
 
     @pytest.hookimpl
     def pytest_configure_node(self, node: WorkerController) -> None:

@@ -169,6 +169,14 @@ class CostScheduling(LoadScopeScheduling):
         for other in list(self.assigned_work):
             self._reschedule(other)
 
+    def drop(self, nodeid: str) -> None:
+        """Never run `nodeid` again (it crashed a worker twice): marked done where the queue holds it."""
+        unit = self.workqueue.get(self._split_scope(nodeid))
+        if unit is not None and nodeid in unit:
+            unit[nodeid] = True
+            if all(unit.values()):
+                del self.workqueue[self._split_scope(nodeid)]
+
     def remove_node(self, node: WorkerController) -> str | None:
         if node is self.thief:
             self.thief = None  # the victim's answer puts the points back in the queue
