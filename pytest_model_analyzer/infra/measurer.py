@@ -18,10 +18,7 @@ from pytest_model_analyzer.infra import perf_analyzer
 from pytest_model_analyzer.infra.model_control import ModelControl, VariantLoadError
 from pytest_model_analyzer.infra.monitor import ResourceMonitor
 from pytest_model_analyzer.infra.runtime import Runtime
-from pytest_model_analyzer.infra.server import LocalServer, RemoteServer, ServerError, is_live
-
-LIVENESS_TIMEOUT_S = 2.0  # an idle server answers its liveness endpoint in a millisecond
-EXIT_GRACE_S = 3.0  # how long a server that stopped answering may take to finish dying (seen: seconds, on GPUs)
+from pytest_model_analyzer.infra.server import LocalServer, RemoteServer, ServerError
 
 
 def _ignore(log_tail: str) -> None:
@@ -54,32 +51,19 @@ class Measurer:
                 server.flags, server.environment = wanted
                 self.control.reset(server.restart().http)
                 return
-        if not self.server_trouble():
+        if not self.server.trouble():
             return
         tail = server.log_tail()
         endpoints = server.restart()  # a remote server is never restarted: this raises ServerError
         self.on_restart(tail)
         self.control.reset(endpoints.http)
 
-    def server_trouble(self) -> str:
-        """"" for a server that runs and answers, else what is wrong with it. A local server's process is not
-        enough: killed while it holds a CUDA context, it takes seconds to exit (the driver tears the context
-        down) with its ports already closed; a frozen one runs and never answers."""
-        server = self.server
-        if isinstance(server, RemoteServer):
-            return "" if server.alive() else "stopped answering"  # alive() is its liveness endpoint
-        if not server.alive():
-            return "died"
-        if server.endpoints is not None and not is_live(server.endpoints.http, timeout=LIVENESS_TIMEOUT_S):
-            return "died" if server.exits_within(EXIT_GRACE_S) else "stopped answering"
-        return ""
-
     def measure(self, point: Point) -> Measurement:
         try:
             self.ensure_server(point)
             effective = self.control.ensure(point.model.name, point.variant)
         except VariantLoadError as exc:
-            trouble = self.server_trouble()
+            trouble = self.server.trouble()
             if trouble:
                 # Not the variant's fault: its next items are tried again on the restarted server.
                 self.control.forget_failure(point.model.name, point.variant)
@@ -101,7 +85,7 @@ class Measurer:
                 metrics, seconds, adjusts = perf_analyzer.run(call, self.workdir, self.runtime.child_env(),
                                                               self.timeout, self.perf_output, self.max_adjusts)
         except perf_analyzer.PerfAnalyzerError as exc:
-            trouble = self.server_trouble()
+            trouble = self.server.trouble()
             if trouble:
                 raise MeasurementError(f"the Triton server {trouble} during the measurement:\n"
                                        f"{self.server.log_tail()}\n{exc}") from None

@@ -69,6 +69,8 @@ def _tail(path: Path | None, lines: int = 6) -> str:
 
 
 WATCHDOG_INTERVAL_S = 0.2  # how soon a dead server's orphaned backend stubs are killed
+LIVENESS_TIMEOUT_S = 2.0  # an idle server answers its liveness endpoint in a millisecond
+EXIT_GRACE_S = 3.0  # how long a server that stopped answering may take to finish dying (seen: seconds, on GPUs)
 
 
 class LocalServer:
@@ -107,7 +109,17 @@ class LocalServer:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def exits_within(self, seconds: float) -> bool:
+    def trouble(self) -> str:
+        """"" for a server that runs and answers, else what is wrong with it. The process is not enough:
+        killed while it holds a CUDA context, it takes seconds to exit (the driver tears the context down)
+        with its ports already closed; a frozen one runs and never answers."""
+        if not self.alive():
+            return "died"
+        if self.endpoints is not None and not is_live(self.endpoints.http, timeout=LIVENESS_TIMEOUT_S):
+            return "died" if self._exits_within(EXIT_GRACE_S) else "stopped answering"
+        return ""
+
+    def _exits_within(self, seconds: float) -> bool:
         """Whether the process ends within `seconds` (polled, beside the watchdog; see `_watch`)."""
         deadline = time.monotonic() + seconds
         while self.alive():
@@ -234,6 +246,10 @@ class RemoteServer:
 
     def alive(self) -> bool:
         return is_live(self.endpoints.http)
+
+    def trouble(self) -> str:
+        """"" while the server answers its liveness endpoint: all that can be known of someone else's."""
+        return "" if self.alive() else "stopped answering"
 
     def stop(self) -> None:
         """Someone else's server: left running."""

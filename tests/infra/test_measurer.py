@@ -1,4 +1,4 @@
-"""How the measurer judges its server: a remote one that stops answering is an error, never counted as restarted;
+"""How the measurer's server is judged: a remote one that stops answering is an error, never counted as restarted;
 a local one that stopped answering is dead once its process ends, however slowly, and frozen otherwise."""
 
 from __future__ import annotations
@@ -40,10 +40,7 @@ def test_a_local_server_that_stopped_answering_is_dead_once_its_process_ends(
     server.endpoints = Endpoints(f"127.0.0.1:{port}", f"127.0.0.1:{port}", "")
     server.process = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({lives_for})"])
     try:
-        measurer = Measurer(server=server, control=SimpleNamespace(), runtime=Runtime(),  # type: ignore[arg-type]
-                            perf_analyzer=Path("perf_analyzer"), monitor=SimpleNamespace(),  # type: ignore[arg-type]
-                            workdir=tmp_path)
-        assert measurer.server_trouble() == trouble
+        assert server.trouble() == trouble
     finally:
         server.process.kill()
         server.process.wait()
