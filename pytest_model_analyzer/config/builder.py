@@ -18,8 +18,10 @@ from pytest_model_analyzer.config.names import check_keys, suggest
 from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, PARAMETER_KEYS
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, SearchMode
 from pytest_model_analyzer.config.settings import (
+    check_load_conflicts,
     check_load_exclusive,
     check_modes,
+    check_quick_search,
     check_repository,
     resolve_settings,
     unsupported_warnings,
@@ -117,7 +119,10 @@ def check_model_name(name: str, key: str) -> None:
 
 
 def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_default: bool,
-                 from_cli: frozenset[str] = frozenset()) -> ModelSpec:
+                 from_cli: frozenset[str] = frozenset(), request_rate_search: bool = False) -> ModelSpec:
+    """One model's spec. `cpu_default` forces cpu_only (no GPU and not remote: Model Analyzer's
+    `_autofill_values` ORs it into every model's own value); `request_rate_search` is
+    `request_rate_search_enable` or an explicit min/max request rate (its `_using_request_rate`)."""
     where = f"profile_models.{name}"
     check_keys(raw, MODEL_KEYS, where)
     for key in ("genai_perf_flags", "triton_docker_args"):
@@ -138,6 +143,11 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     if "request_rate" in from_cli:
         parsed.pop("concurrency", None)
     check_load_exclusive(parsed.get("concurrency"), parsed.get("request_rate"), f"{where}.parameters")
+    if parsed.get("concurrency") and settings["request_rate"] and "request_rate" not in parsed \
+            and "concurrency" not in from_cli:
+        # Model Analyzer fills the global request_rate in beside the model's own concurrency and refuses both.
+        raise ConfigError(f"{where}.parameters.concurrency", "cannot be combined with the global request_rate: "
+                          "choose one load type")
     batch_sizes = parsed.get("batch_sizes", settings["batch_sizes"])
     concurrency = parsed.get("concurrency")
     request_rate = parsed.get("request_rate")
@@ -146,7 +156,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     if not concurrency and not request_rate:
         if settings["run_config_search_disable"]:
             concurrency = [1]
-        elif settings["request_rate_search_enable"]:
+        elif request_rate_search:
             request_rate = list(v.doubled(settings["run_config_search_min_request_rate"],
                                          settings["run_config_search_max_request_rate"]))
         else:
@@ -161,11 +171,11 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     environment = v.parse_str_dict(raw.get("triton_server_environment", settings["triton_server_environment"]),
                                    f"{where}.triton_server_environment")
     weighting = v.parse_int(raw.get("weighting", 1), f"{where}.weighting")
-    cpu_only = v.parse_bool(raw.get("cpu_only", cpu_default), f"{where}.cpu_only")
+    cpu_only = v.parse_bool(raw.get("cpu_only", False), f"{where}.cpu_only") or cpu_default
     user_loads = bool(parsed.get("concurrency") or parsed.get("request_rate") or settings["concurrency"]
                       or settings["request_rate"])
     base_config = _base_config(settings, name)
-    search, variants, fixed = _search_mode(name, raw, settings, where, user_loads)
+    search, variants, fixed = _search_mode(name, raw, settings, where, user_loads, base_config)
     if search is SearchMode.QUICK and settings["concurrency_sweep_disable"]:
         concurrency, request_rate = [], []  # each variant at its formula load only, no sweep of the top ones
     return ModelSpec(
@@ -202,7 +212,7 @@ def _base_config(settings: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def _search_mode(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], where: str,
-                 user_loads: bool) -> tuple[SearchMode, list[Variant], dict[str, Any]]:
+                 user_loads: bool, base_config: Mapping[str, Any]) -> tuple[SearchMode, list[Variant], dict[str, Any]]:
     """(search mode, the listed variants, the fields an automatic search keeps fixed) of one model.
 
     The variants of an automatic search are planned later, by the search layer."""
@@ -210,15 +220,15 @@ def _search_mode(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any],
     parameters = raw.get("model_config_parameters")
     mode = settings["run_config_search_mode"]
     if settings["run_config_search_disable"]:
-        return SearchMode.DISABLED, make_variants(name, parameters, key), {}
+        return SearchMode.DISABLED, make_variants(name, parameters, key, base_config), {}
     if mode == "brute" and parameters:
-        return SearchMode.MANUAL, make_variants(name, parameters, key), {}
+        return SearchMode.MANUAL, make_variants(name, parameters, key, base_config), {}
     if mode != "quick":
         return SearchMode.AUTOMATIC, make_variants(name, None, key), {}
     if user_loads:
         raise ConfigError("concurrency", "quick search chooses the load of each configuration: leave "
                           "concurrency/request_rate unset (or use run_config_search_mode: brute)")
-    combos = make_variants(name, parameters, key)[1:]
+    combos = make_variants(name, parameters, key, base_config)[1:]
     if len(combos) > 1:
         raise ConfigError(key, "quick search takes model_config_parameters with one value each (it searches "
                           "max_batch_size and instance_group itself)")
@@ -249,8 +259,8 @@ def build_profile(
     settings, explicit = resolve_settings(raw, cli, config_dir, cwd)
     check_modes(settings)
     check_load_exclusive(settings["concurrency"], settings["request_rate"], "concurrency")
-    if settings["request_rate"] is None and settings["request_rate_search_enable"] and settings["concurrency"]:
-        raise ConfigError("request_rate_search_enable", "cannot be combined with concurrency")
+    check_load_conflicts(settings, explicit)
+    check_quick_search(settings, explicit)
     if settings["num_top_model_configs"] > 0 and not settings["constraints"] and (
             settings["latency_budget"] is None and settings["min_throughput"] is None):
         raise ConfigError("num_top_model_configs", "needs global constraints to rank models against each other")
@@ -260,16 +270,21 @@ def build_profile(
     parse_perf_flags(settings["perf_analyzer_flags"], "perf_analyzer_flags")
     parse_server_flags(settings["triton_server_flags"], "triton_server_flags")
 
-    models_raw = normalise_profile_models(raw.get("profile_models"), "profile_models")
     if "profile_models" in cli:
         # The command line picks models; per-model options written in the YAML still apply to them.
         chosen = normalise_profile_models(cli["profile_models"], "profile_models")
-        models_raw = {name: models_raw.get(name, {}) for name in chosen}
+        written = (normalise_profile_models(raw["profile_models"], "profile_models")
+                   if raw.get("profile_models") is not None else {})
+        models_raw = {name: written.get(name, {}) for name in chosen}
+    else:
+        models_raw = normalise_profile_models(raw.get("profile_models"), "profile_models")
     check_repository(settings, models_raw)
     remote = settings["triton_launch_mode"] == "remote"
     cpu_default = not gpus_available and not remote
     from_cli = frozenset(cli)
-    models = tuple(build_model(name, options, settings, cpu_default, from_cli)
+    request_rate_search = settings["request_rate_search_enable"] or bool(
+        explicit & {"run_config_search_min_request_rate", "run_config_search_max_request_rate"})
+    models = tuple(build_model(name, options, settings, cpu_default, from_cli, request_rate_search)
                    for name, options in models_raw.items())
     kinds = {model.load_kind for model in models}
     if len(kinds) > 1:

@@ -33,6 +33,28 @@ PERF_ANALYZER_OWNED = frozenset({
     "triton-server-directory", "model-repository", "bls-composing-models",
 })
 LIST_FLAGS = frozenset({"shape", "input-data", "http-header"})
+# The tritonserver options Model Analyzer accepts in `triton_server_flags` (TritonServerConfig.server_arg_keys).
+SERVER_FLAGS = frozenset({
+    "id", "exit-timeout-secs", "log-verbose", "log-info", "log-warning", "log-error", "log-format", "log-file",
+    "model-store", "model-repository", "exit-on-error", "disable-auto-complete-config", "strict-readiness",
+    "model-control-mode", "repository-poll-secs", "load-model", "model-load-thread-count",
+    "model-load-retry-count", "model-namespacing", "allow-http", "http-address", "http-port", "reuse-http-port",
+    "http-header-forward-pattern", "http-thread-count", "http-restricted-api", "allow-grpc", "grpc-address",
+    "grpc-port", "reuse-grpc-port", "grpc-header-forward-pattern", "grpc-infer-allocation-pool-size",
+    "grpc-use-ssl", "grpc-use-ssl-mutual", "grpc-server-cert", "grpc-server-key", "grpc-root-cert",
+    "grpc-infer-response-compression-level", "grpc-keepalive-time", "grpc-keepalive-timeout",
+    "grpc-keepalive-permit-without-calls", "grpc-http2-max-pings-without-data",
+    "grpc-http2-min-recv-ping-interval-without-data", "grpc-http2-max-ping-strikes", "grpc-max-connection-age",
+    "grpc-max-connection-age-grace", "grpc-restricted-protocol", "allow-sagemaker", "sagemaker-port",
+    "sagemaker-safe-port-range", "sagemaker-thread-count", "allow-vertex-ai", "vertex-ai-port",
+    "vertex-ai-thread-count", "vertex-ai-default-model", "allow-metrics", "allow-gpu-metrics",
+    "allow-cpu-metrics", "metrics-address", "metrics-port", "metrics-interval-ms", "metrics-config",
+    "trace-config", "backend-directory", "backend-config", "repoagent-directory", "cache-config",
+    "cache-directory", "rate-limit", "rate-limit-resource", "pinned-memory-pool-byte-size",
+    "cuda-memory-pool-byte-size", "cuda-virtual-address-size", "min-supported-compute-capability",
+    "buffer-management-thread-count", "host-policy", "model-load-gpu-limit", "strict-model-config",
+    "response-cache-byte-size", "trace-file", "trace-level", "trace-rate", "trace-count", "trace-log-frequency",
+})
 # Server flags the plugin owns in local mode (ports, repository, model control).
 SERVER_OWNED = frozenset({
     "model-repository", "model-store", "http-port", "grpc-port", "metrics-port", "model-control-mode",
@@ -78,10 +100,8 @@ def parse_server_flags(value: Any, key: str) -> dict[str, str]:
         flag = name.replace("_", "-")
         if flag in SERVER_OWNED:
             raise ConfigError(f"{key}.{name}", "is set by the plugin when it starts the server")
-        # tritonserver takes any unique prefix of an option (getopt_long): `model-repo` is --model-repository.
-        abbreviated = sorted(owned for owned in SERVER_OWNED if owned.startswith(flag))
-        if abbreviated:
-            raise ConfigError(f"{key}.{name}", f"tritonserver reads `{flag}` as an abbreviation of "
-                                               f"`{abbreviated[0]}`, which the plugin sets when it starts the server")
+        if flag not in SERVER_FLAGS:
+            # Model Analyzer refuses it in the config check; tritonserver would only refuse it at start.
+            raise ConfigError(f"{key}.{name}", f"unknown tritonserver option{suggest(flag, SERVER_FLAGS)}")
         normalised[flag] = item
     return normalised

@@ -92,6 +92,36 @@ def check_load_exclusive(concurrency: Any, request_rate: Any, where: str) -> Non
         raise ConfigError(where, "concurrency and request_rate cannot both be set: choose one load type")
 
 
+def check_load_conflicts(settings: Mapping[str, Any], explicit: frozenset[str]) -> None:
+    """Model Analyzer's `_check_for_concurrency_rate_request_conflicts` and
+    `_check_for_config_search_rate_request_conflicts`: a concurrency setting beside a request-rate one is an
+    error, not a silent choice."""
+    rate_keys = [key for key in ("request_rate_search_enable", "request_rate", "run_config_search_min_request_rate",
+                                 "run_config_search_max_request_rate")
+                 if key in explicit and settings[key]]
+    if not rate_keys:
+        return
+    if settings["concurrency"] and "concurrency" in explicit:
+        raise ConfigError("concurrency", f"cannot be combined with {rate_keys[0]}: choose one load type")
+    for key in ("run_config_search_min_concurrency", "run_config_search_max_concurrency"):
+        if key in explicit:
+            raise ConfigError(key, f"cannot be combined with {rate_keys[0]}: choose one load type")
+
+
+def check_quick_search(settings: Mapping[str, Any], explicit: frozenset[str]) -> None:
+    """Model Analyzer's `_check_for_quick_search_incompatibility`: quick search picks the configs and the
+    loads itself, so it refuses a disabled search and global lists of loads or batch sizes."""
+    if settings["run_config_search_mode"] != "quick":
+        return
+    if settings["run_config_search_disable"]:
+        raise ConfigError("run_config_search_disable", "cannot be combined with run_config_search_mode: quick "
+                          "(use brute, or enable the search)")
+    for key in ("concurrency", "batch_sizes"):
+        if key in explicit and settings[key]:
+            raise ConfigError(key, "is not supported in quick search, which chooses each configuration's load: "
+                              "remove it or use run_config_search_mode: brute")
+
+
 def check_repository(settings: Mapping[str, Any], models: Mapping[str, Any]) -> None:
     repo = settings["model_repository"]
     if repo is None:

@@ -6,12 +6,16 @@ Rules (Model Analyzer's ConfigSweep + GeneratorUtils.generate_combinations):
   a plain list of groups is one choice.
 * a choice that is a mapping sweeps each of its fields in turn (cartesian product);
 * a choice that is a list takes one alternative of each element (cartesian product);
+* a map field (`parameters`, ...) sweeps each of its entries as a field of the map's value type;
 * `null` leaves the field as the repository's config has it;
 * an integer field also takes a `{start, stop, step}` range (an extension: Model Analyzer wants a list).
 
-Variants are the cartesian product over the fields, in the order written; identical variants are one.
-Names follow Model Analyzer: `<model>_config_default` for the repository's config (always first), then
-`<model>_config_0`, `_1`, ... in order of first appearance.
+Order (ManualModelConfigGenerator): `max_batch_size` is the inner loop; the other fields' product, in the order
+written, is the outer one. A variant is laid over the repository's config by merging mappings recursively
+(BaseModelConfigGenerator._apply_value_to_dict): `dynamic_batching: {max_queue_delay_microseconds: 100}`
+keeps the config's `preferred_batch_size`; lists (`instance_group`) are replaced whole.
+Names follow Model Analyzer's ModelVariantNameManager: `<model>_config_default` for the repository's config
+(always first), then `<model>_config_0`, `_1`, ... for each distinct resulting config, in generation order.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import copy
 import difflib
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -35,11 +40,12 @@ _INTEGER_TYPES = frozenset({1, 2, 3, 4})  # FieldDescriptor.CPPTYPE_INT32, INT64
 @dataclass(frozen=True)
 class Variant:
     name: str
-    parameters: dict[str, Any]  # top-level ModelConfig fields to replace; empty for the default config
+    parameters: dict[str, Any]  # ModelConfig fields laid over the repository's config; empty for the default
+    default: bool = False  # the repository's own config, loaded as the repository has it
 
     @property
     def is_default(self) -> bool:
-        return not self.parameters
+        return self.default
 
     def key(self) -> str:
         return canonical(self.parameters)
@@ -119,54 +125,71 @@ def _expand_single(value: Any, field: Any, key: str) -> list[Any]:
     if _is_map(field):
         if not isinstance(value, dict):
             raise ConfigError(key, f"expected a mapping, got {describe(value)}")
-        return [value]
+        # Each entry sweeps as a field of the map's value type (ConfigCommandProfile's `"*"` schema).
+        entry = field.message_type.fields_by_name["value"]
+        names = list(value)
+        sweeps = [_expand_field(value[name], entry, f"{key}.{name}") for name in names]
+        require_at_most(key, math.prod(len(sweep) for sweep in sweeps), MAX_VARIANTS, "combinations")
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*sweeps)]
     if isinstance(value, (dict, list)):
         raise ConfigError(key, f"expected a single value, got {describe(value)}")
     return [value]
 
 
 def expand_parameters(parameters: dict[str, Any] | None, key: str = "model_config_parameters") -> list[dict]:
-    """The distinct parameter sets a `model_config_parameters` mapping sweeps over, in order."""
+    """The parameter sets a `model_config_parameters` mapping sweeps over, in Model Analyzer's order:
+    the product of every field but `max_batch_size` (in the order written) outside, `max_batch_size` inside."""
     if not parameters:
         return []
     if not isinstance(parameters, dict):
         raise ConfigError(key, f"expected a mapping of model config fields, got {describe(parameters)}")
-    combos = _expand_message(parameters, _model_config_descriptor(), key)
+    ordered = {name: item for name, item in parameters.items() if name != "max_batch_size"}
+    if "max_batch_size" in parameters:
+        ordered["max_batch_size"] = parameters["max_batch_size"]
+    combos = _expand_message(ordered, _model_config_descriptor(), key)
+    return [{name: item for name, item in combo.items() if item is not None} for combo in combos]
+
+
+def make_variants(model: str, parameters: dict[str, Any] | None, key: str = "model_config_parameters",
+                  base_config: Mapping[str, Any] | None = None) -> list[Variant]:
+    """The default variant first, then one variant per distinct config the parameter sets give."""
+    return name_variants(model, expand_parameters(parameters, key), base_config)
+
+
+def name_variants(model: str, parameter_sets: list[dict[str, Any]],
+                  base_config: Mapping[str, Any] | None = None) -> list[Variant]:
+    """`<model>_config_default` first, then `<model>_config_<n>` per distinct resulting config, in order.
+
+    As ModelVariantNameManager: sets that give the same config (laid over `base_config`) share a name, and a
+    set that gives the repository's config still gets a number of its own (only the default generator's
+    empty set is `_config_default`); the plugin then measures that config once for both names."""
+    variants = [Variant(f"{model}_config_default", {}, default=True)]
     seen: set[str] = set()
-    unique = []
-    for combo in combos:
-        cleaned = {name: item for name, item in combo.items() if item is not None}
-        text = canonical(cleaned)
-        if text not in seen:
-            seen.add(text)
-            unique.append(cleaned)
-    return unique
-
-
-def make_variants(model: str, parameters: dict[str, Any] | None,
-                  key: str = "model_config_parameters") -> list[Variant]:
-    """The default variant first, then one variant per distinct, non-empty parameter set."""
-    return name_variants(model, expand_parameters(parameters, key))
-
-
-def name_variants(model: str, parameter_sets: list[dict[str, Any]]) -> list[Variant]:
-    """`<model>_config_default` first, then `<model>_config_<n>` per distinct non-empty set, in order."""
-    variants = [Variant(f"{model}_config_default", {})]
-    seen = {canonical({})}
     for parameters in parameter_sets:
-        text = canonical(parameters)
+        text = canonical(merge_config(base_config or {}, parameters))
         if text not in seen:
             seen.add(text)
             variants.append(Variant(f"{model}_config_{len(variants) - 1}", parameters))
     return variants
 
 
-def apply_variant(base_config: dict[str, Any], variant: Variant) -> dict[str, Any]:
-    """The full config to load: the base config with the variant's top-level fields replaced.
+def merge_config(base_config: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """`parameters` laid over `base_config` as Model Analyzer does: mappings merge recursively, anything
+    else (a list, a scalar, a mapping over a non-mapping) replaces the base's value."""
+    config = copy.deepcopy(dict(base_config))
+    for name, value in parameters.items():
+        if value is None:
+            continue
+        if isinstance(config.get(name), dict) and isinstance(value, dict):
+            config[name] = merge_config(config[name], value)
+        else:
+            config[name] = copy.deepcopy(value)
+    return config
+
+
+def apply_variant(base_config: Mapping[str, Any], variant: Variant) -> dict[str, Any]:
+    """The full config to load: the repository's config with the variant's fields merged in.
 
     Triton's load API replaces the whole config, so the result must be complete (inputs, outputs, ...).
     """
-    config = copy.deepcopy(base_config)
-    for name, value in variant.parameters.items():
-        config[name] = copy.deepcopy(value)
-    return config
+    return merge_config(base_config, variant.parameters)

@@ -16,7 +16,7 @@ import pytest
 from pytest_model_analyzer.config.model_config import ModelConfigError
 from pytest_model_analyzer.config.points import Point, variant_points
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, SearchMode
-from pytest_model_analyzer.config.variants import Variant
+from pytest_model_analyzer.config.variants import Variant, apply_variant
 from pytest_model_analyzer.domain.identity import canonical
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.plugin.session import INCONCLUSIVE, PROPERTY, ModelAnalyzerSession, set_property
@@ -60,7 +60,7 @@ def reload_order(variants: Sequence[Variant], base_config: Mapping[str, Any]) ->
         return list(variants)
 
     def rest(variant: Variant) -> str:
-        config = {**base_config, **variant.parameters}
+        config = apply_variant(base_config, variant)
         config.pop("instance_group", None)
         return canonical(config)
 

@@ -21,7 +21,7 @@ def plan_model(model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
         return model
     settings = profile.settings
     variants = name_variants(model.name, automatic_parameters(model.base_config, settings, model.cpu_only,
-                                                              model.fixed_parameters))
+                                                              model.fixed_parameters), model.base_config)
     extra_loads: dict[str, tuple[int, ...]] = {}
     if model.search is SearchMode.QUICK:
         extra_loads = {variant.name: (quick_concurrency(variant.parameters or model.fixed_parameters,

@@ -1,8 +1,10 @@
 """The automatic search space: which model-config variants and load values may be measured.
 
-Model Analyzer's automatic brute space: instance count from min to max (KIND_CPU for cpu_only models, else
-KIND_GPU) as the outer loop; when the model batches, max_batch_size doubling from min to max as the inner
-loop, with dynamic batching on. A model that does not batch gets one variant per instance count.
+Model Analyzer's automatic brute space (AutomaticModelConfigGenerator): instance count from min to max
+(KIND_CPU for cpu_only models, else KIND_GPU) as the outer loop; when the model batches (max_batch_size > 0),
+max_batch_size doubling from min to max as the inner loop, with dynamic batching on unless the model is a
+sequence model (ModelProfileSpec.supports_dynamic_batching). A model that does not batch gets one variant per
+instance count.
 """
 
 from __future__ import annotations
@@ -16,8 +18,14 @@ from pytest_model_analyzer.config.values import doubled
 
 
 def supports_batching(base_config: Mapping[str, Any]) -> bool:
-    """Whether the automatic search sweeps max_batch_size: the model batches and is not a sequence model."""
-    return int(base_config.get("max_batch_size", 0) or 0) > 0 and "sequence_batching" not in base_config
+    """Whether the automatic search sweeps max_batch_size: the model batches."""
+    return int(base_config.get("max_batch_size", 0) or 0) > 0
+
+
+def supports_dynamic_batching(base_config: Mapping[str, Any]) -> bool:
+    """Whether the automatic search turns dynamic batching on: the model batches and is not a sequence model
+    (Triton allows one scheduler per model)."""
+    return supports_batching(base_config) and "sequence_batching" not in base_config
 
 
 def automatic_parameters(base_config: Mapping[str, Any], settings: Mapping[str, Any], cpu_only: bool,
@@ -35,8 +43,9 @@ def automatic_parameters(base_config: Mapping[str, Any], settings: Mapping[str, 
     for count in counts:
         group = {"instance_group": [{"count": count, "kind": kind}]}
         if supports_batching(base_config):
+            batching = {"dynamic_batching": {}} if supports_dynamic_batching(base_config) else {}
             for size in sizes:
-                result.append({**group, "max_batch_size": size, "dynamic_batching": {}, **(fixed or {})})
+                result.append({**group, "max_batch_size": size, **batching, **(fixed or {})})
         else:
             result.append({**group, **(fixed or {})})
     return result

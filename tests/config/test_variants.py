@@ -44,11 +44,13 @@ def test_identical_variants_are_one() -> None:
 
 
 def test_null_leaves_the_repository_value() -> None:
-    variants = make_variants("m", {"dynamic_batching": [{}, None]})
-    assert [v.parameters for v in variants] == [{}, {"dynamic_batching": {}}]
     base = {"name": "m", "max_batch_size": 8, "instance_group": [{"count": 1}]}
+    variants = make_variants("m", {"dynamic_batching": [{}, None]}, base_config=base)
+    # As Model Analyzer: the null choice is a variant of its own, whose config is the repository's.
+    assert [(v.name, v.parameters) for v in variants] == [
+        ("m_config_default", {}), ("m_config_0", {"dynamic_batching": {}}), ("m_config_1", {})]
     assert apply_variant(base, variants[1]) == {**base, "dynamic_batching": {}}
-    assert apply_variant(base, variants[0]) == base
+    assert apply_variant(base, variants[0]) == apply_variant(base, variants[2]) == base
 
 
 def test_unknown_field_is_an_error_naming_it() -> None:
@@ -88,4 +90,4 @@ def test_reload_order_groups_variants_that_differ_only_in_instances() -> None:
                                                                                    "count": [1, 2]}]})
     order = [v.name for v in reload_order(variants, {"max_batch_size": 8, "instance_group": [{"count": 1}]})]
     # default (8), then the two 8s, then the two 4s: one full reload instead of two.
-    assert order == ["add_config_default", "add_config_2", "add_config_3", "add_config_0", "add_config_1"]
+    assert order == ["add_config_default", "add_config_1", "add_config_3", "add_config_0", "add_config_2"]

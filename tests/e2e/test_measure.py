@@ -172,3 +172,32 @@ concurrency: 1
     assert twin.measurement["metrics"] == by_variant["add_config_default"].measurement["metrics"]
     run.result.stdout.fnmatch_lines(["*add_config_1::b1-c1 PASSED (from same config as add_config_default: *"])
     run.result.stdout.fnmatch_lines(["*model analyzer: 3 measurements*"])  # one row per variant in the table
+
+
+def test_variants_merge_into_the_repository_config_and_sweep_map_fields(run_profile, model_repo) -> None:
+    """Model Analyzer's merge and map sweeps through the real server: `parameters.sleep_ms` takes two values,
+    `dynamic_batching` gains a delay, and what the repository's config.pbtxt sets besides stays as it is."""
+    repo = model_repo("sleep")
+    config = repo / "sleep" / "config.pbtxt"
+    config.write_text(config.read_text() + 'parameters: { key: "note", value: { string_value: "kept" } }\n'
+                      "dynamic_batching { preferred_batch_size: [ 2 ] }\n")
+    run = run_profile(f"""
+model_repository: {repo}
+run_config_search_mode: brute
+profile_models:
+  sleep:
+    model_config_parameters:
+      parameters: {{sleep_ms: {{string_value: ["20", "2"]}}}}
+      dynamic_batching: {{max_queue_delay_microseconds: 500}}
+concurrency: 1
+""" + FLAGS)
+    assert run.result.ret == 0, run.result.stdout.str()
+    effective = {item.variant: item.measurement["effective_config"] for item in run.items}
+    assert set(effective) == {"sleep_config_default", "sleep_config_0", "sleep_config_1"}
+    for name, sleep_ms in (("sleep_config_0", "20"), ("sleep_config_1", "2")):
+        assert effective[name]["parameters"] == {"sleep_ms": {"string_value": sleep_ms},
+                                                 "note": {"string_value": "kept"}}
+        assert effective[name]["dynamic_batching"]["preferred_batch_size"] == [2]
+        assert int(effective[name]["dynamic_batching"]["max_queue_delay_microseconds"]) == 500
+    throughput = {item.variant: item.measurement["metrics"]["perf_throughput"] for item in run.items}
+    assert throughput["sleep_config_1"] > 3 * throughput["sleep_config_0"], throughput  # 2 ms per batch, not 20
