@@ -47,6 +47,8 @@ COMPOSING = "ensemble and BLS composing-model search is not supported yet"
 CONCURRENT = "profiling several models concurrently is not supported yet"
 PLOTS = "plots are fixed by the report"
 DETAILED = "detailed per-variant reports are not written yet"
+# Keys of `model-analyzer report`, which Model Analyzer accepts in the same YAML as the profile's.
+REPORT = "it is an option of `model-analyzer report`, not of the profile (detailed reports are not written yet)"
 
 INFERENCE_FIELDS = [
     "model_name", "batch_size", "concurrency", "model_config_path", "instance_group",
@@ -145,6 +147,8 @@ _OPTIONS = [
     Option("latency_budget", v.parse_int, None, help="shorthand: constraints.perf_latency_p99.max (ms)"),
     Option("min_throughput", v.parse_int, None, help="shorthand: constraints.perf_throughput.min"),
     Option("plots", _passthrough, None, cli=False, unsupported=PLOTS),
+    Option("report_model_configs", _passthrough, None, cli=False, unsupported=REPORT),
+    Option("output_formats", _passthrough, None, cli=False, unsupported=REPORT),
 ]
 
 OPTIONS: dict[str, Option] = {option.key: option for option in _OPTIONS}

@@ -48,6 +48,25 @@ def _flags(run_config: dict[str, Any]) -> dict[str, Any]:
                             if value is not None and name not in _NOT_MEASUREMENT_FLAGS})
 
 
+def _check_single_model(path: Path, model: str, variant: str, run_config: dict[str, Any]) -> None:
+    """Refuses the runs whose points have no counterpart here, rather than importing them as something else.
+
+    A concurrent multi-model run (`_results["a,b"]`, one model run config per model) measured each model
+    beside the others; an ensemble's or BLS model's point is also defined by its composing models' configs
+    (`_composing_config_variants`), which the plugin neither searches nor keeps in a point's identity."""
+    model_runs = run_config["_model_run_configs"]
+    if len(model_runs) > 1 or "," in model:
+        names = ", ".join(str(run.get("_model_name", "?")) for run in model_runs) or model
+        raise CheckpointError(
+            f"{path}: `{model}` / {variant} is a concurrent multi-model run ({names} measured together, "
+            "run_config_profile_models_concurrently_enable): the plugin measures one model at a time, and a point "
+            "measured beside other models is not that point; import a checkpoint of single-model runs")
+    if model_runs[0].get("_composing_config_variants") or model_runs[0].get("_composing_configs"):
+        raise CheckpointError(
+            f"{path}: `{model}` / {variant} is an ensemble or BLS model whose points depend on its composing "
+            "models' configs, which the plugin does not search or record yet; import a checkpoint without it")
+
+
 def import_checkpoint(path: Path) -> list[Measurement]:
     source = f"model-analyzer:{path.name}"
     try:
@@ -66,6 +85,7 @@ def import_checkpoint(path: Path) -> list[Measurement]:
     try:
         for model, variants in results.items():
             for variant_name, (run_config, by_key) in variants.items():
+                _check_single_model(path, model, variant_name, run_config)
                 config = _model_config(run_config)
                 config_digest, flags = digest(config), _flags(run_config)
                 for rcm in by_key.values():

@@ -125,6 +125,17 @@ def test_unsupported_options_are_reported_not_ignored(pytester: pytest.Pytester,
     result.stdout.fnmatch_lines(["*`skip_detailed_reports` is accepted but has no effect*"])
 
 
+def test_report_keys_in_a_shared_yaml_are_accepted_and_said_to_be_for_the_report(
+        pytester: pytest.Pytester, write_profile) -> None:
+    """Model Analyzer reads profile and report keys from one file (its Kubernetes example has one)."""
+    write_profile(SWEEP + "report_model_configs: [sleep_config_0]\noutput_formats: [pdf]\n")
+    result = pytester.runpytest("--ma-config", "profile.yaml", "--collect-only", "-q")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*`output_formats` is accepted but has no effect: it is an option of "
+                                 "`model-analyzer report`, not of the profile*",
+                                 "*`report_model_configs` is accepted but has no effect: it is an option of*"])
+
+
 def test_options_are_grouped_in_help(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
     result.stdout.fnmatch_lines(["Triton model profiling (pytest-model-analyzer):", "*--ma-config=PATH*",
