@@ -2,9 +2,14 @@
 
 With a GPU driver, `pynvml` gives per GPU `gpu_used_memory` (MB, max), `gpu_utilization` (%, avg) and
 `gpu_power_usage` (W, avg); across GPUs memory is summed and the rest averaged, as Model Analyzer does.
-Without one (`NVMLError_LibraryNotFound` and friends) the server's metrics endpoint gives
+A remote server's GPUs are not this machine's: there the same figures come from the server's own
+`nv_gpu_*` metrics at `triton_metrics_url`, as Model Analyzer's RemoteMonitor reads them.
+Without GPU figures (`NVMLError_LibraryNotFound` and friends) the server's metrics endpoint gives
 `cpu_utilization` (%, avg) and `cpu_memory_used` (MB, max, whole machine), and with `collect_cpu_metrics`
 the server process tree's resident memory is `cpu_used_ram` (MB, max).
+
+The metrics text is parsed with `prometheus_client`'s parser (the one Model Analyzer uses): label values may
+hold escaped quotes, commas and braces, which a line split gets wrong.
 """
 
 from __future__ import annotations
@@ -76,19 +81,77 @@ def gpu_sampler(nvml: Any, gpus: Sequence[GpuInfo]) -> Callable[[], dict[str, Sa
     return sample
 
 
+def read_prometheus(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Every sample of a Prometheus text exposition, by name: [(labels, value)]. A malformed line ends the
+    reading there; what came before it is kept."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples: dict[str, list[tuple[dict[str, str], float]]] = {}
+    try:
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                samples.setdefault(sample.name, []).append((dict(sample.labels), float(sample.value)))
+    except (ValueError, TypeError, IndexError):
+        pass
+    return samples
+
+
 def parse_prometheus(text: str, names: Sequence[str]) -> dict[str, float]:
     """Sum of each named metric over its label sets (the CPU gauges carry none)."""
-    values: dict[str, float] = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        name = line.split("{", 1)[0].split(" ", 1)[0]
-        if name in names:
-            try:
-                values[name] = values.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
-            except (IndexError, ValueError):
-                continue
-    return values
+    samples = read_prometheus(text)
+    return {name: sum(value for _, value in samples[name]) for name in names if name in samples}
+
+
+def fetch_metrics(url: str) -> str | None:
+    """The server's metrics text, or None when it cannot be read within 2 s."""
+    try:
+        with urllib.request.urlopen(url, timeout=2.0) as response:
+            return response.read().decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return None
+
+
+# Triton's GPU gauges -> (our metric, scale), as Model Analyzer's RemoteMonitor maps them.
+_SERVER_GPU_METRICS = {
+    "nv_gpu_memory_used_bytes": ("gpu_used_memory", 1e-6),
+    "nv_gpu_memory_total_bytes": ("gpu_total_memory", 1e-6),
+    "nv_gpu_utilization": ("gpu_utilization", 100.0),  # Triton reports a fraction in [0, 1)
+    "nv_gpu_power_usage": ("gpu_power_usage", 1.0),
+}
+
+
+def server_gpu_metrics(text: str, selection: Sequence[str] = ("all",)) -> dict[str, Sample]:
+    """Per GPU UUID, the figures NVML would give, from a server's `nv_gpu_*` metrics. `gpus` selects by UUID
+    here (the server's device indices are not this machine's)."""
+    wanted = {item for item in selection if item != "all"}
+    samples = read_prometheus(text)
+    per_gpu: dict[str, Sample] = {}
+    for name, (metric, scale) in _SERVER_GPU_METRICS.items():
+        for labels, value in samples.get(name, []):
+            uuid = labels.get("gpu_uuid", "")
+            if uuid and (not wanted or uuid in wanted):
+                per_gpu.setdefault(uuid, {})[metric] = value * scale
+    return per_gpu
+
+
+def open_server_gpus(metrics_url: str, selection: Sequence[str]
+                     ) -> tuple[Callable[[], dict[str, Sample]] | None, list[GpuInfo], str]:
+    """(a sampler of the server's GPU metrics, its GPUs, why there are none) for a remote server."""
+    if not metrics_url:
+        return None, [], "no triton_metrics_url for the remote server"
+    text = fetch_metrics(metrics_url)
+    if text is None:
+        return None, [], f"the server's metrics at {metrics_url} cannot be read"
+    found = server_gpu_metrics(text, selection)
+    if not found:
+        return None, [], f"the server's metrics at {metrics_url} report no GPU (nv_gpu_*)"
+    gpus = [GpuInfo(uuid=uuid, index=index, name="GPU of the remote server") for index, uuid in enumerate(found)]
+
+    def sample() -> dict[str, Sample]:
+        current = fetch_metrics(metrics_url)
+        return server_gpu_metrics(current, selection) if current is not None else {}
+
+    return sample, gpus, ""
 
 
 def _process_tree_rss_mb(pid: int) -> float:
@@ -117,17 +180,13 @@ def _process_tree_rss_mb(pid: int) -> float:
 def cpu_sampler(metrics_url: str | None, server_pid: Callable[[], int | None] | None) -> Callable[[], Sample]:
     def sample() -> Sample:
         result: Sample = {}
-        if metrics_url:
-            try:
-                with urllib.request.urlopen(metrics_url, timeout=2.0) as response:
-                    text = response.read().decode("utf-8", "replace")
-                found = parse_prometheus(text, ("nv_cpu_utilization", "nv_cpu_memory_used_bytes"))
-                if "nv_cpu_utilization" in found:
-                    result["cpu_utilization"] = found["nv_cpu_utilization"] * 100.0
-                if "nv_cpu_memory_used_bytes" in found:
-                    result["cpu_memory_used"] = found["nv_cpu_memory_used_bytes"] / 1e6
-            except OSError:
-                pass
+        text = fetch_metrics(metrics_url) if metrics_url else None
+        if text is not None:
+            found = parse_prometheus(text, ("nv_cpu_utilization", "nv_cpu_memory_used_bytes"))
+            if "nv_cpu_utilization" in found:
+                result["cpu_utilization"] = found["nv_cpu_utilization"] * 100.0
+            if "nv_cpu_memory_used_bytes" in found:
+                result["cpu_memory_used"] = found["nv_cpu_memory_used_bytes"] / 1e6
         pid = server_pid() if server_pid else None
         if pid:
             result["cpu_used_ram"] = _process_tree_rss_mb(pid)
@@ -208,6 +267,7 @@ class ResourceMonitor:
     cpu: Callable[[], Sample] | None = None
     gpus: list[GpuInfo] = field(default_factory=list)
     unavailable: str = ""  # why there are no GPU metrics, when there are none
+    gpu_source: str = "NVML"  # where the GPU figures come from, for the run's note
 
     def record(self) -> Recording:
         return Recording(self)

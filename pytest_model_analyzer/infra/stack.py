@@ -12,10 +12,12 @@ from pytest_model_analyzer.infra.model_control import ModelControl
 from pytest_model_analyzer.infra.monitor import (
     GpuInfo,
     ResourceMonitor,
+    Sample,
     cpu_sampler,
     gpu_inventory,
     gpu_sampler,
     open_gpus,
+    open_server_gpus,
 )
 from pytest_model_analyzer.infra.server import Endpoints, LocalServer, RemoteServer
 
@@ -63,20 +65,30 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
 
 
 def open_monitor(profile: ProfileConfig, server: Server, slot: int | None = None) -> ResourceMonitor:
+    """GPU figures from NVML for a server on this machine, from the server's own `nv_gpu_*` metrics for a remote
+    one (whose GPUs this machine cannot see); CPU figures from the server's metrics endpoint."""
     settings = profile.settings
     wants_gpu = settings["always_report_gpu_metrics"] or not all(m.cpu_only for m in profile.models)
-    gpu = _worker_gpu(profile, slot)
-    nvml, gpus, why = open_gpus([gpu.uuid] if gpu else settings["gpus"])
-    if gpus and not wants_gpu:
-        nvml, gpus, why = None, [], "every model is cpu_only (set always_report_gpu_metrics to record them)"
     endpoints = server.endpoints
+    metrics_url = endpoints.metrics_url if endpoints else ""
+    sampler: Callable[[], dict[str, Sample]] | None
+    if isinstance(server, RemoteServer):
+        sampler, gpus, why = open_server_gpus(metrics_url, settings["gpus"])
+        source = f"the server's metrics at {metrics_url}"
+    else:
+        gpu = _worker_gpu(profile, slot)
+        nvml, gpus, why = open_gpus([gpu.uuid] if gpu else settings["gpus"])
+        sampler, source = (gpu_sampler(nvml, gpus) if gpus else None), "NVML"
+    if gpus and not wants_gpu:
+        sampler, gpus, why = None, [], "every model is cpu_only (set always_report_gpu_metrics to record them)"
     pid_of = (lambda: server.pid) if settings["collect_cpu_metrics"] else None
     return ResourceMonitor(
         interval=settings["monitoring_interval"],
-        gpu=gpu_sampler(nvml, gpus) if gpus else None,
-        cpu=cpu_sampler(endpoints.metrics_url if endpoints else None, pid_of),
+        gpu=sampler,
+        cpu=cpu_sampler(metrics_url or None, pid_of),
         gpus=gpus,
         unavailable=why,
+        gpu_source=source,
     )
 
 

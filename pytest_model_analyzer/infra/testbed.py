@@ -51,7 +51,7 @@ def fingerprint(gpus: Sequence[GpuInfo]) -> dict[str, str]:
         "cpu": _cpu_model(),
         "cores": str(os.cpu_count() or 0),
         "gpus": ", ".join(gpu.name for gpu in gpus),
-        "gpu_driver": _gpu_driver() if gpus else "",
+        "gpu_driver": _gpu_driver() if any(gpu.handle is not None for gpu in gpus) else "",  # NVML's GPUs only
         "plugin": __version__,
         "tritonclient": _version("tritonclient"),  # perf_analyzer ships in this wheel
         "triton_server": _version("nvidia-pytriton"),  # the bundled tritonserver's wheel

@@ -143,7 +143,7 @@ def ma_monitor(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession,
         facts.gpu_note = f"GPU metrics unavailable ({monitor.unavailable}): CPU metrics recorded instead"
         facts.note(facts.gpu_note)
     else:
-        facts.gpu_note = "GPU metrics from NVML: " + ", ".join(
+        facts.gpu_note = f"GPU metrics from {monitor.gpu_source}: " + ", ".join(
             f"{gpu.index}: {gpu.name} ({gpu.uuid})" for gpu in monitor.gpus)
         facts.note(facts.gpu_note)  # which GPUs the figures describe (under xdist, each worker's own)
         # Model Analyzer's server-only metrics: the GPUs with the server idle, before any measurement.

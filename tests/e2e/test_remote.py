@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -83,3 +87,58 @@ def test_an_override_left_on_the_server_is_not_taken_for_the_default(run_profile
     run = run_profile(profile(running_server))
     default = next(item for item in run.items if item.variant == "add_config_default")
     assert default.measurement["effective_config"]["instance_group"][0]["count"] == 1
+
+
+RECORDED_GPU_METRICS = (Path(__file__).parent.parent / "infra" / "triton_gpu_metrics.prom").read_text()
+
+
+@pytest.fixture
+def metrics_with_gpus(running_server: LocalServer) -> Iterator[str]:
+    """A metrics endpoint for the real server with recorded GPU gauges added: what a GPU server's looks like,
+    on a machine without a GPU. The CPU gauges are the real server's, read through on each request."""
+    real = running_server.endpoints.metrics_url
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with urllib.request.urlopen(real, timeout=5) as response:
+                body = (response.read().decode() + RECORDED_GPU_METRICS).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/metrics"
+    server.shutdown()
+    thread.join()
+
+
+def test_a_remote_servers_gpu_metrics_come_from_its_metrics_endpoint(run_profile, running_server: LocalServer,
+                                                                     metrics_with_gpus: str,
+                                                                     pytester: pytest.Pytester) -> None:
+    """The GPUs of a remote server are not this machine's: their figures are the server's `nv_gpu_*` gauges at
+    `triton_metrics_url`, per GPU, in every measurement and in the GPU table."""
+    body = profile(running_server).replace(f"triton_metrics_url: {running_server.endpoints.metrics_url}",
+                                           f"triton_metrics_url: {metrics_with_gpus}")
+    run = run_profile(body, "-s")
+    assert run.result.ret == 0, run.result.stdout.str()
+    uuids = ["GPU-312be29d-d937-fa49-8948-c73f3c3193cf", "GPU-e35ba3d2-6eef-2bb9-e35c-6ef6eada4f11"]
+    run.result.stdout.fnmatch_lines([f"*GPU metrics from the server's metrics at {metrics_with_gpus}: "
+                                     f"0: GPU of the remote server ({uuids[0]}), 1: *({uuids[1]})*"])
+    assert len(run.measured) == 2
+    for measurement in run.measured:
+        assert sorted(measurement["gpu_metrics"]) == uuids
+        assert measurement["gpu_metrics"][uuids[0]]["gpu_utilization"] == pytest.approx(43.0)
+        assert measurement["gpu_metrics"][uuids[1]]["gpu_power_usage"] == pytest.approx(71.94)
+        # Across GPUs memory is summed, the rest averaged; the CPU gauges are the real server's.
+        assert measurement["metrics"]["gpu_used_memory"] == pytest.approx(1082.130432 + 503.31648)
+        assert measurement["metrics"]["gpu_power_usage"] == pytest.approx((118.512 + 71.94) / 2)
+        assert "cpu_utilization" in measurement["metrics"]
+    table = (pytester.path / "results" / "metrics-model-gpu.csv").read_text()
+    assert all(uuid in table for uuid in uuids)

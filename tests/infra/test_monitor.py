@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -99,3 +100,34 @@ def test_prometheus_cpu_metrics() -> None:
 def test_summarise_max_for_memory_average_for_the_rest() -> None:
     samples = [{"cpu_utilization": 10.0, "cpu_used_ram": 100.0}, {"cpu_utilization": 30.0, "cpu_used_ram": 50.0}]
     assert monitor.summarise(samples) == {"cpu_utilization": 20.0, "cpu_used_ram": 100.0}
+
+
+RECORDED = (Path(__file__).parent / "triton_gpu_metrics.prom").read_text()
+UUID = "GPU-312be29d-d937-fa49-8948-c73f3c3193cf"
+
+
+def test_a_servers_gpu_metrics_read_as_nvml_would_give_them() -> None:
+    """Triton's nv_gpu_* gauges, mapped as Model Analyzer's RemoteMonitor maps them (bytes -> MB, fraction -> %)."""
+    per_gpu = monitor.server_gpu_metrics(RECORDED)
+    assert sorted(per_gpu) == sorted([UUID, "GPU-e35ba3d2-6eef-2bb9-e35c-6ef6eada4f11"])
+    assert per_gpu[UUID] == pytest.approx({"gpu_used_memory": 1082.130432, "gpu_total_memory": 85520.809984,
+                                           "gpu_utilization": 43.0, "gpu_power_usage": 118.512})
+    assert list(monitor.server_gpu_metrics(RECORDED, [UUID])) == [UUID]  # `gpus` selects by UUID
+
+
+def test_label_values_with_quotes_and_braces_are_parsed() -> None:
+    text = 'nv_gpu_power_usage{gpu_uuid="GPU-1",note="a \\"b\\" {c}, d"} 5\n'
+    assert monitor.server_gpu_metrics(text) == {"GPU-1": {"gpu_power_usage": 5.0}}
+
+
+def test_a_malformed_metrics_text_keeps_what_came_before() -> None:
+    text = 'nv_cpu_utilization 0.5\nnv_cpu_memory_used_bytes{ 12\n'
+    assert monitor.parse_prometheus(text, ("nv_cpu_utilization", "nv_cpu_memory_used_bytes")) == {
+        "nv_cpu_utilization": 0.5}
+
+
+def test_a_remote_server_without_gpu_metrics_says_why(tmp_path: Path) -> None:
+    sampler, gpus, why = monitor.open_server_gpus("", ["all"])
+    assert (sampler, gpus, why) == (None, [], "no triton_metrics_url for the remote server")
+    sampler, gpus, why = monitor.open_server_gpus("http://127.0.0.1:9/metrics", ["all"])
+    assert sampler is None and "cannot be read" in why
