@@ -71,11 +71,13 @@ class ModelRanking:
         return self.variants[0] if self.variants and self.variants[0].passes else None
 
 
-def rank(model: str, measurements: Sequence[Measurement], objectives: Mapping[str, int],
+def rank(model: str | None, measurements: Sequence[Measurement], objectives: Mapping[str, int],
          constraints: Mapping[str, Bounds]) -> ModelRanking:
+    """The variants of `model`, best first; of every model with `model=None` (Model Analyzer's ranking across
+    models for num_top_model_configs, by the global objectives and constraints)."""
     by_variant: dict[str, list[Measurement]] = {}
     for measurement in measurements:
-        if measurement.model == model:
+        if model is None or measurement.model == model:
             by_variant.setdefault(measurement.variant, []).append(measurement)
     results = []
     for variant, items in by_variant.items():
@@ -89,4 +91,4 @@ def rank(model: str, measurements: Sequence[Measurement], objectives: Mapping[st
             return -1 if a.passes else 1
         return compare(a.representative, b.representative)
 
-    return ModelRanking(model, tuple(sorted(results, key=functools.cmp_to_key(variant_order))))
+    return ModelRanking(model or "", tuple(sorted(results, key=functools.cmp_to_key(variant_order))))

@@ -265,8 +265,8 @@ def build_profile(
             settings["latency_budget"] is None and settings["min_throughput"] is None):
         raise ConfigError("num_top_model_configs", "needs global constraints to rank models against each other")
     # Checked once globally so that the error names the global key, not every model.
-    parse_objectives(settings["objectives"], "objectives")
-    parse_constraints(settings["constraints"], "constraints")
+    objectives = parse_objectives(settings["objectives"], "objectives")
+    constraints = merge_shorthands(parse_constraints(settings["constraints"], "constraints"), settings)
     parse_perf_flags(settings["perf_analyzer_flags"], "perf_analyzer_flags")
     parse_server_flags(settings["triton_server_flags"], "triton_server_flags")
 
@@ -292,4 +292,4 @@ def build_profile(
 
     warnings = unsupported_warnings(explicit, settings)
     return ProfileConfig(settings=settings, models=models, source=source, explicit=explicit,
-                         warnings=tuple(warnings))
+                         warnings=tuple(warnings), objectives=objectives, constraints=constraints)

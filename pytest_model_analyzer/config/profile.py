@@ -77,6 +77,10 @@ class ProfileConfig:
     source: Path | None = None
     explicit: frozenset[str] = frozenset()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # The global objectives and constraints (shorthands merged): what ranks configs across models
+    # (num_top_model_configs), where each model's own ones cannot.
+    objectives: Mapping[str, int] = field(default_factory=dict)
+    constraints: Mapping[str, Bounds] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> Any:
         return self.settings[key]

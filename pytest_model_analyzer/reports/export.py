@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_model_analyzer.analysis.ranking import ModelRanking, rank
+from pytest_model_analyzer.analysis.ranking import ModelRanking, VariantResult, rank
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.reports import csv_tables, html_report, output_repository
@@ -47,18 +47,45 @@ def export(profile: ProfileConfig, ranked: Sequence[ModelRanking], measurements:
             _write(results_dir / name, text, result)
     page = html_report.render(profile, ranked, measurements, gpu_note, gpu_count, interrupted, extra)
     _write(Path(profile["export_path"]) / "reports" / "summary.html", page, result)
-    output = Path(profile["output_model_repository_path"])
-    repo = profile["model_repository"]
+    written: set[str] = set()
     for ranking in ranked:
-        best = ranking.best
-        if best is None:
-            continue
-        source = Path(repo) / ranking.model if repo else None
-        try:
-            target = output_repository.write_model(output, best.variant, best.representative.config, source,
-                                                   profile["override_output_model_repository"])
-        except (OSError, ValueError) as exc:
-            result.notes.append(f"best config of {ranking.model} not written: {exc}")
-            continue
-        result.written.append(target / "config.pbtxt")
+        if ranking.best is not None:
+            _write_config(profile, ranking.best, f"best config of {ranking.model}", written, result)
+    if profile["num_top_model_configs"] > 0:
+        _write_top_configs(profile, measurements, written, result)
     return result
+
+
+def _write_config(profile: ProfileConfig, variant: VariantResult, what: str, written: set[str],
+                  result: ExportResult) -> None:
+    """`<output_model_repository_path>/<variant>/config.pbtxt`, once per variant."""
+    if variant.variant in written:
+        return
+    repo = profile["model_repository"]
+    source = Path(repo) / variant.representative.model if repo else None
+    try:
+        target = output_repository.write_model(Path(profile["output_model_repository_path"]), variant.variant,
+                                               variant.representative.config, source,
+                                               profile["override_output_model_repository"])
+    except (OSError, ValueError) as exc:
+        result.notes.append(f"{what} not written: {exc}")
+        return
+    written.add(variant.variant)
+    result.written.append(target / "config.pbtxt")
+
+
+def _write_top_configs(profile: ProfileConfig, measurements: Sequence[Measurement], written: set[str],
+                       result: ExportResult) -> None:
+    """num_top_model_configs: the N best configs across all models, ranked by the global objectives within the
+    global constraints (Model Analyzer's top-models report), written beside each model's best."""
+    count = profile["num_top_model_configs"]
+    across = rank(None, measurements, profile.objectives, profile.constraints)
+    top = [variant for variant in across.variants[:count] if variant.passes]
+    if not top:
+        result.notes.append("num_top_model_configs: no config of any model satisfies the global constraints")
+        return
+    for variant in top:
+        _write_config(profile, variant, f"top config {variant.variant}", written, result)
+    short = f" (only {len(top)} satisfy the global constraints)" if len(top) < count else ""
+    result.notes.append(f"top {count} configurations across models{short}: "
+                        + ", ".join(variant.variant for variant in top))

@@ -118,3 +118,36 @@ def check_report_in_browser(page: Path, workdir: Path, points: int) -> None:
                        check=True)
     # A page with plots and tables compresses far worse than an empty one of the same size.
     assert shot.stat().st_size > 5 * blank_shot.stat().st_size
+
+
+def test_top_configs_across_models_are_written_to_the_output_repository(run_profile,
+                                                                        pytester: pytest.Pytester) -> None:
+    """num_top_model_configs: the N best configs of all models together, by the global objectives within the
+    global constraints, are written beside each model's best (Model Analyzer's top-models ranking)."""
+    run = run_profile(f"""
+model_repository: {MODELS}
+run_config_search_disable: true
+num_top_model_configs: 3
+constraints: {{perf_latency_p99: {{max: 1000}}}}
+profile_models:
+  add:
+    model_config_parameters:
+      instance_group: [[{{kind: KIND_CPU, count: 2}}]]
+  sleep:
+    model_config_parameters:
+      instance_group: [[{{kind: KIND_CPU, count: 2}}]]
+concurrency: 2
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 200, stability-percentage: 20}}
+""")
+    assert run.result.ret == 0, run.result.stdout.str()
+    throughput = {item.variant: item.measurement["metrics"]["perf_throughput"] for item in run.items}
+    top = sorted(throughput, key=throughput.__getitem__, reverse=True)[:3]
+    # add (about 1 ms per request) beats sleep (20 ms per batch) twice over; sleep's best is third.
+    assert set(top[:2]) == {"add_config_default", "add_config_0"}, throughput
+    run.result.stdout.fnmatch_lines([f"*top 3 configurations across models: {', '.join(top)}"])
+    written = sorted(path.name for path in (pytester.path / "output_model_repository").iterdir())
+    assert written == sorted({*top, max(("sleep_config_default", "sleep_config_0"), key=throughput.__getitem__)})
+    for name in top:
+        config = text_format.Parse((pytester.path / "output_model_repository" / name / "config.pbtxt").read_text(),
+                                   model_config_pb2.ModelConfig())
+        assert config.name == name
