@@ -90,7 +90,11 @@ def read_prometheus(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
     try:
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
-                samples.setdefault(sample.name, []).append((dict(sample.labels), float(sample.value)))
+                entry = (dict(sample.labels), float(sample.value))
+                samples.setdefault(sample.name, []).append(entry)
+                if family.type == "counter" and sample.name == f"{family.name}_total":
+                    # The parser names a counter's samples `<name>_total`; Triton's counters have no suffix.
+                    samples.setdefault(family.name, []).append(entry)
     except (ValueError, TypeError, IndexError):
         pass
     return samples

@@ -131,3 +131,10 @@ def test_a_remote_server_without_gpu_metrics_says_why(tmp_path: Path) -> None:
     assert (sampler, gpus, why) == (None, [], "no triton_metrics_url for the remote server")
     sampler, gpus, why = monitor.open_server_gpus("http://127.0.0.1:9/metrics", ["all"])
     assert sampler is None and "cannot be read" in why
+
+
+def test_a_counter_is_found_under_the_name_triton_gives_it() -> None:
+    text = ("# TYPE nv_inference_request_success counter\n"
+            'nv_inference_request_success{model="add",version="1"} 5\n'
+            'nv_inference_request_success{model="sleep",version="1"} 2\n')
+    assert monitor.parse_prometheus(text, ["nv_inference_request_success"]) == {"nv_inference_request_success": 7.0}
