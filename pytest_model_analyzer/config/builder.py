@@ -198,7 +198,12 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         early_exit_batch=search is SearchMode.AUTOMATIC or (search is SearchMode.MANUAL
                                                             and settings["early_exit_enable"]),
         quick_sweep=not settings["concurrency_sweep_disable"],
-        quick_top=settings["num_configs_per_model"],
+        top_configs=settings["num_configs_per_model"],
+        # Model Analyzer's BrutePlusBinaryParameterSearch: only over loads it chose itself, and only a model
+        # with constraints has a boundary to find.
+        binary_search_steps=(settings["run_config_search_max_binary_search_steps"]
+                             if search in (SearchMode.AUTOMATIC, SearchMode.MANUAL) and not user_loads
+                             and merge_shorthands(constraints, settings) else 0),
     )
 
 

@@ -50,7 +50,10 @@ class ModelSpec:
     early_exit_batch: bool = False  # stop a max_batch_size sweep when throughput stops rising
     extra_loads: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # per variant (quick's formula)
     quick_sweep: bool = True  # quick: sweep the load of the top configurations afterwards
-    quick_top: int = 3  # quick: how many top configurations get their load swept (num_configs_per_model)
+    # num_configs_per_model: how many top configurations quick search sweeps the load of, and brute's binary
+    # search looks at (besides the default).
+    top_configs: int = 3
+    binary_search_steps: int = 0  # brute: steps of the load's binary search at the constraint boundary
 
     def loads_for(self, variant: str) -> tuple[int, ...]:
         return tuple(sorted(set(self.load_values) | set(self.extra_loads.get(variant, ()))))

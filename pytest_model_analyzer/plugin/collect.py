@@ -21,6 +21,7 @@ from pytest_model_analyzer.domain.identity import canonical
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.plugin.session import INCONCLUSIVE, PROPERTY, ModelAnalyzerSession, set_property
 from pytest_model_analyzer.results.ledger import SAME_CONFIG
+from pytest_model_analyzer.search.binary import BinaryStep
 from pytest_model_analyzer.search.driver import SearchDriver
 
 
@@ -49,6 +50,8 @@ class ModelCollector(pytest.Collector):
             variants = reload_order(variants, self.model.base_config)
         for variant in variants:
             yield VariantCollector.from_parent(self, name=variant.name, variant=variant)
+        if self.model.binary_search_steps > 0:
+            yield BinarySearchCollector.from_parent(self, name="binary_search")
 
 
 def reload_order(variants: Sequence[Variant], base_config: Mapping[str, Any]) -> list[Variant]:
@@ -118,5 +121,44 @@ class MeasurementItem(pytest.Function):
 
     ma_point: Point
 
+    @property
+    def ma_model(self) -> ModelSpec:
+        return self.ma_point.model
+
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"ma: {self.ma_point.label}"
+
+
+class BinarySearchCollector(pytest.Collector):
+    """After all of a model's variants: Model Analyzer's binary search of the load at the constraint boundary
+    (search/binary.py), `run_config_search_max_binary_search_steps` items per variant and client batch size.
+    Each step's load is decided when it runs, from the measurements before it; the point it measures is an
+    ordinary one (`b1-c24`), reported, gated and saved as any other."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        model: ModelSpec = self.parent.model  # type: ignore[attr-defined]
+        profile_file: ProfileFile = self.parent.parent  # type: ignore[assignment]
+        for variant in model.variants:
+            for batch_size in model.batch_sizes:
+                for number in range(1, model.binary_search_steps + 1):
+                    step = BinaryStep(model, variant.name, batch_size, number)
+                    item = BinaryStepItem.from_parent(self, name=step.name, callobj=check_gates,
+                                                      fixtureinfo=profile_file.fixtureinfo)
+                    profile_file.fixtureinfo = item._fixtureinfo
+                    item.ma_binary = step
+                    yield item
+
+
+class BinaryStepItem(MeasurementItem):
+    """A step of the binary search: `ma_point` is set in setup, once the step's load is decided."""
+
+    ma_binary: BinaryStep
+
+    @property
+    def ma_model(self) -> ModelSpec:
+        return self.ma_binary.model
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        step = self.ma_binary
+        return self.path, 0, (f"ma: {step.model.name} / {step.variant} (batch {step.batch_size}, binary search "
+                              f"step {step.step})")

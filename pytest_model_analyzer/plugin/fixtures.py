@@ -17,7 +17,7 @@ import pytest
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.errors import MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.plugin.distributed import worker_slot
+from pytest_model_analyzer.plugin.distributed import is_worker, worker_slot
 from pytest_model_analyzer.plugin.session import ORIGIN, PROPERTY, SESSION_KEY, ModelAnalyzerSession, set_property
 
 if TYPE_CHECKING:
@@ -173,6 +173,15 @@ def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSess
     reused when the run already has it, else taken by `ma_measurer`, which (and so the server) starts on
     first need. A search may skip the point (early exit, not visited), with the reason."""
     item = request.node
+    step = getattr(item, "ma_binary", None)
+    if step is not None:
+        if is_worker(request.config):
+            pytest.skip("binary search: it decides from all of a model's measurements, which an xdist worker "
+                        "does not have (run without -n to search the constraint boundary)")
+        decided = ma_session.ledger.binary_step(step)
+        if isinstance(decided, str):
+            pytest.skip(decided)
+        item.ma_point = decided
     resolution = ma_session.ledger.resolve(
         item.ma_point, lambda point: request.getfixturevalue("ma_measurer").measure(point),
         stop=lambda: ma_session.interrupt.count > 0)

@@ -74,9 +74,9 @@ class RunHooks:
         result = yield
         if stop_requested(item.config):
             item.session.shouldstop = "model-analyzer: stop requested by the controller (Ctrl-C)"
-        point = getattr(item, "ma_point", None)
-        next_point = getattr(nextitem, "ma_point", None)
-        if point is not None and (next_point is None or next_point.model.name != point.model.name):
+        model = getattr(item, "ma_model", None)
+        next_model = getattr(nextitem, "ma_model", None)
+        if model is not None and (next_model is None or next_model.name != model.name):
             self.session.keeper.save()  # after each model's items, as Model Analyzer does
         return result
 

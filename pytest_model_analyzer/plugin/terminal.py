@@ -43,6 +43,8 @@ class TerminalHooks:
             # Passed (it does not fail the run), counted apart: "10 passed, 2 inconclusive".
             return "inconclusive", "?", (f"INCONCLUSIVE ({inconclusive})", {"yellow": True})
         figures = headline(measurement.metrics)
+        if not report.nodeid.endswith(f"::{measurement.point_id.name}"):
+            figures = f"{measurement.point_id.name}: {figures}"  # a binary-search step: the load it chose
         origin = property_of(report, ORIGIN)
         if origin:
             figures = f"from {origin}: {figures}"

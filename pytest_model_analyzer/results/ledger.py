@@ -21,11 +21,13 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from pytest_model_analyzer.analysis.gates import satisfies
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.config.profile import SearchMode
 from pytest_model_analyzer.domain.errors import MeasurementError, PointSkipped
 from pytest_model_analyzer.domain.identity import PointId, Setup
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.search.binary import BinaryStep, decide
 from pytest_model_analyzer.search.driver import SearchDriver
 
 Measure = Callable[[Point], Measurement]  # raises MeasurementError, or PointSkipped in a mode that cannot
@@ -79,7 +81,7 @@ class Ledger:
         """The measurement of `point` for its item; raises MeasurementError when it cannot be measured."""
         if point.model.search is SearchMode.QUICK:
             self.search.run_quick(point.model.name, lambda p: self.measure_ahead(p, measure),
-                                  point.model.quick_top, stop=stop)
+                                  point.model.top_configs, stop=stop)
         elif self.first_trials_ahead and not point.model.decides_online:
             self._measure_model_ahead(point, measure, stop)
         if point.id in self._resolved:  # asked again: the same answer, never a second measurement
@@ -208,6 +210,20 @@ class Ledger:
 
     def has_failed(self, point: Point) -> bool:
         return point.setup in self._failures
+
+    def binary_step(self, step: BinaryStep) -> Point | str:
+        """The point a step of the binary search measures, or why it measures nothing (search/binary.py)."""
+        sweep = [point for point_id, point in self.search.points.items()
+                 if (point_id.model, point_id.variant, point_id.batch_size)
+                 == (step.model.name, step.variant, step.batch_size)]
+
+        def outcome(point: Point) -> bool | str | None:
+            if self.has_failed(point):
+                return None
+            measurement = self.measurement_for(point)
+            return "" if measurement is None else satisfies(measurement.metrics, point.model.constraints)
+
+        return decide(step, sweep, self.rows(), outcome)
 
     # -- what the run shows and saves -------------------------------------------------------------
     def rows(self) -> list[Measurement]:

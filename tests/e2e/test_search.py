@@ -55,3 +55,50 @@ def test_quick_climbs_to_the_same_kind_of_best_with_fewer_measurements(run_profi
     assert best["config"]["instance_group"][0]["count"] == 2 and int(best["config"]["max_batch_size"]) > 1
     reasons = {item.message.strip() for item in run.items if item.outcome == "skipped"}
     assert any("did not visit" in reason or "not among the top 2" in reason for reason in reasons)
+
+
+def test_brute_bisects_the_load_at_the_latency_bound(run_profile, pytester: pytest.Pytester) -> None:
+    """Model Analyzer's binary search after brute: where a configuration's load sweep crosses a constraint,
+    the load is bisected between the last passing and the first failing value. One `sleep` instance without
+    batching adds about 20 ms of p99 per concurrent request, so a 110 ms bound is crossed between 4 and 8.
+    What is checked is the rule, applied to whatever this machine measured."""
+    from pytest_model_analyzer.search.binary import boundary, step_loads
+
+    body = f"""
+model_repository: {MODELS}
+profile_models: sleep
+run_config_search_max_instance_count: 1
+run_config_search_max_model_batch_size: 1
+run_config_search_max_concurrency: 16
+run_config_search_max_binary_search_steps: 3
+constraints: {{perf_latency_p99: {{max: 110}}}}
+skip_summary_reports: true
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 200, stability-percentage: 30}}
+"""
+    run = run_profile(body)
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED, run.result.stdout.str()  # the loads over the bound
+    searched = 0
+    for variant in ("sleep_config_default", "sleep_config_0"):
+        sweep = [(item.measurement["load"], item.outcome == "passed") for item in run.items
+                 if f".{variant}::" in item.nodeid + "::" and item.measurement]
+        steps = [item for item in run.items if item.nodeid.endswith(tuple(f"::{variant}-b1-s{n}" for n in (1, 2, 3)))]
+        assert len(steps) == 3, [item.nodeid for item in run.items]
+        bounds = boundary(sorted(sweep))
+        assert bounds is not None, sweep  # one instance cannot keep p99 under 110 ms at concurrency 8
+        measured = {item.measurement["load"]: item.outcome == "passed" for item in steps if item.measurement}
+        expected = step_loads(bounds, measured, 3)
+        assert sorted(measured) == sorted(expected) and expected, (bounds, measured)
+        assert all(bounds[0] < load < bounds[1] for load in measured)
+        for item in steps[len(expected):]:
+            assert item.outcome == "skipped" and "binary search: converged" in item.message
+        searched += len(measured)
+    # The loads it found are ordinary points: in the checkpoint, under their own names.
+    import json
+
+    saved = json.loads((pytester.path / "checkpoints" / "0.ckpt").read_text())["measurements"]
+    assert sum(m["load"] not in (1, 2, 4, 8, 16) for m in saved) == searched
+    # Resumed, the search takes the same steps from the checkpoint and measures nothing.
+    again = run_profile(body)
+    again.result.stdout.fnmatch_lines(["*nothing new to save*"])
+    assert [(i.nodeid, i.outcome, i.measurement and i.measurement["load"]) for i in again.items] == [
+        (i.nodeid, i.outcome, i.measurement and i.measurement["load"]) for i in run.items]
