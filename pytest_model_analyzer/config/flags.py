@@ -25,12 +25,13 @@ PERF_ANALYZER_FLAGS = frozenset({
     "ssl-https-verify-host", "ssl-https-ca-certificates-file", "ssl-https-client-certificate-type",
     "ssl-https-client-certificate-file", "ssl-https-private-key-type", "ssl-https-private-key-file",
     "collect-metrics", "metrics-url", "metrics-interval", "model-version", "http-header", "verbose",
-    "extra-verbose", "verbose-csv", "latency-report-file",
+    "extra-verbose", "verbose-csv",
 })
 # Set by the plugin for every point; a user value would make the point mean something else.
 PERF_ANALYZER_OWNED = frozenset({
     "model-name", "batch-size", "url", "protocol", "concurrency-range", "request-rate-range",
     "triton-server-directory", "model-repository", "bls-composing-models",
+    "latency-report-file",  # the plugin's own CSV of each measurement (`-f`)
 })
 LIST_FLAGS = frozenset({"shape", "input-data", "http-header"})
 # The tritonserver options Model Analyzer accepts in `triton_server_flags` (TritonServerConfig.server_arg_keys).

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
+import re
 import signal
 import subprocess
 import time
@@ -41,6 +43,10 @@ class PerfAnalyzerError(PluginError):
     """perf_analyzer failed for a point; the message carries its own last lines of output."""
 
 
+class UnsupportedFlags(PluginError):
+    """The profile asks perf_analyzer for a flag that this perf_analyzer binary does not take."""
+
+
 @dataclass(frozen=True)
 class PerfAnalyzerCall:
     executable: Path
@@ -60,8 +66,59 @@ class PerfAnalyzerCall:
         ]
         for name, value in self.flags.items():
             for item in value if isinstance(value, list) else [value]:
-                command.append(f"--{name}" if item in ("", None) else f"--{name}={item}")
+                command.extend(flag_arguments(name, item))
         return command
+
+
+# Model Analyzer's names for options that perf_analyzer spells only in short form (PerfConfig._input_to_options).
+SHORT_FORMS: dict[str, list[str]] = {"model-version": ["-x"], "http-header": ["-H"], "verbose": ["-v"],
+                                     "extra-verbose": ["-v", "-v"]}
+# Options that take no value: given when the YAML says true (or nothing), left out when it says false, as
+# Model Analyzer's PerfConfig does with its boolean and verbose arguments.
+SWITCHES = frozenset({"streaming", "async", "sync", "binary-search", "collect-metrics", "serial-sequences",
+                      "verbose", "extra-verbose", "verbose-csv"})
+
+
+def flag_arguments(name: str, value: Any) -> list[str]:
+    """The command-line arguments of one flag, as this perf_analyzer reads it."""
+    spelled = SHORT_FORMS.get(name, [f"--{name}"])
+    if name in SWITCHES:
+        return spelled if str(value).lower() in ("", "none", "true") else []
+    if value in ("", None):
+        return spelled
+    return [*spelled, str(value)] if name in SHORT_FORMS else [f"--{name}={value}"]
+
+
+_OPTION = re.compile(r"^\s+(--?[A-Za-z][A-Za-z0-9-]*)")
+
+
+@functools.cache
+def accepted_options(executable: Path, library_path: str) -> frozenset[str]:
+    """The options this perf_analyzer binary lists in its help (`--async`, `-x`, ...); empty when it cannot
+    say (then nothing is refused up front: perf_analyzer's own error, quoted, will say it)."""
+    env = {**os.environ, "LD_LIBRARY_PATH": library_path}
+    try:
+        result = subprocess.run([str(executable), "--help"], capture_output=True, text=True, timeout=30, env=env,
+                                check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    text = result.stdout + result.stderr
+    return frozenset(match.group(1) for line in text.splitlines() if (match := _OPTION.match(line)))
+
+
+def unsupported_flags(flags: Mapping[str, Any], accepted: frozenset[str]) -> list[str]:
+    """The user's flags that this perf_analyzer does not take (none when its help could not be read)."""
+    if not accepted:
+        return []
+    return [name for name in flags
+            if (SHORT_FORMS[name][0] if name in SHORT_FORMS else f"--{name}") not in accepted]
+
+
+def failure_lines(text: str) -> str:
+    """What perf_analyzer said went wrong: the lines before the usage text it prints after a bad option
+    (`unrecognized option '--foo'`), else its last lines."""
+    head = text.split("Usage:", 1)[0] if "Usage:" in text else ""
+    return last_lines(head, 8) if head.strip() else last_lines(text, 8)
 
 
 def parse_csv(text: str, load_kind: str, load: int) -> dict[str, float]:
@@ -185,7 +242,7 @@ def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], time
         if "error while loading shared libraries" in text:
             hint = "\n(a library is missing: run `bash scripts/setup.sh`, which links the ones the README names)"
         raise PerfAnalyzerError(
-            f"perf_analyzer exited with status {process.returncode}:\n{last_lines(text, 8)}{hint}"
+            f"perf_analyzer exited with status {process.returncode}:\n{failure_lines(text)}{hint}"
         )
     try:
         csv_text = csv_path.read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pytest_model_analyzer.config.profile import ProfileConfig
+from pytest_model_analyzer.infra import perf_analyzer
 from pytest_model_analyzer.infra import runtime as rt
 from pytest_model_analyzer.infra.measurer import Measurer
 from pytest_model_analyzer.infra.model_control import ModelControl
@@ -92,15 +93,29 @@ def open_monitor(profile: ProfileConfig, server: Server, slot: int | None = None
     )
 
 
+def check_perf_analyzer_flags(profile: ProfileConfig, executable: Path, runtime: rt.Runtime) -> None:
+    """Before the first measurement: every perf_analyzer flag the profile sets is one this binary takes (its
+    own `--help` says which), so that a flag it rejects is one clear error, not one failure per point."""
+    accepted = perf_analyzer.accepted_options(executable, runtime.library_path())
+    for model in profile.models:
+        refused = perf_analyzer.unsupported_flags(model.perf_analyzer_flags, accepted)
+        if refused:
+            raise perf_analyzer.UnsupportedFlags(
+                f"perf_analyzer_flags.{refused[0]}: the perf_analyzer at {executable} does not take this option "
+                "(it is not in its --help); remove it or use a perf_analyzer that has it")
+
+
 def make_measurer(profile: ProfileConfig, runtime: rt.Runtime, server: Server, control: ModelControl,
                   monitor: ResourceMonitor, workdir: Path, on_restart: Callable[[str], None]) -> Measurer:
     settings = profile.settings
+    executable = rt.resolve_perf_analyzer(settings["perf_analyzer_path"])
+    check_perf_analyzer_flags(profile, executable, runtime)
     perf_output = None
     if settings["perf_output"]:
         perf_output = Path(settings["perf_output_path"] or workdir / "perf_analyzer.log")
     return Measurer(
         server=server, control=control, runtime=runtime,
-        perf_analyzer=rt.resolve_perf_analyzer(settings["perf_analyzer_path"]),
+        perf_analyzer=executable,
         monitor=monitor, workdir=workdir, protocol=settings["client_protocol"],
         timeout=float(settings["perf_analyzer_timeout"]), perf_output=perf_output,
         max_adjusts=settings["perf_analyzer_max_auto_adjusts"], on_restart=on_restart,

@@ -196,11 +196,12 @@ def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSess
 def _or_measurement_error(request: pytest.FixtureRequest, build: Callable[[], T]) -> T:
     """Start-up problems (binary missing, server not ready) become one clear error, and the session stops:
     nothing could be measured, and the same error on every item would only bury the message."""
+    from pytest_model_analyzer.infra.perf_analyzer import UnsupportedFlags
     from pytest_model_analyzer.infra.runtime import RuntimeMissing
     from pytest_model_analyzer.infra.server import ServerError
 
     try:
         return build()
-    except (RuntimeMissing, ServerError) as exc:
+    except (RuntimeMissing, ServerError, UnsupportedFlags) as exc:
         request.session.shouldfail = "model-analyzer could not start measuring (see the error above)"
         raise MeasurementError(str(exc)) from None

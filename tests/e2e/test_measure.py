@@ -201,3 +201,27 @@ concurrency: 1
         assert int(effective[name]["dynamic_batching"]["max_queue_delay_microseconds"]) == 500
     throughput = {item.variant: item.measurement["metrics"]["perf_throughput"] for item in run.items}
     assert throughput["sleep_config_1"] > 3 * throughput["sleep_config_0"], throughput  # 2 ms per batch, not 20
+
+
+def test_model_analyzers_flag_names_reach_the_real_perf_analyzer(run_profile) -> None:
+    """`model-version`, `http-header` and `verbose` are Model Analyzer's names for `-x`, `-H` and `-v`, which
+    this perf_analyzer takes only in short form (issue 14 item 8: they failed every point); `async: false`
+    is left out rather than passed as `--async=false`."""
+    run = run_profile(f"""
+model_repository: {MODELS}
+run_config_search_disable: true
+profile_models: add
+concurrency: 1
+perf_analyzer_flags:
+  measurement-mode: time_windows
+  measurement-interval: 200
+  stability-percentage: 20
+  model-version: 1
+  http-header: "x-request-source: pytest-model-analyzer"
+  verbose: true
+  async: false
+""")
+    assert run.result.ret == 0, run.result.stdout.str()
+    [measurement] = run.measured
+    assert measurement["perf_analyzer_flags"]["model-version"] == "1"
+    assert measurement["metrics"]["perf_throughput"] > 0

@@ -108,3 +108,61 @@ def test_count_windows_widen_the_request_count() -> None:
     assert pa.widened({"measurement-mode": "time_windows", "measurement-interval": "300"})[
         "measurement-interval"] == "600"
     assert pa.widened({"measurement-interval": "300"})["measurement-interval"] == "600"  # time windows
+
+
+def test_flags_are_spelled_as_this_perf_analyzer_reads_them() -> None:
+    """Model Analyzer's PerfConfig: its long names for perf_analyzer's short options, and switches that are
+    given when true and left out when false."""
+    command = call(Path("pa"), flags={"model-version": "1", "http-header": ["a:1", "b:2"], "extra-verbose": "",
+                                      "verbose": "true", "async": "true", "streaming": "false",
+                                      "collect-metrics": ""}).command(Path("o.csv"))
+    assert command[-11:] == ["-x", "1", "-H", "a:1", "-H", "b:2", "-v", "-v", "-v", "--async", "--collect-metrics"]
+
+
+HELP = """/x/perf_analyzer: unrecognized option '--help'
+Usage: /x/perf_analyzer [options]
+==== SYNOPSIS ====
+
+\t--version
+\t-m <model name>
+\t-x <model version>
+\t--measurement-interval (-p) <measurement window (in msec)>
+\t--percentile <percentile>
+
+==== OPTIONS ====
+ --percentile: Indicates the desired percentile.
+"""
+
+
+def test_the_options_a_binary_takes_come_from_its_own_help(tmp_path: Path) -> None:
+    (tmp_path / "help.txt").write_text(HELP)
+    binary = fake(tmp_path, f"cat {tmp_path / 'help.txt'} >&2; exit 1\n")
+    accepted = pa.accepted_options(binary, "")
+    assert {"--version", "-m", "-x", "--measurement-interval", "--percentile"} <= accepted
+    assert pa.unsupported_flags({"measurement-interval": "200", "model-version": "1", "http-header": ["a:1"],
+                                 "streaming": ""}, accepted) == ["http-header", "streaming"]
+    assert pa.unsupported_flags({"streaming": ""}, frozenset()) == []  # help unreadable: perf_analyzer decides
+
+
+def test_a_flag_the_binary_rejects_is_named_with_its_own_line(tmp_path: Path) -> None:
+    """Not its help text: the line before it that says what went wrong."""
+    (tmp_path / "help.txt").write_text(HELP)
+    binary = fake(tmp_path, f"echo \"$0: unrecognized option '--streaming'\"; tail -n +2 {tmp_path / 'help.txt'};"
+                            " exit 1\n")
+    with pytest.raises(pa.PerfAnalyzerError) as error:
+        pa.run(call(binary, flags={"streaming": ""}), tmp_path / "w", os.environ, timeout=10)
+    assert str(error.value).splitlines()[1:] == [f"{binary}: unrecognized option '--streaming'"]
+
+
+def test_the_profile_is_checked_against_the_binary_before_measuring(tmp_path: Path) -> None:
+    from pytest_model_analyzer.infra import runtime
+    from pytest_model_analyzer.infra.stack import check_perf_analyzer_flags
+
+    (tmp_path / "help.txt").write_text(HELP)
+    binary = fake(tmp_path, f"cat {tmp_path / 'help.txt'}; exit 1\n")
+    (tmp_path / "m").mkdir()
+    profile = build_profile({"model_repository": str(tmp_path), "profile_models": "m",
+                             "perf_analyzer_flags": {"percentile": 95, "streaming": True}})
+    with pytest.raises(pa.UnsupportedFlags, match=r"^perf_analyzer_flags\.streaming: the perf_analyzer at .* "
+                                                  r"does not take this option"):
+        check_perf_analyzer_flags(profile, binary, runtime.Runtime())
