@@ -49,14 +49,14 @@ class Measurer:
             wanted = (dict(point.model.triton_server_flags), dict(point.model.triton_server_environment))
             if (server.flags, server.environment) != wanted:
                 server.flags, server.environment = wanted
-                self.control.reset(server.restart().http)
+                self.control.reset(server.restart().grpc)
                 return
         if not self.server.trouble():
             return
         tail = server.log_tail()
         endpoints = server.restart()  # a remote server is never restarted: this raises ServerError
         self.on_restart(tail)
-        self.control.reset(endpoints.http)
+        self.control.reset(endpoints.grpc)
 
     def measure(self, point: Point) -> Measurement:
         try:

@@ -4,6 +4,9 @@ No server restart: `load_model(name, config=json)` replaces the model's config i
 replaces the whole config, so the full config is sent: the repository's config as the server completed it
 on the first plain load, with the variant's fields replaced. The default variant is sent back as that base
 config (a plain `load_model(name)` would keep the last override). Only one model is kept loaded.
+
+Over gRPC, not HTTP: a model's name is a field of the request there, while the HTTP API puts it in the URL
+path, which this tritonserver does not percent-decode (`my model` would be looked up as `my%20model`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from typing import Any
 
 import numpy as np
-import tritonclient.http as httpclient
+import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException, triton_to_np_dtype
 
 from pytest_model_analyzer.config.variants import Variant, apply_variant
@@ -32,46 +35,49 @@ WARM_UP_SECONDS = 0.5
 
 
 class ModelControl:
-    def __init__(self, http_url: str, reload_disabled: bool = False, timeout: float = 600.0) -> None:
-        self.http_url = http_url
+    def __init__(self, grpc_url: str, reload_disabled: bool = False, timeout: float = 600.0) -> None:
+        self.url = grpc_url
         # Every call to the server ends within this many seconds (perf_analyzer_timeout): a frozen server
-        # must end the run in a time the user set, not in the HTTP client's default of ten minutes.
+        # must end the run in a time the user set, not in a client's default wait.
         self.timeout = timeout
-        self.client = self._connect(http_url)
+        self.client = self._connect(grpc_url)
         self.reload_disabled = reload_disabled
         self.base: dict[str, dict[str, Any]] = {}
         self.loaded: dict[str, str] = {}  # model -> canonical variant parameters now on the server
         self.effective: dict[str, dict[str, Any]] = {}  # model -> its config as the server reports it
         self.failed: dict[tuple[str, str], str] = {}
 
-    def _connect(self, http_url: str) -> Any:
-        return httpclient.InferenceServerClient(http_url, connection_timeout=min(self.timeout, 120.0),
-                                                network_timeout=self.timeout)
+    @staticmethod
+    def _connect(grpc_url: str) -> Any:
+        return grpcclient.InferenceServerClient(grpc_url)
 
-    def reset(self, http_url: str) -> None:
+    def reset(self, grpc_url: str) -> None:
         """After a server restart nothing is loaded any more, and the server may listen elsewhere."""
         self.loaded.clear()
         self.effective.clear()
-        if http_url != self.http_url:
+        if grpc_url != self.url:
             self.client.close()
-            self.http_url, self.client = http_url, self._connect(http_url)
+            self.url, self.client = grpc_url, self._connect(grpc_url)
 
     def close(self) -> None:
         self.client.close()
 
     def config(self, model: str) -> dict[str, Any]:
-        return dict(self._call("get_model_config", model))
+        """The model's config as the server completed it (protobuf JSON, snake_case field names)."""
+        return dict(self._call("get_model_config", model, as_json=True)["config"])
 
     def _call(self, what: str, model: str, **kwargs: Any) -> Any:
         try:
-            return getattr(self.client, what)(model, **kwargs)
-        except TimeoutError:
-            raise VariantLoadError(f"{what} {model}: the server at {self.http_url} did not answer within "
-                                   f"{self.timeout:g} s (perf_analyzer_timeout)") from None
-        except OSError as exc:
-            raise VariantLoadError(f"{what} {model}: cannot reach the server at {self.http_url} ({exc})") from None
+            return getattr(self.client, what)(model, client_timeout=self.timeout, **kwargs)
         except InferenceServerException as exc:
             message = exc.message() if callable(getattr(exc, "message", None)) else str(exc)
+            status = str(exc.status() if callable(getattr(exc, "status", None)) else "")
+            if "DEADLINE_EXCEEDED" in status or "Deadline Exceeded" in str(message):
+                raise VariantLoadError(f"{what} {model}: the server at {self.url} did not answer within "
+                                       f"{self.timeout:g} s (perf_analyzer_timeout)") from None
+            if "UNAVAILABLE" in status:
+                raise VariantLoadError(f"{what} {model}: cannot reach the server at {self.url} "
+                                       f"({message})") from None
             if _NOT_EXPLICIT in str(message):
                 raise VariantLoadError(
                     f"the server is not in explicit model-control mode ({message}); start it with "
@@ -127,19 +133,19 @@ class ModelControl:
         started = time.monotonic()
         # A client of its own with short timeouts: a model can take the server down with its first request
         # (the server's backend stub then holds the connection open), and a warm-up must not wait for that.
-        client = httpclient.InferenceServerClient(self.http_url, connection_timeout=WARM_UP_SECONDS + 1,
-                                                  network_timeout=WARM_UP_SECONDS + 1)
+        client = grpcclient.InferenceServerClient(self.url)
+        deadline = WARM_UP_SECONDS + 1
         try:
-            metadata = client.get_model_metadata(model)
+            metadata = client.get_model_metadata(model, as_json=True, client_timeout=deadline)
             inputs = []
             for spec in metadata.get("inputs", []):
                 shape = [1 if int(size) < 0 else int(size) for size in spec["shape"]]
                 data = np.zeros(shape, dtype=triton_to_np_dtype(spec["datatype"]))
-                tensor = httpclient.InferInput(spec["name"], shape, spec["datatype"])
+                tensor = grpcclient.InferInput(spec["name"], shape, spec["datatype"])
                 tensor.set_data_from_numpy(data)
                 inputs.append(tensor)
             for _ in range(WARM_UP_REQUESTS):
-                client.infer(model, inputs)
+                client.infer(model, inputs, client_timeout=deadline)
                 if time.monotonic() - started > WARM_UP_SECONDS:
                     break
         except (InferenceServerException, OSError, KeyError, TypeError, ValueError):

@@ -57,7 +57,7 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
         )
     endpoints = server.start()
     try:
-        control = ModelControl(endpoints.http, reload_disabled=settings["reload_model_disable"],
+        control = ModelControl(endpoints.grpc, reload_disabled=settings["reload_model_disable"],
                                timeout=float(settings["perf_analyzer_timeout"]))
     except BaseException:
         server.stop()

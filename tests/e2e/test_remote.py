@@ -25,7 +25,7 @@ def running_server(tmp_path_factory: pytest.TempPathFactory):
     server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, rt,
                          tmp_path_factory.mktemp("remote") / "server.log")
     endpoints = server.start()
-    control = ModelControl(endpoints.http)
+    control = ModelControl(endpoints.grpc)
     control.client.load_model("add")
     yield server
     control.close()
@@ -79,7 +79,7 @@ concurrency: 1
 
 def test_an_override_left_on_the_server_is_not_taken_for_the_default(run_profile, running_server: LocalServer) -> None:
     # Someone (another tool, an earlier run) left `add` loaded with 3 instances: a plain load would keep that.
-    control = ModelControl(running_server.endpoints.http)
+    control = ModelControl(running_server.endpoints.grpc)
     config = control.config("add")
     control.client.load_model("add", config=json.dumps({**config, "instance_group": [{"count": 3,
                                                                                       "kind": "KIND_CPU"}]}))
