@@ -245,17 +245,19 @@ class RemoteServer:
         return self.endpoints
 
     def alive(self) -> bool:
-        return is_live(self.endpoints.http)
+        return is_live(self.endpoints.http, timeout=LIVENESS_TIMEOUT_S)
 
     def trouble(self) -> str:
         """"" while the server answers its liveness endpoint: all that can be known of someone else's."""
-        return "" if self.alive() else "stopped answering"
+        return "" if self.alive() else (f"stopped answering (no answer from v2/health/live within "
+                                        f"{LIVENESS_TIMEOUT_S:g} s)")
 
     def stop(self) -> None:
         """Someone else's server: left running."""
 
     def restart(self) -> Endpoints:
-        raise ServerError(f"the remote Triton server at {self.endpoints.http} stopped answering")
+        raise ServerError(f"the remote Triton server at {self.endpoints.http} {self.trouble() or 'stopped answering'}"
+                          "; a remote server is not restarted, so its remaining points cannot be measured")
 
     def log_tail(self) -> str:
         return ""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -142,3 +145,44 @@ def test_a_remote_servers_gpu_metrics_come_from_its_metrics_endpoint(run_profile
         assert "cpu_utilization" in measurement["metrics"]
     table = (pytester.path / "results" / "metrics-model-gpu.csv").read_text()
     assert all(uuid in table for uuid in uuids)
+
+
+def test_a_remote_server_frozen_mid_run_ends_it_within_its_deadlines(tmp_path: Path) -> None:
+    """SIGSTOP after the first point: the server accepts connections and never answers again (issue 14
+    item 2). Every call to it (perf_analyzer, loads, health checks) has the profile's deadline, so the rest of
+    the run ends in a time the profile sets, and each item says which deadline it hit."""
+    from tests.e2e.test_interrupt import finish, start, wait_for_passes
+
+    server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), tmp_path / "server.log")
+    endpoints = server.start()
+    assert server.pid is not None
+    profile = tmp_path / "frozen.yaml"
+    profile.write_text(f"""
+triton_launch_mode: remote
+triton_http_endpoint: {endpoints.http}
+triton_grpc_endpoint: {endpoints.grpc}
+triton_metrics_url: {endpoints.metrics_url}
+perf_analyzer_timeout: 3
+run_config_search_disable: true
+profile_models:
+  add:
+    model_config_parameters:
+      instance_group: [[{{kind: KIND_CPU, count: 2}}]]
+concurrency: [1, 2]
+""" + FAST_FLAGS_YAML)
+    process = start(tmp_path, profile)
+    lines: list[str] = []
+    try:
+        wait_for_passes(process, 1, lines)
+        os.kill(server.pid, signal.SIGSTOP)
+        frozen = time.monotonic()
+        output = finish(process, lines)
+        elapsed = time.monotonic() - frozen
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+        process.kill()
+        server.stop()
+    assert process.returncode != 0, output
+    assert output.count("PASSED") == 1, output
+    assert "stopped answering (no answer from v2/health/live within 2 s); a remote server is not restarted" in output
+    assert elapsed < 60, (elapsed, output)
