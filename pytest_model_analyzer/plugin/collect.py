@@ -19,7 +19,7 @@ from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, Searc
 from pytest_model_analyzer.config.variants import Variant, apply_variant
 from pytest_model_analyzer.domain.identity import canonical
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.plugin.session import INCONCLUSIVE, PROPERTY, ModelAnalyzerSession, set_property
+from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ModelAnalyzerSession, set_measurement, set_property
 from pytest_model_analyzer.results.ledger import SAME_CONFIG
 from pytest_model_analyzer.search.binary import BinaryStep
 from pytest_model_analyzer.search.driver import SearchDriver
@@ -111,7 +111,7 @@ def check_gates(ma_measurement: Measurement, ma_session: ModelAnalyzerSession, r
         _, inconclusive = ma_session.check(ma_measurement, another_trial)
     finally:
         final = ma_session.ledger.measurement_of(item.ma_point.id) or ma_measurement
-        set_property(item, PROPERTY, final.to_json())  # with the trials the check took
+        set_measurement(item, final)  # with the trials the check took
     if inconclusive:
         set_property(item, INCONCLUSIVE, "; ".join(inconclusive))
 

@@ -18,7 +18,13 @@ from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.errors import MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.plugin.distributed import is_worker, worker_slot
-from pytest_model_analyzer.plugin.session import ORIGIN, PROPERTY, SESSION_KEY, ModelAnalyzerSession, set_property
+from pytest_model_analyzer.plugin.session import (
+    ORIGIN,
+    SESSION_KEY,
+    ModelAnalyzerSession,
+    set_measurement,
+    set_property,
+)
 
 if TYPE_CHECKING:
     from pytest_model_analyzer.infra.model_control import ModelControl
@@ -189,7 +195,7 @@ def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSess
         pytest.skip(resolution.skipped)
     if resolution.origin:
         set_property(item, ORIGIN, resolution.origin)
-    set_property(item, PROPERTY, resolution.measurement.to_json())
+    set_measurement(item, resolution.measurement)
     return resolution.measurement
 
 

@@ -10,16 +10,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
 from pytest_model_analyzer.plugin.distributed import WORKER_OUTPUT, is_worker, stop_requested
 from pytest_model_analyzer.plugin.fixtures import EARLY_SERVER, start_server_early
 from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ORIGIN, ModelAnalyzerSession, measurement_of, property_of
 from pytest_model_analyzer.reports.export import export, rankings
+from pytest_model_analyzer.reports.markdown import RunSummary, render
 
 if TYPE_CHECKING:
     from _pytest._io import TerminalWriter
@@ -106,6 +110,8 @@ class RunHooks:
         if report.when == "call":
             self.session.outcomes[measurement.point_id] = (
                 "inconclusive" if report.passed and property_of(report, INCONCLUSIVE) else report.outcome)
+            if report.failed:
+                self.session.failures[measurement.point_id.label] = report.longreprtext.strip()[:2000]
             self.session.config.hook.pytest_ma_measurement(measurement=measurement, origin=origin,
                                                            config=self.session.config)
 
@@ -137,3 +143,43 @@ class RunHooks:
             state.exported = result.written
             for text in result.notes:
                 state.facts.note(text)
+        write_job_summary(state)
+
+
+def write_job_summary(state: ModelAnalyzerSession) -> None:
+    """`--ma-markdown PATH` and, on GitHub Actions, `$GITHUB_STEP_SUMMARY` (appended to, as GitHub expects):
+    the run in Markdown (reports/markdown.py). Not on an xdist worker: the controller has every report."""
+    path = state.config.getoption("ma_markdown", default=None)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY", "")
+    if not path and not step_summary:
+        return
+    rows = state.ledger.rows()
+    comparisons = []
+    if state.baseline is not None:
+        comparisons = [(m.point_id, state.baseline.compare(m, rows, final=True)) for m in rows]
+    total = count_points(state.profile)
+    selected = state.ledger.selected
+    covered = (f"all {total} points" if selected is None or len(selected) >= total
+               else f"{len(selected)} of {total} points (the others were deselected, e.g. by -k or --lf)")
+    summary = RunSummary(
+        title=f"Model analyzer: {state.profile.source.name if state.profile.source else 'profile'}",
+        covered=f"{covered}, {len(rows)} measured", rankings=state.rankings,
+        base_configs={model.name: model.base_config for model in state.profile.models},
+        failures=sorted(state.failures.items()),
+        baseline=state.baseline.name if state.baseline is not None else "", comparisons=comparisons,
+        new_points=state.new_points,
+        missing_points=(state.baseline.missing([m.name for m in state.profile.models])
+                        if state.baseline is not None else []),
+        notes=[note for note in state.facts.notes if "GPU metrics" in note or "top " in note],
+    )
+    text = render(summary)
+    for target, mode in ((path, "w"), (step_summary, "a")):
+        if not target:
+            continue
+        try:
+            with open(target, mode, encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            state.facts.note(f"job summary not written to {target}: {exc}")
+            continue
+        state.exported.append(Path(target))

@@ -45,6 +45,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ma-compare-same-testbed", action="store_true", default=False,
                     help="refuse to compare with a baseline measured on another testbed (CPU, GPUs, driver) "
                          "instead of warning")
+    group.addoption("--ma-markdown", metavar="PATH", default=None,
+                    help="write a Markdown summary of the run (best configs, failed gates, changes against the "
+                         "baseline) to PATH; written to $GITHUB_STEP_SUMMARY too when that is set")
     parser.addini("ma_config", "profile YAML used when --ma-config is not given (relative to the ini file)",
                   default="")
     for option in OPTIONS.values():

@@ -55,6 +55,14 @@ def set_property(item: pytest.Item, name: str, value: str) -> None:
     item.user_properties.append((name, value))
 
 
+def set_measurement(item: pytest.Item, measurement: Measurement) -> None:
+    """The item's measurement as JSON (`ma_measurement`), and each metric as a property of its own
+    (`perf_throughput`, `perf_latency_p99`, ...), which junit-reading dashboards chart without parsing JSON."""
+    set_property(item, PROPERTY, measurement.to_json())
+    for name, value in sorted(measurement.metrics.items()):
+        set_property(item, name, f"{value:.6g}")
+
+
 @dataclass
 class ModelAnalyzerSession:
     config: pytest.Config
@@ -66,6 +74,7 @@ class ModelAnalyzerSession:
     facts: RunFacts = field(default_factory=RunFacts)
     outcomes: dict[PointId, str] = field(default_factory=dict)  # each point's gate: passed, failed, inconclusive
     new_points: list[PointId] = field(default_factory=list)  # compared points the baseline does not have
+    failures: dict[str, str] = field(default_factory=dict)  # each failed gate: point label -> the message
     rankings: list[ModelRanking] = field(default_factory=list)  # computed once, at the end of the run
     columns: list[Column] = field(default_factory=list)  # the users' report columns (pytest_ma_report_columns)
     exported: list[Path] = field(default_factory=list)

@@ -47,11 +47,17 @@ def test_an_unchanged_rerun_passes(run_profile, model_repo) -> None:
     again.result.stdout.fnmatch_lines(["model-analyzer: compared with 0.ckpt: * passed, 0 failed, *"])
 
 
-def test_a_config_change_that_slows_the_model_fails_and_names_the_change(run_profile, model_repo) -> None:
+def test_a_config_change_that_slows_the_model_fails_and_names_the_change(run_profile, model_repo,
+                                                                       tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     repo = sleep_repo(model_repo)
-    body = SUITE.format(repo=repo)
+    # One instance at concurrency 4 waits about 4 x 20 ms: within 120 ms before the change, not after it.
+    body = SUITE.format(repo=repo) + "constraints: {perf_latency_p99: {max: 120}}\n"
     assert run_profile(body).result.ret == pytest.ExitCode.OK
     set_sleep(repo, 40)  # twice as slow: throughput halves
+    step_summary = tmp_path / "step_summary.md"
+    step_summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
     slower = run_profile(body, "--ma-compare=0", GATE)
     assert slower.result.ret == pytest.ExitCode.TESTS_FAILED
     # Compared by identity although the config digest changed; the same config's other points too.
@@ -60,6 +66,17 @@ def test_a_config_change_that_slows_the_model_fails_and_names_the_change(run_pro
         assert re.search(r"perf_throughput -[45]\d\.\d% \(95% CI -\d+\.\d% to -\d+\.\d%\) vs 0\.ckpt, allowed 10%",
                          item.message), item.message
         assert "config changed since 0.ckpt: parameters.sleep_ms.string_value 20 -> 40" in item.message
+
+    # The job summary, appended to GitHub's file: the failed gates with their figures (a constraint and the
+    # regression), the changes with their intervals, and the best config with what sets it apart.
+    text = step_summary.read_text()
+    assert text.startswith("earlier step\n## Model analyzer: profile.yaml\n"), text
+    assert "all 6 points, 6 measured; 6 failed a gate; compared with `0.ckpt`." in text
+    assert re.search(r"\| sleep / sleep_config_default \(batch 1, concurrency 4\) \| perf_latency_p99 = "
+                     r"\d+\.?\d* ms > max 120 ms", text), text
+    assert re.search(r"\| fail \| sleep / sleep_config_\w+ \(batch 1, concurrency \d\) \| perf_throughput \| "
+                     r"-[45]\d\.\d% \| -\d+\.\d% to -\d+\.\d% \| 10% \|", text), text
+    assert "### Best configuration per model" in text and "| sleep | " in text
 
 
 def test_a_difference_within_the_noise_is_inconclusive_not_a_failure(run_profile, model_repo,

@@ -40,6 +40,9 @@ batch_sizes: [1, 4]
         assert metrics["perf_latency_p99"] >= metrics["perf_latency_p50"] > 0
         assert metrics["cpu_used_ram"] > 0  # the server process tree's memory (collect_cpu_metrics)
         assert "cpu_utilization" in metrics
+        # junit: besides the JSON, one property per metric, for dashboards that chart junit properties.
+        for name in ("perf_throughput", "perf_latency_p99", "perf_server_queue", "cpu_used_ram"):
+            assert float(item.properties[name]) == pytest.approx(metrics[name], rel=1e-5)
     by_variant = {m["variant"]: m["effective_config"]["instance_group"][0]["count"] for m in run.measured}
     assert by_variant == {"add_config_default": 1, "add_config_0": 2}  # read back from the server
     # -v shows the headline figures, and the summary table lists every point; no GPU note is hidden.

@@ -1,0 +1,137 @@
+"""The run as a Markdown job summary: what a CI engineer reads in GitHub's job page or a PR comment.
+
+Per model the best configuration and the fields that set it apart from the repository's config; the failed
+gates with their figures; the changes against the baseline with their 95% intervals; the points new to this
+run and those the baseline has that it did not measure. GitHub shows at most 1 MiB of a step's summary
+(larger ones are refused), so the text is kept under MAX_BYTES and says what it cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_model_analyzer.analysis.ranking import ModelRanking
+from pytest_model_analyzer.analysis.regression import Comparison, config_changes
+from pytest_model_analyzer.analysis.statistics import Verdict
+from pytest_model_analyzer.config.model_config import ModelConfigError, normalise
+from pytest_model_analyzer.domain.identity import PointId
+from pytest_model_analyzer.reports.terminal import headline
+
+MAX_BYTES = 1024 * 1024 - 4096  # GitHub's per-step limit, less room for the note that says what was cut
+ROWS_PER_TABLE = 200  # a longer table is cut to this many rows, the rest counted
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What the summary says, gathered by the pytest layer at the end of the run."""
+
+    title: str
+    covered: str  # which points the run covers, in words ("all 12 points", "5 of 12 points (-k)")
+    rankings: Sequence[ModelRanking]
+    base_configs: Mapping[str, Mapping[str, Any]]  # each model's repository config
+    failures: Sequence[tuple[str, str]] = ()  # (point, the gate's message)
+    baseline: str = ""  # the baseline's name, "" when nothing was compared
+    comparisons: Sequence[tuple[PointId, Comparison]] = ()
+    new_points: Sequence[PointId] = ()
+    missing_points: Sequence[PointId] = ()
+    notes: Sequence[str] = field(default_factory=tuple)
+
+
+def _cell(text: str) -> str:
+    """A table cell: pipes escaped, one line."""
+    return " ".join(str(text).replace("|", "\\|").split())
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], cut: list[str], what: str) -> list[str]:
+    shown = rows[:ROWS_PER_TABLE]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in shown]
+    if len(rows) > len(shown):
+        cut.append(f"{len(rows) - len(shown)} more {what}")
+        lines.append(f"\n*{len(rows) - len(shown)} more {what} not shown.*")
+    return lines
+
+
+def distinguishing_fields(base: Mapping[str, Any], config: Mapping[str, Any]) -> str:
+    """What a configuration changes in the repository's config, in short: `instance_group[0].count 1 -> 2`.
+    `config` is a point's requested config, normalised as model_config.normalise does; so is the base here."""
+    with contextlib.suppress(ModelConfigError):
+        base = normalise(dict(base))
+    changes = config_changes(dict(base), dict(config))
+    return "; ".join(changes) if changes else "the repository's config"
+
+
+def _without_label(message: str, label: str) -> str:
+    """A gate's message ends with the point's label, which the table has in its own column."""
+    suffix = f" [{label}]"
+    return message[: -len(suffix)] if message.endswith(suffix) else message
+
+
+def _best_section(summary: RunSummary, cut: list[str]) -> list[str]:
+    rows = []
+    for ranking in summary.rankings:
+        best = ranking.best
+        if best is None:
+            rows.append([ranking.model, "none meets the constraints", "", ""])
+            continue
+        measurement = best.representative
+        rows.append([ranking.model, f"`{best.variant}`",
+                     distinguishing_fields(summary.base_configs.get(ranking.model, {}), measurement.config),
+                     f"{headline(measurement.metrics)} ({measurement.point_id.name})"])
+    return ["### Best configuration per model", "",
+            *_table(["model", "best", "what sets it apart", "at its best point"], rows, cut, "models")]
+
+
+def _verdict_rows(summary: RunSummary) -> list[list[str]]:
+    rows = []
+    for point_id, comparison in summary.comparisons:
+        for result in comparison.results:
+            j = result.judgement
+            if j.reason:
+                continue
+            interval = f"{100 * j.low:+.1f}% to {100 * j.high:+.1f}%" if j.resolution is not None else "not known"
+            rows.append([result.verdict.value, point_id.label, result.check.metric, f"{100 * j.change:+.1f}%",
+                         interval, result.check.describe()])
+    order = {Verdict.FAIL.value: 0, Verdict.INCONCLUSIVE.value: 1, Verdict.UNDECIDED.value: 1}
+    return sorted(rows, key=lambda row: (order.get(row[0], 2), -abs(float(row[3].rstrip("%")))))
+
+
+def render(summary: RunSummary, max_bytes: int = MAX_BYTES) -> str:
+    cut: list[str] = []
+    failed_points = {label for label, _ in summary.failures}
+    lines = [f"## {summary.title}", "",
+             f"{summary.covered}; {len(failed_points)} failed a gate"
+             + (f"; compared with `{summary.baseline}`" if summary.baseline else "") + ".", ""]
+    lines += [*_best_section(summary, cut), ""]
+    if summary.failures:
+        lines += ["### Failed gates", "",
+                  *_table(["point", "why"], [[label, _without_label(message, label)]
+                                             for label, message in summary.failures], cut, "failed gates"), ""]
+    if summary.baseline:
+        rows = _verdict_rows(summary)
+        lines += [f"### Changes against `{summary.baseline}`", "",
+                  "Each change is the median of this run's trials against the baseline's, with its 95% interval, "
+                  "recomputed at the end of the run with every point's noise pooled (an item's own message has "
+                  "the figures it was judged by); a check fails only when the whole interval is worse than "
+                  "allowed.", ""]
+        lines += (_table(["verdict", "point", "metric", "change", "95% interval", "allowed"], rows, cut,
+                         "compared metrics") if rows else ["No metric was compared."]) + [""]
+        if summary.new_points:
+            lines += [f"**New points** (not in `{summary.baseline}`): "
+                      + ", ".join(f"`{p.label}`" for p in summary.new_points[:ROWS_PER_TABLE]), ""]
+        if summary.missing_points:
+            lines += [f"**Missing points** (in `{summary.baseline}`, not measured now): "
+                      + ", ".join(f"`{p.label}`" for p in summary.missing_points[:ROWS_PER_TABLE]), ""]
+    lines += [f"> {note}" for note in summary.notes]
+    text = "\n".join(lines) + "\n"
+    if cut:
+        text += f"\n*Cut to stay readable: {', '.join(cut)}.*\n"
+    encoded = text.encode("utf-8")
+    if len(encoded) > max_bytes:
+        kept = encoded[:max_bytes].decode("utf-8", "ignore").rsplit("\n", 1)[0]
+        text = kept + (f"\n\n*The summary was cut at {max_bytes:,} bytes (GitHub shows at most 1 MiB per step); "
+                       "the full figures are in the CSV tables and `summary.html`.*\n")
+    return text
