@@ -29,7 +29,14 @@ from pytest_model_analyzer.plugin.fixtures import (  # noqa: F401  (pytest finds
 )
 from pytest_model_analyzer.plugin.interrupts import InterruptHooks
 from pytest_model_analyzer.plugin.lifecycle import RunHooks
-from pytest_model_analyzer.plugin.options import add_options, baseline, cli_overrides, open_checkpoints, profile_path
+from pytest_model_analyzer.plugin.options import (
+    add_options,
+    baseline,
+    cli_overrides,
+    drift_allowance,
+    open_checkpoints,
+    profile_path,
+)
 from pytest_model_analyzer.plugin.session import SESSION_KEY, ModelAnalyzerSession
 from pytest_model_analyzer.plugin.terminal import TerminalHooks
 from pytest_model_analyzer.results.ledger import Ledger
@@ -78,7 +85,8 @@ def pytest_configure(config: pytest.Config) -> None:
     keeper = CheckpointKeeper(store, ledger, writes=not is_worker(config))
     ledger.on_new = keeper.keep
     interrupts = InterruptHooks(config, keeper)
-    session = ModelAnalyzerSession(config, profile, ledger, keeper, interrupts.handler, compare_with)
+    session = ModelAnalyzerSession(config, profile, ledger, keeper, interrupts.handler, compare_with,
+                                   drift_allowed=drift_allowance(config))
     config.stash[SESSION_KEY] = session
     for recovery in recovered:
         session.facts.note(f"recovered {recovery.measurements} measurements of a run that was killed from its "

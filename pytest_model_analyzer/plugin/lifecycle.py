@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_model_analyzer.analysis.drift import drift
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
 from pytest_model_analyzer.plugin.distributed import WORKER_OUTPUT, is_worker, stop_requested
 from pytest_model_analyzer.plugin.fixtures import EARLY_SERVER, start_server_early
 from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ORIGIN, ModelAnalyzerSession, measurement_of, property_of
+from pytest_model_analyzer.reports.adopt import adoption_diff
 from pytest_model_analyzer.reports.export import export, rankings
 from pytest_model_analyzer.reports.markdown import RunSummary, render
 
@@ -143,7 +145,36 @@ class RunHooks:
             state.exported = result.written
             for text in result.notes:
                 state.facts.note(text)
+        if state.drift_allowed is not None and check_drift(state) and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         write_job_summary(state)
+
+
+def check_drift(state: ModelAnalyzerSession) -> bool:
+    """The config-drift gate (analysis/drift.py): True when a model's shipped config fails it. Each failure
+    is said at the end of the run and comes with the config.pbtxt diff that adopts the best config."""
+    allowed = state.drift_allowed
+    assert allowed is not None
+    reports = Path(state.profile["export_path"]) / "reports"
+    for ranking in state.rankings:
+        model = state.profile.model(ranking.model)
+        found = drift(ranking, model.objectives, allowed)
+        if found is None:
+            continue
+        text = f"config drift: {found.describe(allowed)}"
+        repository = state.profile["model_repository"]
+        if repository:
+            path = reports / f"{ranking.model}-adopt-{found.best.variant}.diff"
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(adoption_diff(Path(repository), ranking.model, found.best.representative.config),
+                                encoding="utf-8")
+                text += f"; the change that adopts it: {path}"
+            except OSError as exc:
+                text += f" (the change that adopts it could not be written: {exc})"
+        state.drifts.append(text)
+        state.facts.note(text)
+    return bool(state.drifts)
 
 
 def write_job_summary(state: ModelAnalyzerSession) -> None:
@@ -170,7 +201,7 @@ def write_job_summary(state: ModelAnalyzerSession) -> None:
         new_points=state.new_points,
         missing_points=(state.baseline.missing([m.name for m in state.profile.models])
                         if state.baseline is not None else []),
-        notes=[note for note in state.facts.notes if "GPU metrics" in note or "top " in note],
+        notes=[note for note in state.facts.notes if note.startswith(("GPU metrics", "top ", "config drift"))],
     )
     text = render(summary)
     for target, mode in ((path, "w"), (step_summary, "a")):

@@ -45,6 +45,10 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ma-compare-same-testbed", action="store_true", default=False,
                     help="refuse to compare with a baseline measured on another testbed (CPU, GPUs, driver) "
                          "instead of warning")
+    group.addoption("--ma-fail-if-not-best", metavar="PERCENT", default=None,
+                    help="fail the run when a model's shipped config (<model>_config_default) is more than PERCENT "
+                         "worse than the best config found, or breaks constraints the best meets; the run writes "
+                         "the config.pbtxt change that adopts the best")
     group.addoption("--ma-markdown", metavar="PATH", default=None,
                     help="write a Markdown summary of the run (best configs, failed gates, changes against the "
                          "baseline) to PATH; written to $GITHUB_STEP_SUMMARY too when that is set")
@@ -138,3 +142,17 @@ def baseline(config: pytest.Config, store: CheckpointStore | None) -> Baseline |
         config.issue_config_time_warning(pytest.PytestConfigWarning(
             f"model-analyzer: {text}; differences may come from the testbed, not from the change"), stacklevel=2)
     return Baseline(path.name, measurements, checks)
+
+
+def drift_allowance(config: pytest.Config) -> float | None:
+    """`--ma-fail-if-not-best=PERCENT` as a number of percent (`5` or `5%`), or None when not given."""
+    given = config.getoption("ma_fail_if_not_best", default=None)
+    if given is None:
+        return None
+    try:
+        value = float(str(given).strip().rstrip("%"))
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise pytest.UsageError(f"--ma-fail-if-not-best: expected a percentage such as 5 or 5%, got `{given}`")
+    return value

@@ -121,3 +121,12 @@ def test_bad_command_line_override_names_the_key(pytester: pytest.Pytester, writ
 
 def test_there_are_at_least_25_cases() -> None:
     assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize("value", ["lots", "-5", "nan"])
+def test_a_drift_allowance_that_is_not_a_percentage_is_a_usage_error(pytester: pytest.Pytester, write_profile,
+                                                                     value: str) -> None:
+    write_profile(BASE)
+    result = pytester.runpytest("--ma-config", "profile.yaml", f"--ma-fail-if-not-best={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: --ma-fail-if-not-best: expected a percentage such as 5 or 5%, got `{value}`"])

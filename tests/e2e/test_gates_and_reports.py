@@ -151,3 +151,36 @@ perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 200
         config = text_format.Parse((pytester.path / "output_model_repository" / name / "config.pbtxt").read_text(),
                                    model_config_pb2.ModelConfig())
         assert config.name == name
+
+
+def test_the_drift_gate_fails_a_shipped_config_clearly_worse_than_a_swept_one(run_profile, model_repo,
+                                                                              pytester: pytest.Pytester) -> None:
+    """--ma-fail-if-not-best: the repository's `sleep` (one instance) against two instances at concurrency 2,
+    about twice the throughput; then against a variant that sleeps twice as long, which the shipped config
+    beats."""
+    repo = model_repo("sleep")
+    profile = f"""
+model_repository: {repo}
+run_config_search_disable: true
+concurrency: 2
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 300, stability-percentage: 20}}
+profile_models:
+  sleep:
+    model_config_parameters:
+"""
+    worse = run_profile(profile + "      instance_group: [[{kind: KIND_CPU, count: 2}]]\n",
+                        "--ma-fail-if-not-best=10", "--ma-fresh")
+    output = worse.result.stdout.str()
+    assert worse.result.ret == pytest.ExitCode.TESTS_FAILED, output
+    assert [item.outcome for item in worse.items] == ["passed", "passed"]  # every point passed; the run did not
+    match = re.search(r"config drift: sleep: the shipped config \(sleep_config_default\) is (\d+\.\d)% worse on the "
+                      r"objectives \(allowed 10%\) than sleep_config_0; the change that adopts it: (\S+\.diff)", output)
+    assert match and float(match.group(1)) > 30, output
+    diff = Path(match.group(2)).read_text()
+    assert "-instance_group [ { kind: KIND_CPU, count: 1 } ]" in diff and "+  count: 2" in diff, diff
+    assert "a/sleep/config.pbtxt" in diff
+
+    best = run_profile(profile + '      parameters: {sleep_ms: {string_value: "40"}}\n',
+                       "--ma-fail-if-not-best=10", "--ma-fresh")
+    assert best.result.ret == pytest.ExitCode.OK, best.result.stdout.str()
+    assert "config drift" not in best.result.stdout.str()
