@@ -141,7 +141,7 @@ class RunHooks:
                          for column in found]
         if not state.profile["skip_summary_reports"]:
             result = export(state.profile, state.rankings, rows, state.facts.server_only, state.facts.gpu_count,
-                            state.facts.gpu_note, interrupted, state.columns)
+                            state.facts.gpu_note, interrupted, state.columns, coverage(state))
             state.exported = result.written
             for text in result.notes:
                 state.facts.note(text)
@@ -188,13 +188,9 @@ def write_job_summary(state: ModelAnalyzerSession) -> None:
     comparisons = []
     if state.baseline is not None:
         comparisons = [(m.point_id, state.baseline.compare(m, rows, final=True)) for m in rows]
-    total = count_points(state.profile)
-    selected = state.ledger.selected
-    covered = (f"all {total} points" if selected is None or len(selected) >= total
-               else f"{len(selected)} of {total} points (the others were deselected, e.g. by -k or --lf)")
     summary = RunSummary(
         title=f"Model analyzer: {state.profile.source.name if state.profile.source else 'profile'}",
-        covered=f"{covered}, {len(rows)} measured", rankings=state.rankings,
+        covered=coverage(state), rankings=state.rankings,
         base_configs={model.name: model.base_config for model in state.profile.models},
         failures=sorted(state.failures.items()),
         baseline=state.baseline.name if state.baseline is not None else "", comparisons=comparisons,
@@ -214,3 +210,14 @@ def write_job_summary(state: ModelAnalyzerSession) -> None:
             state.facts.note(f"job summary not written to {target}: {exc}")
             continue
         state.exported.append(Path(target))
+
+
+def coverage(state: ModelAnalyzerSession) -> str:
+    """Which points the run's reports cover: a `-k` or `--lf` run's are a selection, and say so."""
+    total = count_points(state.profile)
+    selected = state.ledger.selected
+    measured = len(state.ledger.rows())
+    if selected is None or len(selected) >= total:
+        return f"all {total} points, {measured} measured"
+    return (f"{len(selected)} of {total} points, {measured} measured (the others were deselected, e.g. by -k or "
+            "--lf, and are not in this report)")

@@ -31,7 +31,7 @@ def _write(path: Path, text: str, result: ExportResult) -> None:
 
 def export(profile: ProfileConfig, ranked: Sequence[ModelRanking], measurements: Sequence[Measurement],
            server_only: Mapping[str, Mapping[str, float]], gpu_count: int, gpu_note: str,
-           interrupted: bool, extra: Sequence[Column] = ()) -> ExportResult:
+           interrupted: bool, extra: Sequence[Column] = (), covered: str = "") -> ExportResult:
     """The CSV tables, the HTML summary and the best configs, from the run's rankings (`rankings()`)."""
     result = ExportResult()
     constraints = {model.name: model.constraints for model in profile.models}
@@ -45,7 +45,7 @@ def export(profile: ProfileConfig, ranked: Sequence[ModelRanking], measurements:
     for name, text in tables:
         if text is not None:
             _write(results_dir / name, text, result)
-    page = html_report.render(profile, ranked, measurements, gpu_note, gpu_count, interrupted, extra)
+    page = html_report.render(profile, ranked, measurements, gpu_note, gpu_count, interrupted, extra, covered)
     _write(Path(profile["export_path"]) / "reports" / "summary.html", page, result)
     written: set[str] = set()
     for ranking in ranked:

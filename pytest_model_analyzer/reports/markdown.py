@@ -8,16 +8,15 @@ run and those the baseline has that it did not measure. GitHub shows at most 1 M
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_model_analyzer.analysis.ranking import ModelRanking
-from pytest_model_analyzer.analysis.regression import Comparison, config_changes
+from pytest_model_analyzer.analysis.regression import Comparison
 from pytest_model_analyzer.analysis.statistics import Verdict
-from pytest_model_analyzer.config.model_config import ModelConfigError, normalise
 from pytest_model_analyzer.domain.identity import PointId
+from pytest_model_analyzer.reports.describe import distinguishing_fields
 from pytest_model_analyzer.reports.terminal import headline
 
 MAX_BYTES = 1024 * 1024 - 4096  # GitHub's per-step limit, less room for the note that says what was cut
@@ -53,15 +52,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], cut: list[str],
         cut.append(f"{len(rows) - len(shown)} more {what}")
         lines.append(f"\n*{len(rows) - len(shown)} more {what} not shown.*")
     return lines
-
-
-def distinguishing_fields(base: Mapping[str, Any], config: Mapping[str, Any]) -> str:
-    """What a configuration changes in the repository's config, in short: `instance_group[0].count 1 -> 2`.
-    `config` is a point's requested config, normalised as model_config.normalise does; so is the base here."""
-    with contextlib.suppress(ModelConfigError):
-        base = normalise(dict(base))
-    changes = config_changes(dict(base), dict(config))
-    return "; ".join(changes) if changes else "the repository's config"
 
 
 def _without_label(message: str, label: str) -> str:

@@ -107,7 +107,8 @@ def check_report_in_browser(page: Path, workdir: Path, points: int) -> None:
                          check=True).stdout
     assert 'data-errors="0"' in dom  # no script error while loading
     assert dom.count("<svg") == 2  # both plots of the one model
-    assert dom.count("<circle") == 2 * points  # every point in both plots
+    assert dom.count('r="3.5"') == 2 * points  # every point in both plots
+    assert 'class="highlight"' in dom and "Pareto front" in dom and "Covers all " in dom
     assert "Best configuration: <strong>sleep_config_0</strong>" in dom
     shot = workdir / "report.png"
     blank = workdir / "blank.html"
