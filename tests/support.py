@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 from pytest_model_analyzer.infra.monitor import gpu_inventory
@@ -13,3 +16,30 @@ FAST_FLAGS = {"measurement-mode": "time_windows", "measurement-interval": 200, "
 FAST_FLAGS_YAML = "perf_analyzer_flags: {" + ", ".join(f"{k}: {v}" for k, v in FAST_FLAGS.items()) + "}\n"
 # The end-to-end tests run on CPU hosts (CI) and GPU hosts alike; where they differ, they ask this.
 HAS_GPU = bool(gpu_inventory())
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def open_in_chromium(page: Path, workdir: Path) -> tuple[str, Path, Path]:
+    """(the DOM after load, a screenshot of the page, a screenshot of an empty page) from real headless Chromium;
+    skips where Chromium is missing, unless MA_REQUIRE_BROWSER says it must be there."""
+    import pytest
+
+    browser = chromium()
+    if browser is None:
+        if os.environ.get("MA_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required here (MA_REQUIRE_BROWSER is set) but not installed")
+        pytest.skip("chromium is not installed (.ci/run installs Debian's package)")
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={workdir / 'chromium-profile'}", "--window-size=1280,1600"]
+    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    shot, blank, blank_shot = workdir / f"{page.stem}.png", workdir / "blank.html", workdir / "blank.png"
+    blank.write_text("<!DOCTYPE html><html><body></body></html>")
+    for source, target in ((page, shot), (blank, blank_shot)):
+        subprocess.run([*flags, f"--screenshot={target}", source.as_uri()], capture_output=True, timeout=120,
+                       check=True)
+    return dom, shot, blank_shot

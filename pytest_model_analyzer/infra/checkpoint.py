@@ -176,6 +176,14 @@ def read(path: Path) -> list[Measurement]:
     return decode(data, str(path))
 
 
+def read_all(directory: Path) -> list[tuple[int, list[Measurement], dict[str, str]]]:
+    """Every `<n>.ckpt` of the directory, in order: (n, its measurements, its testbed). A damaged one is a
+    CheckpointError naming it, as for the latest."""
+    latest_index(directory)  # names a file that is not a whole number
+    paths = sorted(directory.glob(f"*{SUFFIX}"), key=lambda path: int(path.name[: -len(SUFFIX)]))
+    return [(int(path.name[: -len(SUFFIX)]), read(path), read_testbed(path)) for path in paths]
+
+
 def read_testbed(path: Path) -> dict[str, str]:
     """The testbed a checkpoint records ({} for one written before testbeds were recorded)."""
     try:

@@ -54,6 +54,25 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """`--ma-history`: the history of the checkpoint directory, from the files alone, instead of a run."""
+    if not config.getoption("ma_history", default=False):
+        return None
+    from pytest_model_analyzer.plugin.history import write_history
+
+    path = profile_path(config)
+    if path is None:
+        raise pytest.UsageError("--ma-history needs the profile (--ma-config) whose checkpoints it reads")
+    try:
+        profile = load_profile(path, cli=cli_overrides(config), cwd=Path.cwd())
+    except ConfigError as exc:
+        raise pytest.UsageError(f"{path}: {exc}") from None
+    for line in write_history(profile):
+        print(f"model-analyzer: {line}")
+    return int(pytest.ExitCode.OK)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     path = profile_path(config)
     if path is None:

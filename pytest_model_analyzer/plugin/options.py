@@ -49,6 +49,9 @@ def add_options(parser: pytest.Parser) -> None:
                     help="fail the run when a model's shipped config (<model>_config_default) is more than PERCENT "
                          "worse than the best config found, or breaks constraints the best meets; the run writes "
                          "the config.pbtxt change that adopts the best")
+    group.addoption("--ma-history", action="store_true", default=False,
+                    help="write reports/history.html and history.csv from every checkpoint of the profile's "
+                         "checkpoint directory (trends, change points, testbed changes), then stop: no server")
     group.addoption("--ma-markdown", metavar="PATH", default=None,
                     help="write a Markdown summary of the run (best configs, failed gates, changes against the "
                          "baseline) to PATH; written to $GITHUB_STEP_SUMMARY too when that is set")

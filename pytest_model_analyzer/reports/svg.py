@@ -75,7 +75,10 @@ def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequen
     xs = [x for x, _ in points] or [0.0, 1.0]
     ys = [y for _, y in points] or [0.0, 1.0]
     x_ticks = nice_ticks(0.0 if zero_based else min(xs), max(xs))
-    y_ticks = nice_ticks(0.0 if zero_based else min(ys), max(ys))
+    y_low, y_high = (0.0 if zero_based else min(ys)), max(ys)
+    if y_high == y_low and not zero_based:  # a flat series sits in the middle, not on an axis
+        y_low, y_high = y_low - (abs(y_low) or 1.0) * 0.5, y_high + (abs(y_high) or 1.0) * 0.5
+    y_ticks = nice_ticks(y_low, y_high)
     x_low, x_high, y_low, y_high = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -120,8 +123,10 @@ def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequen
         for x, y in (highlighted or {}).get(name, ()):
             parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="7" fill="none" stroke="{color}" '
                          'stroke-width="2" class="highlight"/>')
-        legend_y = TOP + 12 + 14 * index
-        parts.append(f'<rect x="{WIDTH - RIGHT - 150}" y="{legend_y - 9}" width="10" height="10" fill="{color}"/>')
-        parts.append(f'<text x="{WIDTH - RIGHT - 136}" y="{legend_y}" font-size="11">{html.escape(name)}</text>')
+        if len(series) > 1:  # one series is named by the axis title
+            legend_y = TOP + 12 + 14 * index
+            parts.append(f'<rect x="{WIDTH - RIGHT - 150}" y="{legend_y - 9}" width="10" height="10" '
+                         f'fill="{color}"/>')
+            parts.append(f'<text x="{WIDTH - RIGHT - 136}" y="{legend_y}" font-size="11">{html.escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)

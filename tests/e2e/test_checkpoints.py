@@ -106,3 +106,48 @@ def test_model_analyzer_checkpoint_is_resumed_and_gated(run_profile, pytester: p
     assert item.outcome == "failed"
     assert "perf_throughput = 123 infer/sec < min 200 infer/sec" in item.message
     assert stored(pytester.path / "checkpoints" / "0.ckpt") == [("add", "add_config_default")]
+
+
+def test_history_marks_an_injected_shift_and_a_testbed_change(run_profile, pytester: pytest.Pytester) -> None:
+    """--ma-history over six checkpoints: one real run, five more made from it with 1% jitter, throughput
+    40% lower from checkpoint 3 on, and checkpoint 5 on another CPU. No server is started."""
+    import random
+
+    from tests.support import open_in_chromium
+
+    body = profile("add") + "concurrency: [1, 2]\n"
+    body = body.replace("concurrency: 1\n", "")
+    assert run_profile(body).result.ret == 0
+    checkpoints = pytester.path / "checkpoints"
+    original = json.loads((checkpoints / "0.ckpt").read_text())
+    rng = random.Random(5)
+    for index in range(1, 6):
+        data = json.loads(json.dumps(original))
+        for m in data["measurements"]:
+            m["timestamp"] += 3600 * index
+            m["metrics"]["perf_throughput"] *= (0.6 if index >= 3 else 1.0) * (1 + rng.uniform(-0.01, 0.01))
+        if index == 5:
+            data["testbed"]["cpu"] = "Another CPU"
+        (checkpoints / f"{index}.ckpt").write_text(json.dumps(data))
+    result = pytester.runpytest_subprocess("--ma-config", "profile.yaml", "--ma-history", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines([
+        "model-analyzer: history of 6 checkpoints in *checkpoints: * series, 2 with a persistent shift",
+        *(f"model-analyzer:   add / add_config_default (batch 1, concurrency {load}): perf_throughput "
+          "-[34][09].?% from checkpoint 3" for load in (1, 2)),
+    ])
+    assert "tritonserver" not in result.stdout.str() and "PASSED" not in result.stdout.str()
+    table = (pytester.path / "reports" / "history.csv").read_text().splitlines()
+    throughput = [row.split(",") for row in table if ",perf_throughput," in row]
+    assert len(throughput) == 12  # two points x six runs
+    assert {row[6] for row in throughput if row[9] == "yes"} == {"3"}  # where the shift starts
+    assert {row[6] for row in throughput if row[10] == "yes"} == {"5"}  # the run on another testbed
+    page = pytester.path / "reports" / "history.html"
+    dom, shot, blank = open_in_chromium(page, pytester.path)
+    assert 'data-errors="0"' in dom
+    series = len({tuple(row.split(",")[:6]) for row in table[1:]})
+    assert dom.count("<svg") == series  # one plot per point and metric
+    assert dom.count('class="change-point"') == 2  # the two throughput series
+    assert dom.count('r="3.5"') == len(table) - 1  # every run of every series
+    assert "add / add_config_default (batch 1, concurrency 2): perf_throughput" in dom
+    assert shot.stat().st_size > 5 * blank.stat().st_size

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
-from tests.support import HAS_GPU, MODELS
+from tests.support import HAS_GPU, MODELS, open_in_chromium
 
 pytestmark = pytest.mark.e2e
 
@@ -89,34 +86,14 @@ def test_regression_gate_against_a_better_baseline(run_profile, pytester: pytest
     assert run_profile(body, "--ma-compare=0").result.ret == pytest.ExitCode.OK
 
 
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
 def check_report_in_browser(page: Path, workdir: Path, points: int) -> None:
     """The report loads in real headless Chromium without errors and its plots render."""
-    browser = chromium()
-    if browser is None:
-        if os.environ.get("MA_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required here (MA_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("chromium is not installed (.ci/run installs Debian's package)")
-    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={workdir / 'chromium-profile'}", "--window-size=1280,1600"]
-    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
-                         check=True).stdout
+    dom, shot, blank_shot = open_in_chromium(page, workdir)
     assert 'data-errors="0"' in dom  # no script error while loading
     assert dom.count("<svg") == 2  # both plots of the one model
     assert dom.count('r="3.5"') == 2 * points  # every point in both plots
     assert 'class="highlight"' in dom and "Pareto front" in dom and "Covers all " in dom
     assert "Best configuration: <strong>sleep_config_0</strong>" in dom
-    shot = workdir / "report.png"
-    blank = workdir / "blank.html"
-    blank.write_text("<!DOCTYPE html><html><body></body></html>")
-    blank_shot = workdir / "blank.png"
-    for source, target in ((page, shot), (blank, blank_shot)):
-        subprocess.run([*flags, f"--screenshot={target}", source.as_uri()], capture_output=True, timeout=120,
-                       check=True)
     # A page with plots and tables compresses far worse than an empty one of the same size.
     assert shot.stat().st_size > 5 * blank_shot.stat().st_size
 
