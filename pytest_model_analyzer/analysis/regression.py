@@ -153,9 +153,18 @@ class Baseline:
                  if m.model == model and (before := self.find(m.point_id)) is not None]
         return estimate_noise(pairs)
 
-    def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool) -> Comparison:
+    def noise_table(self, run: Sequence[Measurement]) -> dict[tuple[str, str], Noise]:
+        """Each check's noise per model, for comparing every point of a finished run: one pass per model and
+        metric instead of one per point (`compare(..., noises=...)`)."""
+        models = {m.model for m in run}
+        return {(check.metric, model): self.noise(check.metric, model, run) for check in self.checks
+                for model in models}
+
+    def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool,
+                noises: Mapping[tuple[str, str], Noise] | None = None) -> Comparison:
         """`run`: every measurement of this run so far (the noise estimate pools the model's points).
-        With `final`, an undecided check is reported as inconclusive (no more trials will come)."""
+        With `final`, an undecided check is reported as inconclusive (no more trials will come). `noises`:
+        the run's noise_table, when many points of the same run are compared."""
         before = self.find(measurement.point_id)
         if before is None:
             return Comparison(new=True)
@@ -173,8 +182,10 @@ class Baseline:
                     f"{needed} (lengthen measurement-interval, or measurement-request-count)"))
             else:
                 allowed = check.allowed(statistics.median(baseline))
-                judgement = judge(current, baseline, allowed, METRICS[check.metric].higher_is_better,
-                                  self.noise(check.metric, measurement.model, run), final)
+                key = (check.metric, measurement.model)
+                noise = noises[key] if noises is not None and key in noises else self.noise(
+                    check.metric, measurement.model, run)
+                judgement = judge(current, baseline, allowed, METRICS[check.metric].higher_is_better, noise, final)
             results.append(CheckResult(check, judgement, measurement.trial_count))
         changed = tuple(config_changes(before.config, measurement.config)) if (
             before.config_digest != measurement.config_digest and before.config and measurement.config) else ()

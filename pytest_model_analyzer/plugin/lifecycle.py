@@ -187,7 +187,8 @@ def write_job_summary(state: ModelAnalyzerSession) -> None:
     rows = state.ledger.rows()
     comparisons = []
     if state.baseline is not None:
-        comparisons = [(m.point_id, state.baseline.compare(m, rows, final=True)) for m in rows]
+        noises = state.baseline.noise_table(rows)
+        comparisons = [(m.point_id, state.baseline.compare(m, rows, final=True, noises=noises)) for m in rows]
     summary = RunSummary(
         title=f"Model analyzer: {state.profile.source.name if state.profile.source else 'profile'}",
         covered=coverage(state), rankings=state.rankings,
