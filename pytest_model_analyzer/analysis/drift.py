@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pytest_model_analyzer.analysis.ranking import ModelRanking, VariantResult, score
+from pytest_model_analyzer.config.variants import default_variant_name
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ def drift(ranking: ModelRanking, objectives: Mapping[str, int], allowed_percent:
     """The drift of the model's shipped config, or None when it is within `allowed_percent` of the best (or
     when there is nothing to compare: no default measured, or no config meets the constraints)."""
     best = ranking.best
-    shipped = next((result for result in ranking.variants if result.variant.endswith("_config_default")), None)
+    shipped = next((result for result in ranking.variants if result.variant == default_variant_name(ranking.model)),
+                   None)
     if best is None or shipped is None or best.variant == shipped.variant:
         return None
     worse_by = score(best.representative.metrics, shipped.representative.metrics, objectives)

@@ -60,6 +60,11 @@ class Series:
         after = statistics.median(e.value for e in self.entries[start:bounds[at + 1]])
         return (after - before) / before if before else math.inf
 
+    def describe_shifts(self) -> str:
+        """`-39.9% from checkpoint 3`, one per shift."""
+        return ", ".join(f"{100 * self.shift_of(start):+.1f}% from checkpoint {self.entries[start].checkpoint}"
+                         for start in self.shifts)
+
 
 def noise(values: Sequence[float]) -> float:
     """A robust standard deviation of the series' noise: the median absolute deviation of successive

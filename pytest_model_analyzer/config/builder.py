@@ -163,7 +163,8 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
             concurrency = list(v.doubled(settings["run_config_search_min_concurrency"],
                                         settings["run_config_search_max_concurrency"]))
     objectives = parse_objectives(raw.get("objectives", settings["objectives"]), f"{where}.objectives")
-    constraints = parse_constraints(raw.get("constraints", settings["constraints"]), f"{where}.constraints")
+    constraints = merge_shorthands(parse_constraints(raw.get("constraints", settings["constraints"]),
+                                                     f"{where}.constraints"), settings)
     pa_flags = parse_perf_flags(raw.get("perf_analyzer_flags", settings["perf_analyzer_flags"]),
                                  f"{where}.perf_analyzer_flags")
     server_flags = parse_server_flags(raw.get("triton_server_flags", settings["triton_server_flags"]),
@@ -189,7 +190,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         triton_server_flags=server_flags,
         triton_server_environment=environment,
         objectives=objectives,
-        constraints=merge_shorthands(constraints, settings),
+        constraints=constraints,
         weighting=weighting,
         base_config=base_config,
         search=search,
@@ -203,7 +204,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         # with constraints has a boundary to find.
         binary_search_steps=(settings["run_config_search_max_binary_search_steps"]
                              if search in (SearchMode.AUTOMATIC, SearchMode.MANUAL) and not user_loads
-                             and merge_shorthands(constraints, settings) else 0),
+                             and constraints else 0),
     )
 
 

@@ -81,8 +81,13 @@ def _is_map(field: Any) -> bool:
 
 def _expand_message(value: dict[str, Any], descriptor: Any, key: str) -> list[dict[str, Any]]:
     """All alternatives of a message written as a mapping: the product over its fields' sweeps."""
+    return _product(value, lambda name: _field(descriptor, name, key), key)
+
+
+def _product(value: dict[str, Any], field_of: Any, key: str) -> list[dict[str, Any]]:
+    """The product over the sweeps of a mapping's entries, each swept as the field `field_of(name)` says."""
     names = list(value)
-    sweeps = [_expand_field(value[name], _field(descriptor, name, key), f"{key}.{name}") for name in names]
+    sweeps = [_expand_field(value[name], field_of(name), f"{key}.{name}") for name in names]
     require_at_most(key, math.prod(len(sweep) for sweep in sweeps), MAX_VARIANTS, "combinations")
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*sweeps)]
 
@@ -127,10 +132,7 @@ def _expand_single(value: Any, field: Any, key: str) -> list[Any]:
             raise ConfigError(key, f"expected a mapping, got {describe(value)}")
         # Each entry sweeps as a field of the map's value type (ConfigCommandProfile's `"*"` schema).
         entry = field.message_type.fields_by_name["value"]
-        names = list(value)
-        sweeps = [_expand_field(value[name], entry, f"{key}.{name}") for name in names]
-        require_at_most(key, math.prod(len(sweep) for sweep in sweeps), MAX_VARIANTS, "combinations")
-        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*sweeps)]
+        return _product(value, lambda name: entry, key)
     if isinstance(value, (dict, list)):
         raise ConfigError(key, f"expected a single value, got {describe(value)}")
     return [value]
@@ -156,6 +158,11 @@ def make_variants(model: str, parameters: dict[str, Any] | None, key: str = "mod
     return name_variants(model, expand_parameters(parameters, key), base_config)
 
 
+def default_variant_name(model: str) -> str:
+    """The repository's own config, as Model Analyzer names it."""
+    return f"{model}_config_default"
+
+
 def name_variants(model: str, parameter_sets: list[dict[str, Any]],
                   base_config: Mapping[str, Any] | None = None) -> list[Variant]:
     """`<model>_config_default` first, then `<model>_config_<n>` per distinct resulting config, in order.
@@ -163,7 +170,7 @@ def name_variants(model: str, parameter_sets: list[dict[str, Any]],
     As ModelVariantNameManager: sets that give the same config (laid over `base_config`) share a name, and a
     set that gives the repository's config still gets a number of its own (only the default generator's
     empty set is `_config_default`); the plugin then measures that config once for both names."""
-    variants = [Variant(f"{model}_config_default", {}, default=True)]
+    variants = [Variant(default_variant_name(model), {}, default=True)]
     seen: set[str] = set()
     for parameters in parameter_sets:
         text = canonical(merge_config(base_config or {}, parameters))

@@ -70,6 +70,7 @@ def _tail(path: Path | None, lines: int = 6) -> str:
 
 WATCHDOG_INTERVAL_S = 0.2  # how soon a dead server's orphaned backend stubs are killed
 LIVENESS_TIMEOUT_S = 2.0  # an idle server answers its liveness endpoint in a millisecond
+_REMOTE_SILENT = f"stopped answering (no answer from v2/health/live within {LIVENESS_TIMEOUT_S:g} s)"
 EXIT_GRACE_S = 3.0  # how long a server that stopped answering may take to finish dying (seen: seconds, on GPUs)
 
 
@@ -249,15 +250,15 @@ class RemoteServer:
 
     def trouble(self) -> str:
         """"" while the server answers its liveness endpoint: all that can be known of someone else's."""
-        return "" if self.alive() else (f"stopped answering (no answer from v2/health/live within "
-                                        f"{LIVENESS_TIMEOUT_S:g} s)")
+        return "" if self.alive() else _REMOTE_SILENT
 
     def stop(self) -> None:
         """Someone else's server: left running."""
 
     def restart(self) -> Endpoints:
-        raise ServerError(f"the remote Triton server at {self.endpoints.http} {self.trouble() or 'stopped answering'}"
-                          "; a remote server is not restarted, so its remaining points cannot be measured")
+        # Called once trouble() found the server silent: no second probe (each costs up to LIVENESS_TIMEOUT_S).
+        raise ServerError(f"the remote Triton server at {self.endpoints.http} {_REMOTE_SILENT}; a remote server "
+                          "is not restarted, so its remaining points cannot be measured")
 
     def log_tail(self) -> str:
         return ""

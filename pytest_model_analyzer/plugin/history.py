@@ -35,9 +35,7 @@ def write_history(profile: ProfileConfig) -> list[str]:
     shifted = [s for s in series if s.shifts]
     lines = [f"history of {len(found)} checkpoints in {directory}: {len(series)} series, {len(shifted)} with a "
              "persistent shift"]
-    lines += [f"  {s.point.label}: {s.metric} "
-              + ", ".join(f"{100 * s.shift_of(start):+.1f}% from checkpoint {s.entries[start].checkpoint}"
-                          for start in s.shifts) for s in shifted[:20]]
+    lines += [f"  {s.point.label}: {s.metric} {s.describe_shifts()}" for s in shifted[:20]]
     if len(shifted) > 20:
         lines.append(f"  ... and {len(shifted) - 20} more (see history.html)")
     lines.append(f"written: {page}, {table}")

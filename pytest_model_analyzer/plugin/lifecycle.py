@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ import pytest
 from pytest_model_analyzer.analysis.drift import drift
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
+from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.plugin.distributed import WORKER_OUTPUT, is_worker, stop_requested
 from pytest_model_analyzer.plugin.fixtures import EARLY_SERVER, start_server_early
 from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ORIGIN, ModelAnalyzerSession, measurement_of, property_of
@@ -141,13 +142,13 @@ class RunHooks:
                          for column in found]
         if not state.profile["skip_summary_reports"]:
             result = export(state.profile, state.rankings, rows, state.facts.server_only, state.facts.gpu_count,
-                            state.facts.gpu_note, interrupted, state.columns, coverage(state))
+                            state.facts.gpu_note, interrupted, state.columns, coverage(state, rows))
             state.exported = result.written
             for text in result.notes:
                 state.facts.note(text)
         if state.drift_allowed is not None and check_drift(state) and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        write_job_summary(state)
+        write_job_summary(state, rows)
 
 
 def check_drift(state: ModelAnalyzerSession) -> bool:
@@ -156,6 +157,7 @@ def check_drift(state: ModelAnalyzerSession) -> bool:
     allowed = state.drift_allowed
     assert allowed is not None
     reports = Path(state.profile["export_path"]) / "reports"
+    failed = False
     for ranking in state.rankings:
         model = state.profile.model(ranking.model)
         found = drift(ranking, model.objectives, allowed)
@@ -172,26 +174,25 @@ def check_drift(state: ModelAnalyzerSession) -> bool:
                 text += f"; the change that adopts it: {path}"
             except OSError as exc:
                 text += f" (the change that adopts it could not be written: {exc})"
-        state.drifts.append(text)
+        failed = True
         state.facts.note(text)
-    return bool(state.drifts)
+    return failed
 
 
-def write_job_summary(state: ModelAnalyzerSession) -> None:
+def write_job_summary(state: ModelAnalyzerSession, rows: Sequence[Measurement]) -> None:
     """`--ma-markdown PATH` and, on GitHub Actions, `$GITHUB_STEP_SUMMARY` (appended to, as GitHub expects):
     the run in Markdown (reports/markdown.py). Not on an xdist worker: the controller has every report."""
     path = state.config.getoption("ma_markdown", default=None)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY", "")
     if not path and not step_summary:
         return
-    rows = state.ledger.rows()
     comparisons = []
     if state.baseline is not None:
         noises = state.baseline.noise_table(rows)
         comparisons = [(m.point_id, state.baseline.compare(m, rows, final=True, noises=noises)) for m in rows]
     summary = RunSummary(
         title=f"Model analyzer: {state.profile.source.name if state.profile.source else 'profile'}",
-        covered=coverage(state), rankings=state.rankings,
+        covered=coverage(state, rows), rankings=state.rankings,
         base_configs={model.name: model.base_config for model in state.profile.models},
         failures=sorted(state.failures.items()),
         baseline=state.baseline.name if state.baseline is not None else "", comparisons=comparisons,
@@ -213,11 +214,11 @@ def write_job_summary(state: ModelAnalyzerSession) -> None:
         state.exported.append(Path(target))
 
 
-def coverage(state: ModelAnalyzerSession) -> str:
+def coverage(state: ModelAnalyzerSession, rows: Sequence[Measurement]) -> str:
     """Which points the run's reports cover: a `-k` or `--lf` run's are a selection, and say so."""
     total = count_points(state.profile)
     selected = state.ledger.selected
-    measured = len(state.ledger.rows())
+    measured = len(rows)
     if selected is None or len(selected) >= total:
         return f"all {total} points, {measured} measured"
     return (f"{len(selected)} of {total} points, {measured} measured (the others were deselected, e.g. by -k or "

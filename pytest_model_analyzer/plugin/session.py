@@ -76,7 +76,6 @@ class ModelAnalyzerSession:
     new_points: list[PointId] = field(default_factory=list)  # compared points the baseline does not have
     failures: dict[str, str] = field(default_factory=dict)  # each failed gate: point label -> the message
     drift_allowed: float | None = None  # --ma-fail-if-not-best, in percent
-    drifts: list[str] = field(default_factory=list)  # the config-drift gate's failures, in words
     rankings: list[ModelRanking] = field(default_factory=list)  # computed once, at the end of the run
     columns: list[Column] = field(default_factory=list)  # the users' report columns (pytest_ma_report_columns)
     exported: list[Path] = field(default_factory=list)

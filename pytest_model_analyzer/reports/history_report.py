@@ -40,9 +40,8 @@ def render_html(series: Sequence[Series], source: str, checkpoints: int) -> str:
     shown = [*shifted, *[s for s in series if not s.shifts]][:MAX_PLOTS]
     cut = (f" {len(series) - len(shown)} more series are in history.csv only." if len(series) > len(shown) else "")
     listing = "".join(
-        f"<li>{html.escape(s.point.label)}: {html.escape(s.metric)} "
-        + ", ".join(f"{100 * s.shift_of(start):+.1f}% from checkpoint {s.entries[start].checkpoint}"
-                    for start in s.shifts) + "</li>" for s in shifted)
+        f"<li>{html.escape(s.point.label)}: {html.escape(s.metric)} {html.escape(s.describe_shifts())}</li>"
+        for s in shifted)
     return (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>Model analysis history</title><style>{STYLE}</style><script>{SCRIPT}</script></head><body>"

@@ -76,17 +76,18 @@ def _best_section(summary: RunSummary, cut: list[str]) -> list[str]:
 
 
 def _verdict_rows(summary: RunSummary) -> list[list[str]]:
+    """Failures first, then the undecided, then the passes; within each, the largest change first."""
+    order = {Verdict.FAIL: 0, Verdict.INCONCLUSIVE: 1, Verdict.UNDECIDED: 1}
+    results = sorted(((point_id, result) for point_id, comparison in summary.comparisons
+                      for result in comparison.results if not result.judgement.reason),
+                     key=lambda item: (order.get(item[1].verdict, 2), -abs(round(100 * item[1].judgement.change, 1))))
     rows = []
-    for point_id, comparison in summary.comparisons:
-        for result in comparison.results:
-            j = result.judgement
-            if j.reason:
-                continue
-            interval = f"{100 * j.low:+.1f}% to {100 * j.high:+.1f}%" if j.resolution is not None else "not known"
-            rows.append([result.verdict.value, point_id.label, result.check.metric, f"{100 * j.change:+.1f}%",
-                         interval, result.check.describe()])
-    order = {Verdict.FAIL.value: 0, Verdict.INCONCLUSIVE.value: 1, Verdict.UNDECIDED.value: 1}
-    return sorted(rows, key=lambda row: (order.get(row[0], 2), -abs(float(row[3].rstrip("%")))))
+    for point_id, result in results:
+        j = result.judgement
+        interval = f"{100 * j.low:+.1f}% to {100 * j.high:+.1f}%" if j.resolution is not None else "not known"
+        rows.append([result.verdict.value, point_id.label, result.check.metric, f"{100 * j.change:+.1f}%",
+                     interval, result.check.describe()])
+    return rows
 
 
 def render(summary: RunSummary, max_bytes: int = MAX_BYTES) -> str:

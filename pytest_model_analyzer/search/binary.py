@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pytest_model_analyzer.analysis.ranking import rank
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.config.profile import ModelSpec
+from pytest_model_analyzer.config.variants import default_variant_name
 from pytest_model_analyzer.domain.identity import load_label
 from pytest_model_analyzer.domain.measurement import Measurement
 
@@ -85,7 +86,7 @@ def decide(step: BinaryStep, sweep_points: Sequence[Point], rows: Sequence[Measu
     model = step.model
     ranking = rank(model.name, rows, model.objectives, model.constraints)
     top = {result.variant for result in ranking.variants[:model.top_configs]}
-    top |= {result.variant for result in ranking.variants if result.variant.endswith("_config_default")}
+    top.add(default_variant_name(model.name))
     if step.variant not in top:
         return (f"binary search: {step.variant} is not among the top {model.top_configs} configurations "
                 "(num_configs_per_model) or the default")

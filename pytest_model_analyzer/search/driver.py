@@ -17,6 +17,7 @@ from pytest_model_analyzer.analysis.gates import satisfies
 from pytest_model_analyzer.analysis.ranking import score
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.config.profile import SearchMode
+from pytest_model_analyzer.config.variants import default_variant_name
 from pytest_model_analyzer.domain.identity import PointId, canonical, load_label
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.search.early_exit import batch_size_sweep_stopped, load_sweep_plateau
@@ -160,7 +161,7 @@ class SearchDriver:
                     outcome.failed.add(name)
             return results[name]
 
-        default = next((name for name in formula if name.endswith("_config_default")), None)
+        default = default_variant_name(model_name) if default_variant_name(model_name) in formula else None
         reference = take(default) if default else None
         by_coordinate = {coordinate(point.variant.parameters): name for name, point in formula.items()
                          if name != default}
