@@ -38,6 +38,8 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     span = _nice(high - low, round_it=False)
     step = _nice(span / max(count - 1, 1), round_it=True)
     start = math.floor(low / step) * step
+    if start > low:  # low / step underflowed to -0.0 (a denormal low): one step further down
+        start -= step
     ticks = []
     value = start
     while value < high + step * 0.5:
