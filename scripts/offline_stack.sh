@@ -24,7 +24,8 @@ pack)
     done
     python3 -m pip download -q --no-deps --only-binary=:all: --python-version "$py" --implementation cp \
         "${platforms[@]}" -d "$tmp/wheels" nvidia-pytriton==0.7.0 tritonclient==2.51.0 geventhttpclient gevent \
-        python-rapidjson greenlet zope.event zope.interface brotli prometheus-client ruptures
+        python-rapidjson greenlet zope.event zope.interface brotli prometheus-client ruptures \
+        optuna alembic sqlalchemy mako colorlog tqdm
     python3 -m pip install -q --no-deps --no-compile --target "$tmp/site" --python-version "$py" \
         --implementation cp --only-binary=:all: "${platforms[@]}" "$tmp"/wheels/*.whl
     site=$tmp/site

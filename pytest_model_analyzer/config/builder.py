@@ -7,6 +7,7 @@ of an automatic search are planned on top of this by the search layer (search/pl
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from pytest_model_analyzer.config.flags import effective_flags, parse_perf_flags
 from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
 from pytest_model_analyzer.config.names import check_keys, suggest
 from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, PARAMETER_KEYS
-from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, SearchMode
+from pytest_model_analyzer.config.profile import ModelSpec, OptunaSettings, ProfileConfig, SearchMode
 from pytest_model_analyzer.config.settings import (
     check_load_conflicts,
     check_load_exclusive,
@@ -119,7 +120,8 @@ def check_model_name(name: str, key: str) -> None:
 
 
 def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_default: bool,
-                 from_cli: frozenset[str] = frozenset(), request_rate_search: bool = False) -> ModelSpec:
+                 from_cli: frozenset[str] = frozenset(), request_rate_search: bool = False,
+                 explicit: frozenset[str] = frozenset()) -> ModelSpec:
     """One model's spec. `cpu_default` forces cpu_only (no GPU and not remote: Model Analyzer's
     `_autofill_values` ORs it into every model's own value); `request_rate_search` is
     `request_rate_search_enable` or an explicit min/max request rate (its `_using_request_rate`)."""
@@ -177,7 +179,13 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
                       or settings["request_rate"])
     base_config = _base_config(settings, name)
     search, variants, fixed = _search_mode(name, raw, settings, where, user_loads, base_config)
-    if search is SearchMode.QUICK and settings["concurrency_sweep_disable"]:
+    optuna = None
+    if search is SearchMode.OPTUNA:
+        optuna, fixed = _optuna_settings(name, raw.get("model_config_parameters"), settings, explicit, where,
+                                         base_config)
+        optuna = dataclasses.replace(optuna, loads_listed=user_loads)
+    formula_only = search is SearchMode.QUICK or (optuna is not None and optuna.concurrency_formula)
+    if formula_only and settings["concurrency_sweep_disable"]:
         concurrency, request_rate = [], []  # each variant at its formula load only, no sweep of the top ones
     return ModelSpec(
         name=name,
@@ -205,6 +213,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         binary_search_steps=(settings["run_config_search_max_binary_search_steps"]
                              if search in (SearchMode.AUTOMATIC, SearchMode.MANUAL) and not user_loads
                              and constraints else 0),
+        optuna=optuna,
     )
 
 
@@ -229,6 +238,8 @@ def _search_mode(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any],
         return SearchMode.DISABLED, make_variants(name, parameters, key, base_config), {}
     if mode == "brute" and parameters:
         return SearchMode.MANUAL, make_variants(name, parameters, key, base_config), {}
+    if mode == "optuna":
+        return SearchMode.OPTUNA, make_variants(name, None, key), {}
     if mode != "quick":
         return SearchMode.AUTOMATIC, make_variants(name, None, key), {}
     if user_loads:
@@ -243,6 +254,64 @@ def _search_mode(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any],
         if field_name in fixed:
             raise ConfigError(f"{key}.{field_name}", "quick search searches this field itself")
     return SearchMode.QUICK, make_variants(name, None, key), fixed
+
+
+def _optuna_settings(name: str, parameters: Any, settings: Mapping[str, Any], explicit: frozenset[str], where: str,
+                     base_config: Mapping[str, Any]) -> tuple[OptunaSettings, dict[str, Any]]:
+    """What optuna searches (Model Analyzer's SearchParameters) and the fields every variant keeps.
+
+    `max_batch_size`, the instance group's `count` and `dynamic_batching.max_queue_delay_microseconds` may
+    list the values to search; any other field of `model_config_parameters` takes one value, set in every
+    variant (Model Analyzer's optuna drops them silently)."""
+    key = f"{where}.model_config_parameters"
+    rest = dict(v.parse_dict(parameters, key))
+    sizes: tuple[int, ...] = ()
+    if rest.get("max_batch_size") is not None:
+        sizes = tuple(v.parse_positive_int_list(rest.pop("max_batch_size"), f"{key}.max_batch_size"))
+    counts: tuple[int, ...] = ()
+    kind = ""
+    if rest.get("instance_group") is not None:
+        group = rest.pop("instance_group")
+        while isinstance(group, list) and len(group) == 1:
+            group = group[0]  # Model Analyzer reads `instance_group[0][0].count`
+        if not isinstance(group, dict) or "count" not in group or set(group) - {"count", "kind"}:
+            raise ConfigError(f"{key}.instance_group", "optuna search takes one instance group with `count` "
+                              "(the counts to search) and optionally `kind`")
+        counts = tuple(v.parse_positive_int_list(group["count"], f"{key}.instance_group.count"))
+        kind = v.parse_str(group.get("kind", ""), f"{key}.instance_group.kind")
+        if kind not in ("", "KIND_CPU", "KIND_GPU"):
+            raise ConfigError(f"{key}.instance_group.kind", f"must be KIND_CPU or KIND_GPU, got `{kind}`")
+    delays: tuple[int, ...] = ()
+    batching = rest.get("dynamic_batching")
+    if isinstance(batching, dict) and batching.get("max_queue_delay_microseconds") is not None:
+        batching = dict(batching)
+        delays = tuple(v.parse_int_list(batching.pop("max_queue_delay_microseconds"),
+                                        f"{key}.dynamic_batching.max_queue_delay_microseconds"))
+        rest["dynamic_batching"] = batching
+    combos = make_variants(name, rest, key, base_config)[1:]
+    if len(combos) > 1:
+        raise ConfigError(key, "optuna search searches max_batch_size, the instance group's count and "
+                          "dynamic_batching.max_queue_delay_microseconds; any other field takes one value")
+    return OptunaSettings(
+        max_batch_sizes=sizes,
+        instance_counts=counts,
+        instance_kind=kind,
+        max_queue_delays=delays,
+        batch_size_range=(settings["run_config_search_min_model_batch_size"],
+                          settings["run_config_search_max_model_batch_size"]),
+        instance_count_range=(settings["run_config_search_min_instance_count"],
+                              settings["run_config_search_max_instance_count"]),
+        concurrency_range=(settings["run_config_search_min_concurrency"],
+                           settings["run_config_search_max_concurrency"]),
+        min_percentage=settings["min_percentage_of_search_space"],
+        max_percentage=settings["max_percentage_of_search_space"],
+        min_trials=settings["optuna_min_trials"] if "optuna_min_trials" in explicit else None,
+        max_trials=settings["optuna_max_trials"] if "optuna_max_trials" in explicit else None,
+        min_percentage_set="min_percentage_of_search_space" in explicit,
+        max_percentage_set="max_percentage_of_search_space" in explicit,
+        early_exit_threshold=settings["optuna_early_exit_threshold"],
+        concurrency_formula=settings["use_concurrency_formula"],
+    ), (dict(combos[0].parameters) if combos else {})
 
 
 def build_profile(
@@ -290,7 +359,7 @@ def build_profile(
     from_cli = frozenset(cli)
     request_rate_search = settings["request_rate_search_enable"] or bool(
         explicit & {"run_config_search_min_request_rate", "run_config_search_max_request_rate"})
-    models = tuple(build_model(name, options, settings, cpu_default, from_cli, request_rate_search)
+    models = tuple(build_model(name, options, settings, cpu_default, from_cli, request_rate_search, explicit)
                    for name, options in models_raw.items())
     kinds = {model.load_kind for model in models}
     if len(kinds) > 1:

@@ -42,7 +42,6 @@ def _passthrough(value: Any, key: str) -> Any:
 DOCKER = "docker launch mode is not supported yet"
 C_API = "c_api launch mode is not supported yet"
 LLM = "LLM profiling (genai-perf) is not supported yet"
-OPTUNA = "the optuna search mode is not supported yet"
 COMPOSING = "ensemble and BLS composing-model search is not supported yet"
 CONCURRENT = "profiling several models concurrently is not supported yet"
 PLOTS = "plots are fixed by the report"
@@ -124,13 +123,13 @@ _OPTIONS = [
     Option("run_config_search_max_model_batch_size", v.parse_int, 128),
     Option("run_config_search_min_model_batch_size", v.parse_int, 1),
     Option("run_config_search_max_binary_search_steps", v.parse_int, 5),
-    Option("min_percentage_of_search_space", v.parse_int, 5, unsupported=OPTUNA),
-    Option("max_percentage_of_search_space", v.parse_int, 10, unsupported=OPTUNA),
-    Option("optuna_min_trials", v.parse_int, 20, unsupported=OPTUNA),
-    Option("optuna_max_trials", v.parse_int, 200, unsupported=OPTUNA),
-    Option("optuna_early_exit_threshold", v.parse_int, 10, unsupported=OPTUNA),
-    Option("use_concurrency_formula", v.parse_bool, False, unsupported=OPTUNA),
-    Option("run_config_search_mode", v.parse_str, "brute", help="brute or quick"),
+    Option("min_percentage_of_search_space", v.parse_int, 5),
+    Option("max_percentage_of_search_space", v.parse_int, 10),
+    Option("optuna_min_trials", v.parse_int, 20),
+    Option("optuna_max_trials", v.parse_int, 200),
+    Option("optuna_early_exit_threshold", v.parse_int, 10),
+    Option("use_concurrency_formula", v.parse_bool, False),
+    Option("run_config_search_mode", v.parse_str, "brute", help="brute, quick or optuna"),
     Option("run_config_search_disable", v.parse_bool, False, help="measure the default config only"),
     Option("run_config_profile_models_concurrently_enable", v.parse_bool, False, unsupported=CONCURRENT),
     Option("request_rate_search_enable", v.parse_bool, False),

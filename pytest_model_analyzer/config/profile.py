@@ -16,17 +16,49 @@ from pytest_model_analyzer.domain.identity import CONCURRENCY, REQUEST_RATE
 class SearchMode(enum.Enum):
     """How a model's configurations are chosen: one vocabulary for the whole plugin.
 
-    The YAML's `run_config_search_mode` (brute, quick) and `run_config_search_disable` map onto it."""
+    The YAML's `run_config_search_mode` (brute, quick, optuna) and `run_config_search_disable` map onto it."""
 
     DISABLED = "disabled"  # the listed variants (or the default config), no early exits
     MANUAL = "manual"  # brute over model_config_parameters
     AUTOMATIC = "automatic"  # brute over the automatic space (instance count x max_batch_size)
     QUICK = "quick"  # hill climb over the automatic space
+    OPTUNA = "optuna"  # TPE trials over the automatic space (or the listed values) and the load
 
     @property
     def is_automatic(self) -> bool:
         """Whether the search layer plans this model's variants (see search/plan.py)."""
-        return self in (SearchMode.AUTOMATIC, SearchMode.QUICK)
+        return self in (SearchMode.AUTOMATIC, SearchMode.QUICK, SearchMode.OPTUNA)
+
+    @property
+    def measures_ahead(self) -> bool:
+        """Whether the search measures points of any variant at the model's first item (the hill climb, the
+        trials), so that the model's items belong together on one worker."""
+        return self in (SearchMode.QUICK, SearchMode.OPTUNA)
+
+
+@dataclass(frozen=True)
+class OptunaSettings:
+    """What `run_config_search_mode: optuna` searches and for how many trials (Model Analyzer's
+    SearchParameters and OptunaRunConfigGenerator). A tuple left empty is searched over the
+    `run_config_search_*` range; a listed one (`model_config_parameters`) over exactly its values."""
+
+    max_batch_sizes: tuple[int, ...] = ()
+    instance_counts: tuple[int, ...] = ()
+    # run_config_search_min/max_model_batch_size and _instance_count: the ranges of what is not listed
+    batch_size_range: tuple[int, int] = (1, 128)
+    instance_count_range: tuple[int, int] = (1, 5)
+    concurrency_range: tuple[int, int] = (1, 1024)  # run_config_search_min/max_concurrency: clamps the formula
+    instance_kind: str = ""  # the listed group's kind; "" for Model Analyzer's (KIND_CPU when cpu_only)
+    max_queue_delays: tuple[int, ...] = ()  # dynamic_batching.max_queue_delay_microseconds; empty: not searched
+    min_percentage: int = 5  # min/max_percentage_of_search_space
+    max_percentage: int = 10
+    min_trials: int | None = None  # optuna_min/max_trials, only when the user set them (they override %)
+    max_trials: int | None = None
+    min_percentage_set: bool = False  # whether the user set the percentage too (then the stricter one wins)
+    max_percentage_set: bool = False
+    early_exit_threshold: int = 10  # trials without a new best, once the minimum is reached
+    concurrency_formula: bool = False  # use_concurrency_formula: 2 x max_batch_size x instances, not searched
+    loads_listed: bool = False  # the user listed the loads (searched as a list, not as a doubling range)
 
 
 @dataclass(frozen=True)
@@ -54,6 +86,7 @@ class ModelSpec:
     # search looks at (besides the default).
     top_configs: int = 3
     binary_search_steps: int = 0  # brute: steps of the load's binary search at the constraint boundary
+    optuna: OptunaSettings | None = None  # run_config_search_mode: optuna
 
     def loads_for(self, variant: str) -> tuple[int, ...]:
         return tuple(sorted(set(self.load_values) | set(self.extra_loads.get(variant, ()))))
@@ -61,7 +94,7 @@ class ModelSpec:
     @property
     def decides_online(self) -> bool:
         """Whether the search decides from earlier measurements which points it measures (early exits)."""
-        return self.early_exit_loads or self.early_exit_batch or self.search is SearchMode.QUICK
+        return self.early_exit_loads or self.early_exit_batch or self.search.measures_ahead
 
     @property
     def load_kind(self) -> str:

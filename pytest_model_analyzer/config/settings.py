@@ -60,7 +60,7 @@ def check_modes(settings: Mapping[str, Any]) -> None:
     if search not in SEARCH_MODES:
         raise ConfigError("run_config_search_mode", f"must be one of {', '.join(SEARCH_MODES)}, got `{search}`")
     if search == "optuna":
-        raise ConfigError("run_config_search_mode", "`optuna` is not supported yet; use brute or quick")
+        check_optuna_budget(settings)
     if settings["model_type"] != "generic":
         raise ConfigError("model_type", f"`{settings['model_type']}` is not supported yet; use generic")
     if settings["dcgm_disable"] and mode != "remote":
@@ -120,6 +120,19 @@ def check_quick_search(settings: Mapping[str, Any], explicit: frozenset[str]) ->
         if key in explicit and settings[key]:
             raise ConfigError(key, "is not supported in quick search, which chooses each configuration's load: "
                               "remove it or use run_config_search_mode: brute")
+
+
+def check_optuna_budget(settings: Mapping[str, Any]) -> None:
+    """The trial budget of optuna search: percentages of the space and trial counts that can be met."""
+    for name in ("min_percentage_of_search_space", "max_percentage_of_search_space"):
+        if not 0 <= settings[name] <= 100:
+            raise ConfigError(name, f"must be a percentage from 0 to 100, got {settings[name]}")
+    if settings["min_percentage_of_search_space"] > settings["max_percentage_of_search_space"]:
+        raise ConfigError("min_percentage_of_search_space", "must not exceed max_percentage_of_search_space "
+                          f"({settings['max_percentage_of_search_space']})")
+    for name in ("optuna_min_trials", "optuna_max_trials", "optuna_early_exit_threshold"):
+        if settings[name] < 1:
+            raise ConfigError(name, f"must be at least 1, got {settings[name]}")
 
 
 def check_repository(settings: Mapping[str, Any], models: Mapping[str, Any]) -> None:

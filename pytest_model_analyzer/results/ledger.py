@@ -2,12 +2,13 @@
 
 A point's measurement comes from exactly one of these places, tried in this order by `Ledger.resolve`:
 
-1. the quick search's hill climb, which measures some points ahead of their items (on the model's first item);
+1. the quick search's hill climb or optuna's trials, which measure some points ahead of their items (on the
+   model's first item);
 2. no measurement at all: the search skips the point (early exit, not visited), with the reason;
 3. an earlier failure of the same setup: the point errors with that failure's message;
 4. a stored measurement of the same setup (the latest checkpoint, or an imported Model Analyzer one);
 5. a measurement of the same setup taken earlier in this run under another variant (identical configs);
-6. a measurement taken ahead of the item by the quick search;
+6. a measurement taken ahead of the item by the quick or optuna search;
 7. a new measurement, taken now.
 
 The ledger holds no pytest and no process: `measure` is a callable, so all of this is unit-tested with a
@@ -82,6 +83,9 @@ class Ledger:
         if point.model.search is SearchMode.QUICK:
             self.search.run_quick(point.model.name, lambda p: self.measure_ahead(p, measure),
                                   point.model.top_configs, stop=stop)
+        elif point.model.search is SearchMode.OPTUNA:
+            self.search.run_optuna(point.model.name, lambda p: self.measure_ahead(p, measure),
+                                   point.model.top_configs, stop=stop)
         elif self.first_trials_ahead and not point.model.decides_online:
             self._measure_model_ahead(point, measure, stop)
         if point.id in self._resolved:  # asked again: the same answer, never a second measurement

@@ -3,8 +3,8 @@
 Collection lists every point a search may measure. Brute decides online, as items run in Model Analyzer's
 order (variants, then batch sizes, then loads): a point is skipped when an earlier point of its sweep
 failed, when its load sweep reached a plateau, or when its max_batch_size sweep stopped raising throughput.
-Quick runs its hill climb when the model's first item is reached (each measured point is later reported by
-its own item); the load sweep of its top configurations then proceeds like brute's.
+Quick runs its hill climb, and optuna its trials, when the model's first item is reached (each measured point
+is later reported by its own item); the load sweep of the top configurations then proceeds like brute's.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from pytest_model_analyzer.analysis.ranking import score
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.config.profile import SearchMode
 from pytest_model_analyzer.config.variants import default_variant_name
-from pytest_model_analyzer.domain.identity import PointId, canonical, load_label
+from pytest_model_analyzer.domain.identity import CONCURRENCY, PointId, canonical, load_label
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.search.early_exit import batch_size_sweep_stopped, load_sweep_plateau
-from pytest_model_analyzer.search.quick import HillClimb, top
-from pytest_model_analyzer.search.space import coordinate
+from pytest_model_analyzer.search.optuna_search import NO_MEASUREMENT_SCORE, run_trials, seed_for, trial_budget
+from pytest_model_analyzer.search.quick import HillClimb, swept
+from pytest_model_analyzer.search.space import coordinate, optuna_coordinate, optuna_dimensions, space_size
 
 
 class Evidence(Protocol):
@@ -49,10 +50,19 @@ class QuickOutcome:
 
 
 @dataclass
+class OptunaOutcome:
+    trials: int  # how many trials ran
+    measured: set[PointId]  # the default config's point and every trial's
+    top: set[str]  # variants whose load is swept afterwards (the default among them)
+    no_reference: str = ""  # why there were no trials: the default config could not be measured
+
+
+@dataclass
 class SearchDriver:
     evidence: Evidence = field(default_factory=NoEvidence)
     points: dict[PointId, Point] = field(default_factory=dict)  # every collected point
     quick: dict[str, QuickOutcome] = field(default_factory=dict)  # by model
+    optuna: dict[str, OptunaOutcome] = field(default_factory=dict)  # by model
 
     def register(self, point: Point) -> None:
         self.points[point.id] = point
@@ -75,13 +85,19 @@ class SearchDriver:
                 reason = self._quick_reason(point, outcome)
                 if reason is not None or self._is_formula_point(point):
                     return reason
+        if model.search is SearchMode.OPTUNA:
+            trials = self.optuna.get(model.name)
+            if trials is not None:
+                reason = self._optuna_reason(point, trials)
+                if reason is not None or point.id in trials.measured:
+                    return reason
         return self._load_sweep_reason(point) or (self._batch_sweep_reason(point) if model.early_exit_batch
                                                   else None)
 
     def _load_sweep_reason(self, point: Point) -> str | None:
         kind = load_label(point.load_kind)
         throughputs: list[float] = []
-        sweep = point.model.load_values if point.model.search is SearchMode.QUICK else point.model.loads_for(
+        sweep = point.model.load_values if point.model.search.measures_ahead else point.model.loads_for(
             point.variant.name)
         for load in (value for value in sweep if value < point.load):
             earlier = self._at(point, point.variant.name, point.batch_size, load)
@@ -134,7 +150,7 @@ class SearchDriver:
         if self._is_formula_point(point):
             return None
         if point.variant.name not in outcome.top:
-            return (f"quick search: not among the top {len(outcome.top)} configurations whose load is swept "
+            return (f"quick search: not among the top {point.model.top_configs} configurations whose load is swept "
                     "(num_configs_per_model)")
         return None
 
@@ -184,6 +200,75 @@ class SearchDriver:
         if default and reference is not None:
             scores[default] = 0.0 if reference else None
         if model.quick_sweep:
-            outcome.top = set(top(scores, passes, top_count))  # type: ignore[arg-type]
+            outcome.top = swept(scores, passes, top_count, default)
         return outcome
 
+    # -- optuna -------------------------------------------------------------------------------------
+    def _optuna_reason(self, point: Point, outcome: OptunaOutcome) -> str | None:
+        if point.id in outcome.measured:
+            return None
+        if outcome.no_reference:
+            return outcome.no_reference
+        swept = point.variant.name in outcome.top and point.load in point.model.load_values
+        if swept:
+            return None
+        if any(measured.variant == point.variant.name for measured in outcome.measured):
+            return (f"optuna search: no trial chose this load, and the configuration is not among the top "
+                    f"{point.model.top_configs} whose load is swept (num_configs_per_model)")
+        return f"optuna search: none of its {outcome.trials} trials chose this configuration"
+
+    def run_optuna(self, model_name: str, measure: Callable[[Point], Measurement | None], top_count: int,
+                   stop: Callable[[], bool] = lambda: False) -> OptunaOutcome:
+        """The trials of one model, once (search/optuna_search.py); `measure` returns None for a failed or
+        unmeasured point."""
+        if model_name in self.optuna:
+            return self.optuna[model_name]
+        own = {point_id: point for point_id, point in self.points.items() if point_id.model == model_name}
+        outcome = OptunaOutcome(trials=0, measured=set(), top=set())
+        self.optuna[model_name] = outcome
+        if not own:
+            return outcome
+        model = next(iter(own.values())).model
+        default_name = default_variant_name(model_name)
+        reference_load = (model.extra_loads.get(default_name) or model.load_values)[0]
+        reference_point = own.get(PointId(model_name, default_name, model.batch_sizes[0], model.load_kind,
+                                          reference_load))
+        results: dict[PointId, Measurement | None] = {}
+
+        def take(point: Point) -> Measurement | None:
+            if point.id not in results:
+                results[point.id] = measure(point)
+                outcome.measured.add(point.id)
+            return results[point.id]
+
+        reference = take(reference_point) if reference_point is not None and not stop() else None
+        if reference is None:
+            outcome.no_reference = ("optuna search: the default configuration could not be measured, and every "
+                                    "trial is scored against it")
+            return outcome
+        by_coordinate = {optuna_coordinate(variant.parameters): variant.name for variant in model.variants
+                         if not variant.is_default}
+        best: dict[str, tuple[bool, float]] = {default_name: (satisfies(reference.metrics, model.constraints), 0.0)}
+
+        def evaluate(values: dict[str, int]) -> float:
+            count = values["instance_group"]
+            variant = by_coordinate[(count, values.get("max_batch_size"), values.get("max_queue_delay_microseconds"))]
+            load = values.get(model.load_kind) or model.extra_loads[variant][0]
+            point = own.get(PointId(model_name, variant, values.get("batch_sizes", model.batch_sizes[0]),
+                                    model.load_kind, load))
+            measurement = take(point) if point is not None else None  # None: its config failed to collect
+            if measurement is None:
+                return NO_MEASUREMENT_SCORE
+            passes = satisfies(measurement.metrics, model.constraints)
+            rank = (passes, score(measurement.metrics, reference.metrics, model.objectives))
+            best[variant] = max(best.get(variant, rank), rank)
+            return rank[1] if passes else NO_MEASUREMENT_SCORE
+
+        dimensions = optuna_dimensions(model)
+        trials = run_trials(dimensions, trial_budget(model.optuna, space_size(dimensions)),  # type: ignore[arg-type]
+                            seed_for(model_name), evaluate, stop)
+        outcome.trials = len(trials)
+        if model.quick_sweep and model.load_kind == CONCURRENCY:
+            outcome.top = swept({name: rank[1] for name, rank in best.items()}, lambda name: best[name][0],
+                                top_count, default_name)
+        return outcome

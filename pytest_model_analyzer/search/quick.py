@@ -10,10 +10,12 @@ most the few axis neighbours per step and cannot stall with unmeasured better ne
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 Coordinate = tuple[int, int]
+T = TypeVar("T")
 
 
 @dataclass
@@ -57,6 +59,13 @@ class HillClimb:
         return list(self.scores)
 
 
-def top(scores: dict[Coordinate, float | None], passes: Callable[[Coordinate], bool], count: int) -> list[Coordinate]:
-    measured: Iterable[Coordinate] = (c for c, value in scores.items() if value is not None)
-    return sorted(measured, key=lambda c: (passes(c), scores[c]), reverse=True)[:count]
+def top(scores: Mapping[T, float | None], passes: Callable[[T], bool], count: int) -> list[T]:
+    measured: Iterable[T] = (c for c, value in scores.items() if value is not None)
+    return sorted(measured, key=lambda c: (passes(c), scores[c]), reverse=True)[:count]  # type: ignore[operator]
+
+
+def swept(scores: Mapping[str, float | None], passes: Callable[[str], bool], count: int,
+          default: str | None) -> set[str]:
+    """The configurations whose load is swept after quick or optuna search, as Model Analyzer's
+    ConcurrencySweeper takes them: the `count` best (passing ones first) and the default config."""
+    return set(top(scores, passes, count)) | ({default} if default else set())

@@ -5,16 +5,23 @@ Model Analyzer's automatic brute space (AutomaticModelConfigGenerator): instance
 max_batch_size doubling from min to max as the inner loop, with dynamic batching on unless the model is a
 sequence model (ModelProfileSpec.supports_dynamic_batching). A model that does not batch gets one variant per
 instance count.
+
+Optuna's space (Model Analyzer's SearchParameters) is a list of dimensions, each a range or the values the
+YAML lists: client batch sizes (only when several are listed), max_batch_size (when the model batches),
+instance count, the load (unless use_concurrency_formula), and max_queue_delay_microseconds (only when listed).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pytest_model_analyzer.config.limits import MAX_VARIANTS, require_at_most
+from pytest_model_analyzer.config.profile import ModelSpec
 from pytest_model_analyzer.config.values import doubled
+from pytest_model_analyzer.domain.identity import CONCURRENCY
 
 
 def supports_batching(base_config: Mapping[str, Any]) -> bool:
@@ -58,15 +65,94 @@ def coordinate(parameters: Mapping[str, Any]) -> tuple[int, int]:
     return int(math.log2(size)), count
 
 
-def quick_concurrency(parameters: Mapping[str, Any], base_config: Mapping[str, Any],
-                      settings: Mapping[str, Any], explicit: frozenset[str]) -> int:
-    """Model Analyzer's quick-mode load: 2 x max_batch_size x instance count, clamped only by user-set limits."""
+def formula_concurrency(parameters: Mapping[str, Any], base_config: Mapping[str, Any], low: int | None = None,
+                        high: int | None = None) -> int:
+    """Model Analyzer's concurrency formula, 2 x max_batch_size x instance count, clamped to the bounds given
+    (quick search: those the user set; an optuna trial: both; optuna's default config: none)."""
     size = int(parameters.get("max_batch_size", base_config.get("max_batch_size", 1)) or 1)
     groups = parameters.get("instance_group") or base_config.get("instance_group") or [{}]
     count = sum(int(group.get("count", 1)) for group in groups)
     value = 2 * size * count
-    if "run_config_search_min_concurrency" in explicit:
-        value = max(value, settings["run_config_search_min_concurrency"])
-    if "run_config_search_max_concurrency" in explicit:
-        value = min(value, settings["run_config_search_max_concurrency"])
+    if low is not None:
+        value = max(value, low)
+    if high is not None:
+        value = min(value, high)
     return value
+
+
+def quick_bounds(settings: Mapping[str, Any], explicit: frozenset[str]) -> tuple[int | None, int | None]:
+    """Quick search clamps its formula load only by the concurrency limits the user set."""
+    low, high = ("run_config_search_min_concurrency", "run_config_search_max_concurrency")
+    return (settings[low] if low in explicit else None, settings[high] if high in explicit else None)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One parameter that optuna searches, under Model Analyzer's name for it."""
+
+    name: str  # batch_sizes, max_batch_size, instance_group, concurrency, request_rate, max_queue_delay_microseconds
+    values: tuple[int, ...]
+    listed: bool  # the YAML's own values (a categorical choice), else a range (an ordered integer choice)
+
+
+def optuna_dimensions(model: ModelSpec) -> list[Dimension]:
+    """The dimensions of a model's optuna search, in Model Analyzer's order (optuna_parameter_list), which is
+    the order a trial draws them in."""
+    space = model.optuna
+    assert space is not None
+    dimensions = []
+    if len(model.batch_sizes) > 1:
+        dimensions.append(Dimension("batch_sizes", model.batch_sizes, listed=True))
+    if space.max_batch_sizes:
+        dimensions.append(Dimension("max_batch_size", space.max_batch_sizes, listed=True))
+    elif supports_batching(model.base_config):
+        low, high = (int(math.log2(bound)) for bound in space.batch_size_range)
+        dimensions.append(Dimension("max_batch_size", tuple(2 ** e for e in range(low, high + 1)), listed=False))
+    counts = space.instance_counts or tuple(range(space.instance_count_range[0], space.instance_count_range[1] + 1))
+    dimensions.append(Dimension("instance_group", counts, listed=bool(space.instance_counts)))
+    searched_load = not (space.concurrency_formula and model.load_kind == CONCURRENCY)
+    if searched_load and model.load_values:
+        dimensions.append(Dimension(model.load_kind, model.load_values, listed=space.loads_listed))
+    if space.max_queue_delays:
+        dimensions.append(Dimension("max_queue_delay_microseconds", space.max_queue_delays, listed=True))
+    return dimensions
+
+
+def space_size(dimensions: list[Dimension]) -> int:
+    """How many trials the space holds (Model Analyzer's number_of_total_possible_configurations)."""
+    return math.prod(len(dimension.values) for dimension in dimensions)
+
+
+def optuna_parameters(model: ModelSpec, dimensions: list[Dimension]) -> list[dict[str, Any]]:
+    """One parameter set per combination of the model-config dimensions (instance count outer, then
+    max_batch_size, then the queue delay), as Model Analyzer's _create_non_ensemble_parameter_combo makes it;
+    the fields the YAML fixes apply to all."""
+    space = model.optuna
+    assert space is not None
+    by_name = {dimension.name: dimension.values for dimension in dimensions}
+    kind = space.instance_kind or ("KIND_CPU" if model.cpu_only else "KIND_GPU")
+    fixed = dict(model.fixed_parameters)
+    fixed_batching = fixed.pop("dynamic_batching", None)
+    result = []
+    for count in by_name["instance_group"]:
+        for size in by_name.get("max_batch_size", (None,)):
+            for delay in by_name.get("max_queue_delay_microseconds", (None,)):
+                parameters: dict[str, Any] = {"instance_group": [{"count": count, "kind": kind}]}
+                if size is not None:
+                    parameters["max_batch_size"] = size
+                if supports_dynamic_batching(model.base_config) or delay is not None or fixed_batching is not None:
+                    batching = dict(fixed_batching or {})
+                    if delay is not None:
+                        batching["max_queue_delay_microseconds"] = delay
+                    parameters["dynamic_batching"] = batching
+                result.append({**parameters, **fixed})
+    require_at_most("model_config_parameters", len(result), MAX_VARIANTS, "optuna variants")
+    return result
+
+
+def optuna_coordinate(parameters: Mapping[str, Any]) -> tuple[int, int | None, int | None]:
+    """(instance count, max_batch_size, queue delay) of an optuna variant: what a trial's values name."""
+    count = sum(int(group.get("count", 1)) for group in parameters.get("instance_group", [{}]))
+    size = parameters.get("max_batch_size")
+    delay = (parameters.get("dynamic_batching") or {}).get("max_queue_delay_microseconds")
+    return count, None if size is None else int(size), None if delay is None else int(delay)

@@ -5,8 +5,9 @@ an instance-group change in about 0.1 s, while any other change reloads the mode
 model), so a worker that runs a family runs it with one load; and variants with identical configs (the
 repository's default and a sweep's copy of it) fall in one family, so one worker measures each setup once
 and its ledger hands the measurement to the twin's items, as a single process does. A model whose search
-decides online which points it measures (early exits, quick search) keeps one unit per variant, in order,
-and such a unit is never split. The cost, in expected seconds, lets the xdist scheduler hand out the
+decides online which points it measures (early exits) keeps one unit per variant, in order, and such a unit
+is never split; a model whose search measures across its variants ahead of their items (quick, optuna) is one
+unit, never split. The cost, in expected seconds, lets the xdist scheduler hand out the
 dearest unit first (longest-processing-time first) and decide whether splitting a unit's tail pays.
 """
 
@@ -89,6 +90,10 @@ def plan_workload(points: Iterable[Point], stored: Callable[[Setup], bool]) -> W
 
 
 def _unit_key(point: Point) -> str:
+    if point.model.search.measures_ahead:
+        # The hill climb or the trials measure points of every variant at the model's first item: another
+        # worker with another of its variants would run the whole search again.
+        return point.model.name
     if point.model.decides_online:
         return f"{point.model.name}::{point.variant.name}"
     config = dict(point.config)

@@ -84,8 +84,17 @@ CASES = [
      "dcgm_disable: is only allowed with triton_launch_mode: remote"),
     ("boolean expected", BASE + "run_config_search_disable: maybe\n",
      "run_config_search_disable: expected a boolean (true or false), got 'maybe'"),
-    ("optuna search", BASE + "run_config_search_mode: optuna\n",
-     "run_config_search_mode: `optuna` is not supported yet"),
+    ("optuna percentage", BASE + "run_config_search_mode: optuna\nmax_percentage_of_search_space: 150\n",
+     "max_percentage_of_search_space: must be a percentage from 0 to 100, got 150"),
+    ("optuna other field swept", BASE.replace("profile_models: add", "profile_models:\n  add:\n    "
+                                              "model_config_parameters: {max_batch_size: [2, 4], "
+                                              "input: [[{name: INPUT0, dims: [16]}], [{name: INPUT0, dims: [8]}]]}")
+     + "run_config_search_mode: optuna\n",
+     "profile_models.add.model_config_parameters: optuna search searches max_batch_size"),
+    ("optuna two instance groups", BASE.replace("profile_models: add", "profile_models:\n  add:\n    "
+                                                "model_config_parameters: {instance_group: [{count: [1, 2]}, "
+                                                "{count: 1}]}") + "run_config_search_mode: optuna\n",
+     "profile_models.add.model_config_parameters.instance_group: optuna search takes one instance group"),
     ("top configs without constraints", BASE + "num_top_model_configs: 3\n",
      "num_top_model_configs: needs global constraints"),
     ("search bounds reversed", BASE + "run_config_search_min_concurrency: 64\nrun_config_search_max_concurrency: 8\n",

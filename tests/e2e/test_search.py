@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from tests.support import MODELS
@@ -50,11 +52,39 @@ def test_quick_climbs_to_the_same_kind_of_best_with_fewer_measurements(run_profi
     run = run_profile(SPACE + "run_config_search_mode: quick\nnum_configs_per_model: 2\n")
     assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()
     measured = [item for item in run.items if item.outcome == "passed"]
-    assert len(measured) < len(run.items) / 2
+    # The hill climb's points at their formula load, then the load sweeps of the top 2 and of the default
+    # (Model Analyzer's ConcurrencySweeper): no other configuration has more than one point measured.
+    loads = Counter(item.variant for item in measured)
+    swept = {variant for variant, count in loads.items() if count > 1}
+    assert "sleep_config_default" in swept and len(swept) <= 3
+    assert len(measured) < 0.6 * len(run.items)
     best = best_variant(run)
     assert best["config"]["instance_group"][0]["count"] == 2 and int(best["config"]["max_batch_size"]) > 1
     reasons = {item.message.strip() for item in run.items if item.outcome == "skipped"}
     assert any("did not visit" in reason or "not among the top 2" in reason for reason in reasons)
+
+
+def test_optuna_scores_trials_against_the_default_sweeps_the_best_and_replays_on_resume(
+        run_profile, pytester: pytest.Pytester) -> None:
+    body = SPACE + ("run_config_search_mode: optuna\noptuna_min_trials: 3\noptuna_max_trials: 6\n"
+                    "num_configs_per_model: 1\n")
+    run = run_profile(body)
+    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()
+    assert len(run.items) == 7 * 6  # the default's formula load (2 x 8 x 1 = 16) is one of the sweep's loads
+    measured = [item for item in run.items if item.outcome == "passed"]
+    # The default at its formula load, at most 6 trials, then the load sweeps of the best and the default.
+    assert [item.outcome for item in run.by_name("sleep_config_default::b1-c16")] == ["passed"]
+    assert len(measured) <= 1 + 6 + 2 * 6 and len(measured) < len(run.items) / 2
+    reasons = {item.message.strip() for item in run.items if item.outcome == "skipped"}
+    assert reasons and all(reason.startswith(("optuna search:", "early exit:")) for reason in reasons)
+    assert any("trials chose this configuration" in reason for reason in reasons)
+
+    # A resumed run scores the same trials from the checkpoint, so it asks for the same points: none is new.
+    again = run_profile(body)
+    assert again.result.ret == pytest.ExitCode.OK
+    assert [item.outcome for item in again.items] == [item.outcome for item in run.items]
+    assert all(item.properties.get("ma_from") == "0.ckpt" for item in again.items if item.outcome == "passed")
+    assert sorted(p.name for p in (pytester.path / "checkpoints").iterdir()) == ["0.ckpt"]
 
 
 def test_brute_bisects_the_load_at_the_latency_bound(run_profile, pytester: pytest.Pytester) -> None:

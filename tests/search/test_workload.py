@@ -61,3 +61,15 @@ def test_a_search_that_decides_online_keeps_one_unsplittable_unit_per_variant() 
         assert not unit.splittable
     assert all(len(keys) == 1 for keys in by_variant.values())
     assert len({key for keys in by_variant.values() for key in keys}) == len(by_variant)
+
+
+def test_a_quick_or_optuna_search_is_one_unsplittable_unit_for_the_whole_model() -> None:
+    """Both measure points of every variant when the model's first item runs: on a second worker, another of
+    its variants would run the whole search again."""
+    for mode in ("quick", "optuna"):
+        workload = plan_workload(points(f"run_config_search_mode: {mode}\nrun_config_search_max_instance_count: 2\n"
+                                        "run_config_search_max_model_batch_size: 4\nprofile_models: sleep\n"),
+                                 stored=lambda setup: False)
+        units = set(workload.units.values())
+        assert len(units) == 1 and not next(iter(units)).splittable
+        assert len({tail.split("::")[1] for tail in workload.units}) > 1  # every variant of the model
