@@ -45,9 +45,9 @@ LLM = "LLM profiling (genai-perf) is not supported yet"
 COMPOSING = "ensemble and BLS composing-model search is not supported yet"
 CONCURRENT = "profiling several models concurrently is not supported yet"
 PLOTS = "plots are fixed by the report"
-DETAILED = "detailed per-variant reports are not written yet"
 # Keys of `model-analyzer report`, which Model Analyzer accepts in the same YAML as the profile's.
-REPORT = "it is an option of `model-analyzer report`, not of the profile (detailed reports are not written yet)"
+REPORT = "it is an option of `model-analyzer report`, not of the profile: `pytest --ma-report` reads it"
+FORMATS = "it is an option of `model-analyzer report`, not of the profile: the detailed reports are HTML"
 
 INFERENCE_FIELDS = [
     "model_name", "batch_size", "concurrency", "model_config_path", "instance_group",
@@ -69,7 +69,7 @@ _OPTIONS = [
     Option("always_report_gpu_metrics", v.parse_bool, False, help="report GPU metrics for cpu_only models"),
     Option("dcgm_disable", v.parse_bool, False, help="skip GPU discovery (remote mode only)"),
     Option("skip_summary_reports", v.parse_bool, False, help="write no CSV/HTML reports"),
-    Option("skip_detailed_reports", v.parse_bool, False, unsupported=DETAILED),
+    Option("skip_detailed_reports", v.parse_bool, False, help="write no reports/detailed/<config>.html"),
     Option("model_type", v.parse_str, "generic", help="generic (LLM is not supported yet)"),
     Option("model_repository", v.parse_str, None, path=True, help="Triton model repository"),
     Option("output_model_repository_path", v.parse_str, "output_model_repository", path=True),
@@ -147,7 +147,7 @@ _OPTIONS = [
     Option("min_throughput", v.parse_int, None, help="shorthand: constraints.perf_throughput.min"),
     Option("plots", _passthrough, None, cli=False, unsupported=PLOTS),
     Option("report_model_configs", _passthrough, None, cli=False, unsupported=REPORT),
-    Option("output_formats", _passthrough, None, cli=False, unsupported=REPORT),
+    Option("output_formats", _passthrough, None, cli=False, unsupported=FORMATS),
 ]
 
 OPTIONS: dict[str, Option] = {option.key: option for option in _OPTIONS}

@@ -55,19 +55,28 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    """`--ma-history`: the history of the checkpoint directory, from the files alone, instead of a run."""
-    if not config.getoption("ma_history", default=False):
+    """`--ma-history` and `--ma-report`: reports from the checkpoint directory's files alone, instead of a run."""
+    history = config.getoption("ma_history", default=False)
+    report = config.getoption("ma_report", default=None)
+    if not history and report is None:
         return None
-    from pytest_model_analyzer.plugin.history import write_history
-
+    flag = "--ma-history" if history else "--ma-report"
     path = profile_path(config)
     if path is None:
-        raise pytest.UsageError("--ma-history needs the profile (--ma-config) whose checkpoints it reads")
+        raise pytest.UsageError(f"{flag} needs the profile (--ma-config) whose checkpoints it reads")
     try:
         profile = load_profile(path, cli=cli_overrides(config), cwd=Path.cwd())
     except ConfigError as exc:
         raise pytest.UsageError(f"{path}: {exc}") from None
-    for line in write_history(profile):
+    if history:
+        from pytest_model_analyzer.plugin.history import write_history
+
+        lines = write_history(profile)
+    else:
+        from pytest_model_analyzer.plugin.detailed import chosen_configs, write_detailed_reports
+
+        lines = write_detailed_reports(profile, chosen_configs(report, profile))
+    for line in lines:
         print(f"model-analyzer: {line}")
     return int(pytest.ExitCode.OK)
 

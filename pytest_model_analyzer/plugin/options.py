@@ -52,6 +52,10 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ma-history", action="store_true", default=False,
                     help="write reports/history.html and history.csv from every checkpoint of the profile's "
                          "checkpoint directory (trends, change points, testbed changes), then stop: no server")
+    group.addoption("--ma-report", metavar="CONFIGS", nargs="?", const="", default=None,
+                    help="write reports/detailed/<config>.html for each named configuration (comma list, e.g. "
+                         "add_config_1,add_config_default; alone: the profile's report_model_configs) from the "
+                         "latest checkpoint: latency breakdown, throughput and latency over the load; no server")
     group.addoption("--ma-markdown", metavar="PATH", default=None,
                     help="write a Markdown summary of the run (best configs, failed gates, changes against the "
                          "baseline) to PATH; written to $GITHUB_STEP_SUMMARY too when that is set")

@@ -11,6 +11,7 @@ from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.reports import csv_tables, html_report, output_repository
 from pytest_model_analyzer.reports.columns import Column
+from pytest_model_analyzer.reports.detailed import render_detailed, report_path
 
 
 @dataclass
@@ -47,6 +48,8 @@ def export(profile: ProfileConfig, ranked: Sequence[ModelRanking], measurements:
             _write(results_dir / name, text, result)
     page = html_report.render(profile, ranked, measurements, gpu_note, gpu_count, interrupted, extra, covered)
     _write(Path(profile["export_path"]) / "reports" / "summary.html", page, result)
+    for ranking in ranked:
+        _write_detailed(profile, ranking, result)
     written: set[str] = set()
     for ranking in ranked:
         if ranking.best is not None:
@@ -54,6 +57,25 @@ def export(profile: ProfileConfig, ranked: Sequence[ModelRanking], measurements:
     if profile["num_top_model_configs"] > 0:
         _write_top_configs(profile, measurements, written, result)
     return result
+
+
+def _write_detailed(profile: ProfileConfig, ranking: ModelRanking, result: ExportResult) -> None:
+    """Model Analyzer's profile ends with the detailed reports of each model's `num_configs_per_model` best
+    configurations (reports/detailed.py), or, with skip_detailed_reports, with the command that writes them."""
+    top = list(ranking.variants[:profile["num_configs_per_model"]])
+    if not top:
+        return
+    if profile["skip_detailed_reports"]:
+        names = ",".join(variant.variant for variant in top)
+        result.notes.append(f"detailed reports of the {len(top)} best {ranking.model} configurations: "
+                            f"pytest --ma-config {profile.source} --ma-report={names}")
+        return
+    model = profile.model(ranking.model)
+    for variant in top:
+        path = report_path(Path(profile["export_path"]) / "reports" / "detailed", variant.variant)
+        if path is not None:
+            _write(path, render_detailed(ranking.model, variant.variant, variant.measurements, model.base_config,
+                                         model.constraints, "this run"), result)
 
 
 def _write_config(profile: ProfileConfig, variant: VariantResult, what: str, written: set[str],

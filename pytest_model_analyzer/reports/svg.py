@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -68,6 +68,43 @@ class Marker:
     label: str
 
 
+def _y_scale(y_low: float, y_high: float) -> Callable[[float], float]:
+    inner_h = HEIGHT - TOP - BOTTOM
+
+    def sy(y: float) -> float:
+        return HEIGHT - BOTTOM - inner_h * (y - y_low) / ((y_high - y_low) or 1.0)
+
+    return sy
+
+
+def _frame(title: str, x_label: str, y_label: str, y_ticks: Sequence[float], sy: Callable[[float], float],
+           css_class: str) -> list[str]:
+    """The parts every plot shares: title, horizontal grid with its labels, both axes and their titles."""
+    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" role="img" '
+             f'aria-label="{html.escape(title)}" class="{css_class}">',
+             f'<text x="{WIDTH / 2}" y="20" text-anchor="middle" font-weight="600">{html.escape(title)}</text>']
+    for value in y_ticks:
+        parts.append(f'<line x1="{LEFT}" y1="{sy(value):.1f}" x2="{WIDTH - RIGHT}" y2="{sy(value):.1f}" '
+                     'stroke="#eee"/>')
+        parts.append(f'<text x="{LEFT - 6}" y="{sy(value) + 3:.1f}" font-size="10" text-anchor="end" '
+                     f'class="tick">{tick_label(value)}</text>')
+    parts.append(f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" y2="{HEIGHT - BOTTOM}" '
+                 'stroke="#333"/>')
+    parts.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}" stroke="#333"/>')
+    parts.append(f'<text x="{LEFT + inner_w / 2}" y="{HEIGHT - 14}" text-anchor="middle" font-size="12">'
+                 f"{html.escape(x_label)}</text>")
+    parts.append(f'<text x="16" y="{TOP + inner_h / 2}" text-anchor="middle" font-size="12" '
+                 f'transform="rotate(-90 16 {TOP + inner_h / 2})">{html.escape(y_label)}</text>')
+    return parts
+
+
+def _legend(parts: list[str], index: int, name: str, color: str) -> None:
+    legend_y = TOP + 12 + 14 * index
+    parts.append(f'<rect x="{WIDTH - RIGHT - 150}" y="{legend_y - 9}" width="10" height="10" fill="{color}"/>')
+    parts.append(f'<text x="{WIDTH - RIGHT - 136}" y="{legend_y}" font-size="11">{html.escape(name)}</text>')
+
+
 def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequence[tuple[float, float]]],
              *, markers: Sequence[Marker] = (), highlighted: Mapping[str, Sequence[tuple[float, float]]] | None = None,
              zero_based: bool = True, css_class: str = "plot") -> str:
@@ -82,32 +119,16 @@ def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequen
         y_low, y_high = y_low - (abs(y_low) or 1.0) * 0.5, y_high + (abs(y_high) or 1.0) * 0.5
     y_ticks = nice_ticks(y_low, y_high)
     x_low, x_high, y_low, y_high = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
-    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    inner_w = WIDTH - LEFT - RIGHT
 
     def sx(x: float) -> float:
         return LEFT + inner_w * (x - x_low) / ((x_high - x_low) or 1.0)
 
-    def sy(y: float) -> float:
-        return HEIGHT - BOTTOM - inner_h * (y - y_low) / ((y_high - y_low) or 1.0)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" role="img" '
-             f'aria-label="{html.escape(title)}" class="{css_class}">',
-             f'<text x="{WIDTH / 2}" y="20" text-anchor="middle" font-weight="600">{html.escape(title)}</text>']
-    for value in y_ticks:
-        parts.append(f'<line x1="{LEFT}" y1="{sy(value):.1f}" x2="{WIDTH - RIGHT}" y2="{sy(value):.1f}" '
-                     'stroke="#eee"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{sy(value) + 3:.1f}" font-size="10" text-anchor="end" '
-                     f'class="tick">{tick_label(value)}</text>')
+    sy = _y_scale(y_low, y_high)
+    parts = _frame(title, x_label, y_label, y_ticks, sy, css_class)
     for value in x_ticks:
         parts.append(f'<text x="{sx(value):.1f}" y="{HEIGHT - BOTTOM + 16}" font-size="10" text-anchor="middle" '
                      f'class="tick">{tick_label(value)}</text>')
-    parts.append(f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" y2="{HEIGHT - BOTTOM}" '
-                 'stroke="#333"/>')
-    parts.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}" stroke="#333"/>')
-    parts.append(f'<text x="{LEFT + inner_w / 2}" y="{HEIGHT - 14}" text-anchor="middle" font-size="12">'
-                 f"{html.escape(x_label)}</text>")
-    parts.append(f'<text x="16" y="{TOP + inner_h / 2}" text-anchor="middle" font-size="12" '
-                 f'transform="rotate(-90 16 {TOP + inner_h / 2})">{html.escape(y_label)}</text>')
     for marker in markers:
         parts.append(f'<line x1="{sx(marker.x):.1f}" y1="{TOP}" x2="{sx(marker.x):.1f}" y2="{HEIGHT - BOTTOM}" '
                      f'stroke="#d62728" stroke-dasharray="4 3" class="change-point" data-x="{marker.x:g}"/>')
@@ -126,9 +147,35 @@ def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequen
             parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="7" fill="none" stroke="{color}" '
                          'stroke-width="2" class="highlight"/>')
         if len(series) > 1:  # one series is named by the axis title
-            legend_y = TOP + 12 + 14 * index
-            parts.append(f'<rect x="{WIDTH - RIGHT - 150}" y="{legend_y - 9}" width="10" height="10" '
-                         f'fill="{color}"/>')
-            parts.append(f'<text x="{WIDTH - RIGHT - 136}" y="{legend_y}" font-size="11">{html.escape(name)}</text>')
+            _legend(parts, index, name, color)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_stacked_bars(title: str, x_label: str, y_label: str, categories: Sequence[str],
+                     stacks: Mapping[str, Sequence[float]], *, css_class: str = "plot bars") -> str:
+    """One bar per category (a load), each stacked from the components in `stacks` (name -> one value per
+    category), bottom first: Model Analyzer's latency breakdown."""
+    totals = [sum(values[i] for values in stacks.values()) for i in range(len(categories))]
+    y_ticks = nice_ticks(0.0, max(totals, default=1.0) or 1.0)
+    sy = _y_scale(y_ticks[0], y_ticks[-1])
+    parts = _frame(title, x_label, y_label, y_ticks, sy, css_class)
+    slot = (WIDTH - LEFT - RIGHT) / max(len(categories), 1)
+    for i, category in enumerate(categories):
+        x = LEFT + slot * i + slot * 0.15
+        parts.append(f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - BOTTOM + 16}" font-size="10" '
+                     f'text-anchor="middle" class="tick">{html.escape(category)}</text>')
+        base = 0.0
+        for index, (name, values) in enumerate(stacks.items()):
+            value = values[i]
+            if value > 0:
+                top, bottom = sy(base + value), sy(base)
+                parts.append(f'<rect x="{x:.1f}" y="{top:.1f}" width="{slot * 0.7:.1f}" height="{bottom - top:.1f}" '
+                             f'fill="{COLORS[index % len(COLORS)]}" data-series="{html.escape(name)}" '
+                             f'data-category="{html.escape(category)}"><title>{html.escape(name)} at '
+                             f"{html.escape(category)}: {value:.4g}</title></rect>")
+            base += value
+    for index, name in enumerate(stacks):
+        _legend(parts, index, name, COLORS[index % len(COLORS)])
     parts.append("</svg>")
     return "".join(parts)

@@ -54,6 +54,35 @@ def test_latency_gate_fails_exactly_the_points_above_the_bound(run_profile, pyte
     assert (best / "1" / "model.py").exists()
     check_report_in_browser(pytester.path / "reports" / "summary.html", pytester.path, points=len(run.items))
 
+    # As Model Analyzer's profile, the run ends with the detailed reports of its best configurations
+    # (num_configs_per_model, 3: both variants here).
+    detailed = pytester.path / "reports" / "detailed"
+    assert sorted(path.name for path in detailed.iterdir()) == ["sleep_config_0.html", "sleep_config_default.html"]
+    # `--ma-report` writes one from the checkpoint alone: no server, no measurement, no new checkpoint.
+    (detailed / "sleep_config_default.html").unlink()
+    report = pytester.runpytest_subprocess("--ma-config", str(pytester.path / "profile.yaml"), "-p",
+                                           "no:cacheprovider", "--ma-report=sleep_config_default")
+    assert report.ret == pytest.ExitCode.OK, report.stdout.str()
+    report.stdout.fnmatch_lines(["model-analyzer: detailed report of sleep_config_default (2 measurements from "
+                                 "0.ckpt): *sleep_config_default.html"])
+    assert sorted(path.name for path in (pytester.path / "checkpoints").iterdir()) == ["0.ckpt"]
+    page = detailed / "sleep_config_default.html"
+    default_points = [item for item in run.items if "sleep_config_default" in item.nodeid]
+    dom, shot, blank_shot = open_in_chromium(page, pytester.path)
+    assert 'data-errors="0"' in dom
+    # The latency breakdown: one bar per load, each stacked from the components that take time.
+    bars = re.findall(r'data-series="([^"]+)" data-category="([0-9]+)"', dom)
+    assert {category for _, category in bars} == {"1", "4"}
+    assert {"server queue", "server compute infer"} <= {series for series, _ in bars}
+    assert dom.count("<svg") == 3 and dom.count('r="3.5"') == 2 * len(default_points)  # throughput, p99 over load
+    assert "FAIL: perf_latency_p99" in dom and dom.count("<tr>") == 1 + len(default_points)
+    assert shot.stat().st_size > 5 * blank_shot.stat().st_size
+    wrong = pytester.runpytest_subprocess("--ma-config", str(pytester.path / "profile.yaml"), "-p",
+                                          "no:cacheprovider", "--ma-report=sleep_config_1")
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    wrong.stderr.fnmatch_lines(["ERROR: --ma-report: 0.ckpt has no measurement of `sleep_config_1` (did you mean "
+                                "`sleep_config_0`?); it holds 2 configurations"])
+
 
 def test_a_suite_within_its_bounds_passes(run_profile, pytester: pytest.Pytester) -> None:
     run = run_profile(SWEEP + "latency_budget: 1000\nmin_throughput: 1\nskip_summary_reports: true\n")

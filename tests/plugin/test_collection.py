@@ -120,9 +120,9 @@ profile_models:
 
 
 def test_unsupported_options_are_reported_not_ignored(pytester: pytest.Pytester, write_profile) -> None:
-    write_profile(SWEEP + "skip_detailed_reports: true\n")
+    write_profile(SWEEP + "triton_docker_shm_size: 1g\n")
     result = pytester.runpytest("--ma-config", "profile.yaml", "--collect-only", "-q")
-    result.stdout.fnmatch_lines(["*`skip_detailed_reports` is accepted but has no effect*"])
+    result.stdout.fnmatch_lines(["*`triton_docker_shm_size` is accepted but has no effect*"])
 
 
 def test_report_keys_in_a_shared_yaml_are_accepted_and_said_to_be_for_the_report(
@@ -132,8 +132,9 @@ def test_report_keys_in_a_shared_yaml_are_accepted_and_said_to_be_for_the_report
     result = pytester.runpytest("--ma-config", "profile.yaml", "--collect-only", "-q")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*`output_formats` is accepted but has no effect: it is an option of "
-                                 "`model-analyzer report`, not of the profile*",
-                                 "*`report_model_configs` is accepted but has no effect: it is an option of*"])
+                                 "`model-analyzer report`, not of the profile: the detailed reports are HTML*",
+                                 "*`report_model_configs` is accepted but has no effect: it is an option of "
+                                 "`model-analyzer report`, not of the profile: `pytest --ma-report` reads it*"])
 
 
 def test_options_are_grouped_in_help(pytester: pytest.Pytester) -> None:

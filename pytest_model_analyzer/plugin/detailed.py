@@ -1,0 +1,69 @@
+"""`--ma-report`: detailed reports of chosen configurations from the latest checkpoint, without a server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_model_analyzer.config.names import suggest
+from pytest_model_analyzer.config.profile import ProfileConfig
+from pytest_model_analyzer.infra.checkpoint import SUFFIX, CheckpointError, latest_index, read
+from pytest_model_analyzer.reports.detailed import render_detailed, report_path
+
+
+def chosen_configs(option: str, profile: ProfileConfig) -> list[str]:
+    """The names given on the command line, else the YAML's `report_model_configs` (Model Analyzer's report key:
+    a list of names, or of mappings whose key is the name)."""
+    if option:
+        names = [name.strip() for name in option.split(",") if name.strip()]
+    else:
+        names = [_config_name(item) for item in profile["report_model_configs"] or []]
+    if not names:
+        raise pytest.UsageError("--ma-report: name the configurations, e.g. --ma-report=add_config_1,"
+                                "add_config_default (or list them under report_model_configs in the profile)")
+    return list(dict.fromkeys(names))
+
+
+def _config_name(item: Any) -> str:
+    if isinstance(item, dict) and len(item) == 1:
+        item = next(iter(item))
+    if not isinstance(item, str) or not item:
+        raise pytest.UsageError(f"report_model_configs: expected configuration names, got {item!r:.60}")
+    return item
+
+
+def write_detailed_reports(profile: ProfileConfig, names: list[str]) -> list[str]:
+    """Writes `<export_path>/reports/detailed/<config>.html` per name; returns what to tell the user."""
+    directory = Path(profile["checkpoint_directory"])
+    try:
+        index = latest_index(directory)
+        path = directory / f"{index}{SUFFIX}"
+        measurements = read(path) if index >= 0 else []
+    except CheckpointError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if not measurements:
+        raise pytest.UsageError(f"--ma-report: no checkpoint with measurements in {directory} (run the profile first)")
+    by_variant: dict[str, list] = {}
+    for m in measurements:
+        by_variant.setdefault(m.variant, []).append(m)
+    for name in names:
+        if name not in by_variant:
+            raise pytest.UsageError(f"--ma-report: {path.name} has no measurement of `{name}`"
+                                    f"{suggest(name, by_variant)}; it holds {len(by_variant)} configurations")
+        if report_path(Path("."), name) is None:
+            raise pytest.UsageError(f"--ma-report: `{name}` cannot name a report file")
+    target = Path(profile["export_path"]) / "reports" / "detailed"
+    target.mkdir(parents=True, exist_ok=True)
+    models = {model.name: model for model in profile.models}
+    lines = []
+    for name in names:
+        rows = by_variant[name]
+        model = models.get(rows[0].model)
+        page = report_path(target, name)
+        assert page is not None
+        page.write_text(render_detailed(rows[0].model, name, rows, model.base_config if model else {},
+                                        model.constraints if model else {}, str(path)), encoding="utf-8")
+        lines.append(f"detailed report of {name} ({len(rows)} measurements from {path.name}): {page}")
+    return lines

@@ -1,0 +1,111 @@
+"""A detailed report of one configuration, as Model Analyzer's `report` writes for `report_model_configs`.
+
+One self-contained HTML page per configuration: what it is and what it changes in the repository's config;
+per client batch size, the latency breakdown over the load (client send/recv, server queue, compute input,
+infer, output, stacked: where the time of a request goes as the load rises), throughput and p99 latency over
+the load, GPU memory and utilisation over the load when there are GPU figures; and every measurement in a table
+with its constraint verdict. It is built from measurements alone (a checkpoint), with no server.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_model_analyzer.analysis.gates import satisfies, violations
+from pytest_model_analyzer.domain.bounds import Bounds
+from pytest_model_analyzer.domain.identity import load_label
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.metrics import METRICS
+from pytest_model_analyzer.reports.csv_tables import instance_group_string
+from pytest_model_analyzer.reports.describe import distinguishing_fields
+from pytest_model_analyzer.reports.html_report import SCRIPT, STYLE
+from pytest_model_analyzer.reports.svg import svg_plot, svg_stacked_bars
+
+# Model Analyzer's latency breakdown, bottom of the bar first.
+BREAKDOWN = ("perf_client_send_recv", "perf_server_queue", "perf_server_compute_input", "perf_server_compute_infer",
+             "perf_server_compute_output")
+TABLE = ("perf_throughput", "perf_latency_p50", "perf_latency_p90", "perf_latency_p95", "perf_latency_p99",
+         "perf_latency_avg", *BREAKDOWN, "perf_client_response_wait", "cpu_utilization", "cpu_used_ram")
+GPU = ("gpu_used_memory", "gpu_utilization", "gpu_power_usage")
+
+
+def report_path(directory: Path, variant: str) -> Path | None:
+    """`<directory>/<variant>.html`, or None when the name (say, from a hostile checkpoint) is not one plain
+    file name."""
+    if Path(variant).name != variant or variant in ("", ".", ".."):
+        return None
+    return directory / f"{variant}.html"
+
+
+def _label(tag: str) -> str:
+    return tag.removeprefix("perf_").replace("_", " ")
+
+
+def _plots(model: str, variant: str, batch: int, rows: Sequence[Measurement], load: str) -> str:
+    where = f"{variant} (batch {batch})"
+    categories = [str(m.load) for m in rows]
+    stacks = {_label(tag): [m.metrics.get(tag, 0.0) for m in rows] for tag in BREAKDOWN
+              if any(tag in m.metrics for m in rows)}
+    plots = [svg_stacked_bars(f"{where}: latency breakdown", load, "ms per request", categories, stacks)]
+    plots.append(svg_plot(f"{where}: throughput", load, "throughput (infer/sec)",
+                          {"throughput": [(float(m.load), m.metrics.get("perf_throughput", 0.0)) for m in rows]}))
+    plots.append(svg_plot(f"{where}: p99 latency", load, "p99 latency (ms)",
+                          {"p99": [(float(m.load), m.metrics.get("perf_latency_p99", 0.0)) for m in rows]}))
+    for tag in GPU:
+        series = {}
+        for m in rows:
+            for uuid, figures in m.gpu_metrics.items():
+                if tag in figures:
+                    series.setdefault(uuid[:12], []).append((float(m.load), figures[tag]))
+        if series:
+            plots.append(svg_plot(f"{where}: {_label(tag)}", load, f"{_label(tag)} ({METRICS[tag].unit})", series))
+    return f'<div class="plots" data-batch="{batch}">{"".join(plots)}</div>'
+
+
+def _table(rows: Sequence[Measurement], constraints: Mapping[str, Bounds], load: str) -> str:
+    tags = [tag for tag in TABLE if any(tag in m.metrics for m in rows)]
+    head = "".join(f"<th>{html.escape(METRICS[tag].header)}</th>" for tag in tags)
+    body = []
+    for m in rows:
+        problems = violations(m.metrics, constraints)
+        verdict = "pass" if not problems else "FAIL: " + "; ".join(problems)
+        cells = "".join(f"<td>{m.metrics[tag]:.4g}</td>" if tag in m.metrics else "<td></td>" for tag in tags)
+        body.append(f"<tr><td>{m.batch_size}</td><td>{m.load}</td>{cells}"
+                    f"<td{'' if not problems else ' class=fail'}>{html.escape(verdict)}</td></tr>")
+    return (f"<table><tr><th>batch</th><th>{html.escape(load)}</th>{head}<th>constraints</th></tr>"
+            f"{''.join(body)}</table>")
+
+
+def render_detailed(model: str, variant: str, measurements: Sequence[Measurement], base_config: Mapping[str, Any],
+                    constraints: Mapping[str, Bounds], source: str) -> str:
+    """The page of one configuration; `measurements` are its points (any order), `source` where they came from."""
+    rows = sorted(measurements, key=lambda m: (m.batch_size, m.load))
+    load = load_label(rows[0].load_kind)
+    config = rows[0].config_in_effect
+    passing = [m for m in rows if satisfies(m.metrics, constraints)]
+    best = max(passing or rows, key=lambda m: m.metrics.get("perf_throughput", 0.0))
+    within = "within the constraints" if passing else "(no point meets the constraints)"
+    batching = "on" if "dynamic_batching" in config else "off"
+    summary = (f"<p>{html.escape(variant)}: {html.escape(instance_group_string(config))} instances, max batch size "
+               f"{config.get('max_batch_size', 0)}, dynamic batching {batching}; "
+               f"changes from the repository's config: "
+               f"{html.escape(distinguishing_fields(base_config, rows[0].config))}.</p>"
+               f"<p>{len(rows)} measurements, {load} {rows[0].load} to {rows[-1].load}. Best {within}: "
+               f"<strong>{best.metrics.get('perf_throughput', 0):.1f} infer/sec</strong>, p99 "
+               f"{best.metrics.get('perf_latency_p99', 0):.2f} ms at batch {best.batch_size}, {load} {best.load}.</p>")
+    batches = sorted({m.batch_size for m in rows})
+    plots = "".join(_plots(model, variant, batch, [m for m in rows if m.batch_size == batch], load)
+                    for batch in batches)
+    return (
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(variant)}: detailed report</title><style>{STYLE}</style><script>{SCRIPT}</script>"
+        f'</head><body data-variant="{html.escape(variant)}"><h1>{html.escape(model)} / {html.escape(variant)}</h1>'
+        f'<p class="note">From {html.escape(source)}, written {time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}. '
+        "The latency breakdown stacks the parts of one request's time (perf_analyzer's client send/recv and the "
+        "server's queue and compute times); the rest of the measured latency is the client's own wait.</p>"
+        f"{summary}{plots}{_table(rows, constraints, load)}</body></html>\n"
+    )
