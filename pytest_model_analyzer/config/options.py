@@ -40,7 +40,6 @@ def _passthrough(value: Any, key: str) -> Any:
 
 
 DOCKER = "docker launch mode is not supported yet"
-C_API = "c_api launch mode is not supported yet"
 LLM = "LLM profiling (genai-perf) is not supported yet"
 COMPOSING = "ensemble and BLS composing-model search is not supported yet"
 CONCURRENT = "profiling several models concurrently is not supported yet"
@@ -98,7 +97,7 @@ _OPTIONS = [
     Option("perf_output", v.parse_bool, False, help="write perf_analyzer's output to perf_output_path"),
     Option("perf_output_path", v.parse_str, None, path=True),
     Option("perf_analyzer_max_auto_adjusts", v.parse_int, 10, help="window doublings when unstable"),
-    Option("triton_launch_mode", v.parse_str, "local", help="local or remote"),
+    Option("triton_launch_mode", v.parse_str, "local", help="local, remote or c_api"),
     Option("triton_docker_image", v.parse_str, "nvcr.io/nvidia/tritonserver:26.09-py3", unsupported=DOCKER),
     Option("triton_http_endpoint", v.parse_str, "localhost:8000", help="remote mode: host:port"),
     Option("triton_grpc_endpoint", v.parse_str, "localhost:8001", help="remote mode: host:port"),
@@ -112,7 +111,8 @@ _OPTIONS = [
     Option("triton_docker_mounts", v.parse_str_list, None, unsupported=DOCKER),
     Option("triton_docker_labels", v.parse_dict, None, cli=False, unsupported=DOCKER),
     Option("triton_docker_shm_size", v.parse_str, None, unsupported=DOCKER),
-    Option("triton_install_path", v.parse_str, "/opt/tritonserver", unsupported=C_API),
+    Option("triton_install_path", v.parse_str, "/opt/tritonserver",
+           help="c_api: the directory with lib/libtritonserver.so (default: the bundled server's)"),
     Option("early_exit_enable", v.parse_bool, False),
     Option("run_config_search_max_concurrency", v.parse_int, 1024),
     Option("run_config_search_min_concurrency", v.parse_int, 1),

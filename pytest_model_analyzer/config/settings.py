@@ -52,8 +52,8 @@ def check_modes(settings: Mapping[str, Any]) -> None:
     mode = settings["triton_launch_mode"]
     if mode not in LAUNCH_MODES:
         raise ConfigError("triton_launch_mode", f"must be one of {', '.join(LAUNCH_MODES)}, got `{mode}`")
-    if mode in ("docker", "c_api"):
-        raise ConfigError("triton_launch_mode", f"`{mode}` is not supported yet; use local or remote")
+    if mode == "docker":
+        raise ConfigError("triton_launch_mode", "`docker` is not supported yet; use local, remote or c_api")
     if settings["client_protocol"] not in ("grpc", "http"):
         raise ConfigError("client_protocol", f"must be grpc or http, got `{settings['client_protocol']}`")
     search = settings["run_config_search_mode"]
@@ -157,6 +157,12 @@ def check_repository(settings: Mapping[str, Any], models: Mapping[str, Any]) -> 
 
 def unsupported_warnings(explicit: frozenset[str], settings: Mapping[str, Any]) -> list[str]:
     notes = []
+    if settings["triton_launch_mode"] == "c_api":
+        # Model Analyzer's c_api mode ignores them too, with a warning: perf_analyzer starts the server itself.
+        for key in ("triton_server_flags", "triton_output_path", "triton_server_environment"):
+            if key in explicit and settings[key]:
+                notes.append(f"`{key}` has no effect with triton_launch_mode: c_api (each perf_analyzer loads "
+                             "the server into its own process with its defaults)")
     for key in sorted(explicit):
         option = OPTIONS[key]
         if option.unsupported and settings[key] != option.default:

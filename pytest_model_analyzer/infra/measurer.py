@@ -15,10 +15,10 @@ from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.errors import MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra import perf_analyzer
-from pytest_model_analyzer.infra.model_control import ModelControl, VariantLoadError
+from pytest_model_analyzer.infra.model_control import ModelControl, RepositoryControl, VariantLoadError
 from pytest_model_analyzer.infra.monitor import ResourceMonitor
 from pytest_model_analyzer.infra.runtime import Runtime
-from pytest_model_analyzer.infra.server import LocalServer, RemoteServer, ServerError
+from pytest_model_analyzer.infra.server import InProcessServer, LocalServer, RemoteServer, ServerError
 
 
 def _ignore(log_tail: str) -> None:
@@ -29,8 +29,8 @@ def _ignore(log_tail: str) -> None:
 class Measurer:
     """The session's server, its model control and the tools that measure against it."""
 
-    server: LocalServer | RemoteServer
-    control: ModelControl
+    server: LocalServer | RemoteServer | InProcessServer
+    control: ModelControl | RepositoryControl
     runtime: Runtime
     perf_analyzer: Path
     monitor: ResourceMonitor
@@ -72,17 +72,16 @@ class Measurer:
             raise MeasurementError(str(exc)) from None
         except ServerError as exc:
             raise MeasurementError(str(exc)) from None
-        endpoints = self.server.endpoints
-        assert endpoints is not None
+        target = self.server.target(point.model.name, point.variant.name, self.protocol)
         call = perf_analyzer.PerfAnalyzerCall(
-            executable=self.perf_analyzer, model=point.model.name, url=endpoints.for_protocol(self.protocol),
-            protocol=self.protocol, batch_size=point.batch_size, load_kind=point.load_kind, load=point.load,
-            flags=point.perf_analyzer_flags,
+            executable=self.perf_analyzer, model=target.model, target=target.arguments, batch_size=point.batch_size,
+            load_kind=point.load_kind, load=point.load, flags=point.perf_analyzer_flags,
         )
         started = time.time()
         try:
             with self.monitor.record() as recording:
-                metrics, seconds, adjusts = perf_analyzer.run(call, self.workdir, self.runtime.child_env(),
+                metrics, seconds, adjusts = perf_analyzer.run(call, self.workdir,
+                                                              self.runtime.child_env(dict(target.environment)),
                                                               self.timeout, self.perf_output, self.max_adjusts)
         except perf_analyzer.PerfAnalyzerError as exc:
             trouble = self.server.trouble()

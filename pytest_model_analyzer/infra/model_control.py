@@ -14,15 +14,18 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException, triton_to_np_dtype
 
+from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
 from pytest_model_analyzer.config.variants import Variant, apply_variant
 from pytest_model_analyzer.domain.errors import PluginError, PointSkipped
 from pytest_model_analyzer.domain.identity import canonical
+from pytest_model_analyzer.infra.model_directory import write_model
 
 
 class VariantLoadError(PluginError):
@@ -152,3 +155,34 @@ class ModelControl:
             return  # the measurement that follows reports what is wrong (a dead server, a bad model)
         finally:
             client.close()
+
+
+class RepositoryControl:
+    """`triton_launch_mode: c_api`: no server to load a variant into. Each variant is written once as a model
+    directory of its own, `<repository>/<variant>` (infra/model_directory.py: its config.pbtxt, the model's
+    files linked), which perf_analyzer's in-process server loads by the variant's name. The effective config
+    is the one written: no server completes it ahead of the measurement."""
+
+    def __init__(self, source: Path, repository: Path) -> None:
+        self.source = source
+        self.repository = repository
+        self.configs: dict[str, dict[str, Any]] = {}  # by variant name
+
+    def ensure(self, model: str, variant: Variant) -> dict[str, Any]:
+        if variant.name not in self.configs:
+            try:
+                config = apply_variant(read_model_config(self.source, model), variant)
+                write_model(self.repository, variant.name, config, self.source / model, override=True)
+            except (ModelConfigError, OSError, ValueError) as exc:
+                raise VariantLoadError(f"{variant.name} could not be written to {self.repository}: {exc}") from None
+            self.configs[variant.name] = {**config, "name": variant.name}
+        return self.configs[variant.name]
+
+    def forget_failure(self, model: str, variant: Variant) -> None:
+        """Nothing is remembered: a failed write is tried again."""
+
+    def reset(self, grpc_url: str) -> None:
+        """No server to restart."""
+
+    def close(self) -> None:
+        """No connection to close."""

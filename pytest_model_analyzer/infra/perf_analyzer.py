@@ -50,9 +50,8 @@ class UnsupportedFlags(PluginError):
 @dataclass(frozen=True)
 class PerfAnalyzerCall:
     executable: Path
-    model: str
-    url: str
-    protocol: str
+    model: str  # the name perf_analyzer asks for
+    target: tuple[str, ...]  # where the requests go: `-u URL -i grpc`, or the C API's flags (the server's word)
     batch_size: int
     load_kind: str
     load: int
@@ -61,7 +60,7 @@ class PerfAnalyzerCall:
     def command(self, csv_path: Path) -> list[str]:
         load_flag = "--request-rate-range" if self.load_kind == REQUEST_RATE else "--concurrency-range"
         command = [
-            str(self.executable), "-m", self.model, "-u", self.url, "-i", self.protocol,
+            str(self.executable), "-m", self.model, *self.target,
             "-b", str(self.batch_size), f"{load_flag}={self.load}", "-f", str(csv_path), "--verbose-csv",
         ]
         for name, value in self.flags.items():

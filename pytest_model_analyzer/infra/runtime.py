@@ -84,6 +84,9 @@ class Runtime:
     lib_dir: Path | None = None
     backend_dir: Path | None = None
     extra_lib_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    # For triton_launch_mode: c_api, laid out as perf_analyzer's --triton-server-directory wants it:
+    # lib/libtritonserver.so (the wheel's, renamed with a hash) and backends/.
+    server_dir: Path | None = None
 
     def library_path(self) -> str:
         dirs = [str(d) for d in (self.lib_dir, *self.extra_lib_dirs) if d is not None]
@@ -123,7 +126,14 @@ def prepare() -> Runtime:
     if stub.exists():
         # The Python backend looks for its stub beside itself; this one matches the running interpreter.
         _link(stub, python_backend / "triton_python_backend_stub")
-    return Runtime(lib_dir=lib_dir, backend_dir=backend_dir, extra_lib_dirs=(libs,))
+    server_dir = None
+    library = sorted(libs.glob("libtritonserver-*.so"))
+    if library:
+        server_dir = base / "c_api"
+        (server_dir / "lib").mkdir(parents=True, exist_ok=True)
+        _link(library[0], server_dir / "lib" / "libtritonserver.so")
+        _link(backend_dir, server_dir / "backends")
+    return Runtime(lib_dir=lib_dir, backend_dir=backend_dir, extra_lib_dirs=(libs,), server_dir=server_dir)
 
 
 def resolve_server(configured: str) -> Path:
@@ -133,6 +143,20 @@ def resolve_server(configured: str) -> Path:
         if root is not None:
             return root / "bin" / "tritonserver"
     return _resolve_executable(configured, "triton_server_path", "tritonserver")
+
+
+DEFAULT_INSTALL_PATH = "/opt/tritonserver"  # Model Analyzer's default triton_install_path (its container's)
+
+
+def resolve_server_directory(configured: str, runtime: Runtime) -> Path:
+    """`triton_install_path` (c_api): the bundled library for the default value when installed, else a
+    directory that holds `lib/libtritonserver.so`."""
+    if configured == DEFAULT_INSTALL_PATH and runtime.server_dir is not None:
+        return runtime.server_dir
+    path = Path(configured)
+    if (path / "lib" / "libtritonserver.so").is_file():
+        return path
+    raise RuntimeMissing(f"triton_install_path: no lib/libtritonserver.so under {configured}; {INSTALL_HINT}")
 
 
 def resolve_perf_analyzer(configured: str) -> Path:
@@ -163,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         except RuntimeMissing as exc:
             print(f"{name}: missing ({exc})")
     print(f"backends: {runtime.backend_dir}")
+    print(f"c_api server directory: {runtime.server_dir}")
     print(f"libraries: {runtime.library_path()}")
     return 0
 

@@ -1,4 +1,5 @@
-"""The Triton server the measurements run against: started here (local) or already running (remote)."""
+"""The Triton server the measurements run against: started here (local), already running (remote), or loaded
+by each perf_analyzer into its own process (c_api)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_model_analyzer.domain.errors import PluginError
@@ -32,6 +33,19 @@ class Endpoints:
 
     def for_protocol(self, protocol: str) -> str:
         return self.grpc if protocol == "grpc" else self.http
+
+    def target(self, model: str, protocol: str) -> Target:
+        return Target(model, ("-u", self.for_protocol(protocol), "-i", protocol))
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one perf_analyzer run sends its requests: the model name it asks for, the arguments that reach
+    the server, and what its environment needs besides the runtime's."""
+
+    model: str
+    arguments: tuple[str, ...]
+    environment: Mapping[str, str] = field(default_factory=dict)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -229,6 +243,10 @@ class LocalServer:
     def log_tail(self) -> str:
         return _tail(self.log_path)
 
+    def target(self, model: str, variant: str, protocol: str) -> Target:
+        assert self.endpoints is not None, "the server is started before anything is measured"
+        return self.endpoints.target(model, protocol)
+
 
 class RemoteServer:
     """A server someone else runs: never started or stopped here."""
@@ -262,3 +280,43 @@ class RemoteServer:
 
     def log_tail(self) -> str:
         return ""
+
+    def target(self, model: str, variant: str, protocol: str) -> Target:
+        return self.endpoints.target(model, protocol)
+
+
+class InProcessServer:
+    """`triton_launch_mode: c_api`: no server process. Each perf_analyzer run loads the Triton library from
+    `directory` (`lib/libtritonserver.so`, `backends/`) into its own process, on the repository of variants the
+    repository control writes (infra/model_control.py), and asks for the variant by its own name, as Model
+    Analyzer's c_api mode does. There are no endpoints: no metrics to read, no model to load ahead."""
+
+    def __init__(self, directory: Path, repository: Path, environment: Mapping[str, str] | None = None) -> None:
+        self.directory = directory
+        self.repository = repository
+        self.environment = dict(environment or {})  # e.g. an xdist worker's CUDA_VISIBLE_DEVICES
+        self.endpoints: Endpoints | None = None
+        self.pid = None
+
+    def start(self) -> None:
+        self.repository.mkdir(parents=True, exist_ok=True)
+
+    def alive(self) -> bool:
+        return True
+
+    def trouble(self) -> str:
+        """Nothing runs between measurements: a failed load or run is perf_analyzer's own error."""
+        return ""
+
+    def stop(self) -> None:
+        """Nothing to stop: the server ended with its perf_analyzer."""
+
+    def restart(self) -> None:
+        """Never needed (trouble() is always empty)."""
+
+    def log_tail(self) -> str:
+        return ""
+
+    def target(self, model: str, variant: str, protocol: str) -> Target:
+        return Target(variant, ("--service-kind=triton_c_api", f"--triton-server-directory={self.directory}",
+                                f"--model-repository={self.repository}"), self.environment)

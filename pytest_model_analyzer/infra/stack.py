@@ -9,7 +9,7 @@ from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.infra import perf_analyzer
 from pytest_model_analyzer.infra import runtime as rt
 from pytest_model_analyzer.infra.measurer import Measurer
-from pytest_model_analyzer.infra.model_control import ModelControl
+from pytest_model_analyzer.infra.model_control import ModelControl, RepositoryControl
 from pytest_model_analyzer.infra.monitor import (
     GpuInfo,
     ResourceMonitor,
@@ -20,9 +20,10 @@ from pytest_model_analyzer.infra.monitor import (
     open_gpus,
     open_server_gpus,
 )
-from pytest_model_analyzer.infra.server import Endpoints, LocalServer, RemoteServer
+from pytest_model_analyzer.infra.server import Endpoints, InProcessServer, LocalServer, RemoteServer
 
-Server = LocalServer | RemoteServer
+Server = LocalServer | RemoteServer | InProcessServer
+Control = ModelControl | RepositoryControl
 
 
 def _url(endpoint: str) -> str:
@@ -38,8 +39,15 @@ def _worker_gpu(profile: ProfileConfig, slot: int | None) -> GpuInfo | None:
 
 
 def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
-                slot: int | None = None) -> tuple[Server, ModelControl]:
+                slot: int | None = None) -> tuple[Server, Control]:
     settings = profile.settings
+    if settings["triton_launch_mode"] == "c_api":
+        gpu = _worker_gpu(profile, slot)
+        repository = workdir / "c_api_repository"
+        in_process = InProcessServer(rt.resolve_server_directory(settings["triton_install_path"], runtime),
+                                     repository, {"CUDA_VISIBLE_DEVICES": gpu.uuid} if gpu else None)
+        in_process.start()
+        return in_process, RepositoryControl(profile.model_repository, repository)
     if settings["triton_launch_mode"] == "remote":
         http, grpc, metrics = profile.remote_endpoints(slot)
         server: Server = RemoteServer(Endpoints(http=_url(http), grpc=_url(grpc),
@@ -105,7 +113,7 @@ def check_perf_analyzer_flags(profile: ProfileConfig, executable: Path, runtime:
                 "(it is not in its --help); remove it or use a perf_analyzer that has it")
 
 
-def make_measurer(profile: ProfileConfig, runtime: rt.Runtime, server: Server, control: ModelControl,
+def make_measurer(profile: ProfileConfig, runtime: rt.Runtime, server: Server, control: Control,
                   monitor: ResourceMonitor, workdir: Path, on_restart: Callable[[str], None]) -> Measurer:
     settings = profile.settings
     executable = rt.resolve_perf_analyzer(settings["perf_analyzer_path"])

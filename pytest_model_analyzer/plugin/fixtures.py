@@ -27,10 +27,9 @@ from pytest_model_analyzer.plugin.session import (
 )
 
 if TYPE_CHECKING:
-    from pytest_model_analyzer.infra.model_control import ModelControl
     from pytest_model_analyzer.infra.monitor import ResourceMonitor
     from pytest_model_analyzer.infra.runtime import Runtime
-    from pytest_model_analyzer.infra.stack import Server
+    from pytest_model_analyzer.infra.stack import Control, Server
 
 T = TypeVar("T")
 
@@ -61,14 +60,14 @@ class EarlyServer:
     more for its first items after collecting, and the server starts meanwhile instead of during the first
     item. `ma_server` takes it (with any start-up error); if no item did, the end of the session stops it."""
 
-    def __init__(self, start: Callable[[], tuple[Server, ModelControl]]) -> None:
+    def __init__(self, start: Callable[[], tuple[Server, Control]]) -> None:
         self._done = threading.Event()
-        self._value: tuple[Server, ModelControl] | None = None
+        self._value: tuple[Server, Control] | None = None
         self._error: BaseException | None = None
         self.taken = False
         threading.Thread(target=self._run, args=(start,), name="ma-early-server", daemon=True).start()
 
-    def _run(self, start: Callable[[], tuple[Server, ModelControl]]) -> None:
+    def _run(self, start: Callable[[], tuple[Server, Control]]) -> None:
         try:
             self._value = start()
         except BaseException as exc:  # handed to the fixture, which reports it as the first item's error
@@ -76,7 +75,7 @@ class EarlyServer:
         finally:
             self._done.set()
 
-    def take(self) -> tuple[Server, ModelControl]:
+    def take(self) -> tuple[Server, Control]:
         self._done.wait()
         self.taken = True
         if self._error is not None:
@@ -119,7 +118,7 @@ def start_server_early(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def ma_server(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, ma_runtime: Runtime,
-              tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, ModelControl]]:
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Control]]:
     """The Triton server, local (started and stopped here) or remote, with its model control."""
     from pytest_model_analyzer.infra.stack import open_server
 
@@ -138,7 +137,7 @@ def ma_server(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, 
 
 @pytest.fixture(scope="session")
 def ma_monitor(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession,
-               ma_server: tuple[Server, ModelControl]) -> ResourceMonitor:
+               ma_server: tuple[Server, Control]) -> ResourceMonitor:
     """GPU metrics through NVML (this worker's GPU under xdist), or CPU metrics from the server."""
     from pytest_model_analyzer.infra.stack import open_monitor
 
@@ -159,7 +158,7 @@ def ma_monitor(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession,
 
 @pytest.fixture(scope="session")
 def ma_measurer(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, ma_runtime: Runtime,
-                ma_server: tuple[Server, ModelControl], ma_monitor: ResourceMonitor,
+                ma_server: tuple[Server, Control], ma_monitor: ResourceMonitor,
                 tmp_path_factory: pytest.TempPathFactory) -> PointMeasurer:
     """What takes a new measurement of a point: perf_analyzer against the session's server."""
     from pytest_model_analyzer.infra.stack import make_measurer

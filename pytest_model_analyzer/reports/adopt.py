@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_model_analyzer.reports.output_repository import to_pbtxt
+from pytest_model_analyzer.infra.model_directory import to_pbtxt
 
 
 def adoption_diff(repository: Path, model: str, config: Mapping[str, Any]) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 from pytest_model_analyzer.analysis.ranking import ModelRanking, VariantResult, rank
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.reports import csv_tables, html_report, output_repository
+from pytest_model_analyzer.infra import model_directory
+from pytest_model_analyzer.reports import csv_tables, html_report
 from pytest_model_analyzer.reports.columns import Column
 from pytest_model_analyzer.reports.detailed import render_detailed, report_path
 
@@ -86,7 +87,7 @@ def _write_config(profile: ProfileConfig, variant: VariantResult, what: str, wri
     repo = profile["model_repository"]
     source = Path(repo) / variant.representative.model if repo else None
     try:
-        target = output_repository.write_model(Path(profile["output_model_repository_path"]), variant.variant,
+        target = model_directory.write_model(Path(profile["output_model_repository_path"]), variant.variant,
                                                variant.representative.config, source,
                                                profile["override_output_model_repository"])
     except (OSError, ValueError) as exc:

@@ -44,3 +44,51 @@ def test_a_local_server_that_stopped_answering_is_dead_once_its_process_ends(
     finally:
         server.process.kill()
         server.process.wait()
+
+
+def test_c_api_writes_each_variant_once_as_a_model_directory_named_as_the_variant(tmp_path: Path) -> None:
+    """`triton_launch_mode: c_api`: perf_analyzer loads each variant by its name from a repository of the run's
+    own, with the model's files linked from the source repository, and reaches no endpoint."""
+    from google.protobuf import text_format
+    from tritonclient.grpc import model_config_pb2
+
+    from pytest_model_analyzer.config.variants import Variant
+    from pytest_model_analyzer.infra.model_control import RepositoryControl
+    from pytest_model_analyzer.infra.server import InProcessServer
+    from tests.support import MODELS
+
+    repository = tmp_path / "repo"
+    control = RepositoryControl(MODELS, repository)
+    variant = Variant("sleep_config_3", {"instance_group": [{"count": 3, "kind": "KIND_CPU"}], "max_batch_size": 2})
+    effective = control.ensure("sleep", variant)
+    written = text_format.Parse((repository / "sleep_config_3" / "config.pbtxt").read_text(),
+                                model_config_pb2.ModelConfig())
+    assert written.name == "sleep_config_3" and written.max_batch_size == 2 and written.instance_group[0].count == 3
+    assert written.parameters["sleep_ms"].string_value == "20"  # the rest of the repository's config
+    assert (repository / "sleep_config_3" / "1" / "model.py").resolve() == (MODELS / "sleep" / "1" / "model.py")
+    assert effective["name"] == "sleep_config_3" and effective["max_batch_size"] == 2
+    (repository / "sleep_config_3" / "config.pbtxt").write_text("edited")
+    assert control.ensure("sleep", variant) is effective  # written once
+    assert (repository / "sleep_config_3" / "config.pbtxt").read_text() == "edited"
+
+    server = InProcessServer(tmp_path / "triton", repository, {"CUDA_VISIBLE_DEVICES": "GPU-1"})
+    target = server.target("sleep", "sleep_config_3", "grpc")
+    assert target.model == "sleep_config_3" and "-u" not in target.arguments
+    assert target.arguments == ("--service-kind=triton_c_api", f"--triton-server-directory={tmp_path / 'triton'}",
+                                f"--model-repository={repository}")
+    assert target.environment == {"CUDA_VISIBLE_DEVICES": "GPU-1"} and server.trouble() == ""
+
+
+def test_the_bundled_triton_library_serves_c_api_unless_another_install_is_named(tmp_path: Path) -> None:
+    from pytest_model_analyzer.infra.runtime import RuntimeMissing, prepare, resolve_server_directory
+
+    runtime = prepare()
+    bundled = resolve_server_directory("/opt/tritonserver", runtime)
+    assert (bundled / "lib" / "libtritonserver.so").resolve().name.startswith("libtritonserver-")
+    assert (bundled / "backends" / "python" / "libtriton_python.so").exists()
+    own = tmp_path / "triton"
+    (own / "lib").mkdir(parents=True)
+    (own / "lib" / "libtritonserver.so").write_text("")
+    assert resolve_server_directory(str(own), runtime) == own
+    with pytest.raises(RuntimeMissing, match=r"triton_install_path: no lib/libtritonserver\.so under /nonexistent"):
+        resolve_server_directory("/nonexistent", runtime)

@@ -18,7 +18,7 @@ HEADER = ("Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Se
 
 
 def call(executable: Path, **overrides: object) -> pa.PerfAnalyzerCall:
-    values = dict(executable=executable, model="add", url="127.0.0.1:8001", protocol="grpc", batch_size=4,
+    values = dict(executable=executable, model="add", target=("-u", "127.0.0.1:8001", "-i", "grpc"), batch_size=4,
                   load_kind="concurrency", load=2, flags={})
     values.update(overrides)
     return pa.PerfAnalyzerCall(**values)  # type: ignore[arg-type]

@@ -74,7 +74,7 @@ def test_instance_group_strings() -> None:
 
 
 def test_the_best_config_is_never_written_outside_the_output_repository(tmp_path: Path) -> None:
-    from pytest_model_analyzer.reports.output_repository import write_model
+    from pytest_model_analyzer.infra.model_directory import write_model
 
     with pytest.raises(ValueError, match="would be written outside"):
         write_model(tmp_path / "out", "../victim_config_default", {"max_batch_size": 8}, None, override=True)

@@ -1,8 +1,9 @@
-"""The best configuration of each model, written as a model directory Triton can load.
+"""A model-config variant written as a model directory Triton can load: `<repository>/<variant>/config.pbtxt`
+(named as the variant, as Model Analyzer names it) with the model's other files linked from the source.
 
-`<output_model_repository_path>/<model>_config_<n>/config.pbtxt` (the variant's name, as Model Analyzer
-names it) with the model's other files linked from the source repository. A directory this plugin did not
-write is only replaced with `override_output_model_repository`.
+Two writers use it: the reports (each model's best configuration in `output_model_repository_path`) and
+`triton_launch_mode: c_api`, whose perf_analyzer loads each variant from a repository of the run's own. A
+directory this plugin did not write is only replaced when asked (`override_output_model_repository`).
 """
 
 from __future__ import annotations
