@@ -67,3 +67,31 @@ def test_every_positive_part_is_one_bar_inside_the_frame(stacks: list[list[float
     assert len(rects) == sum(value > 0 for values in stacks for value in values)
     for top, height in rects:
         assert float(top) >= TOP - 0.1 and float(top) + float(height) <= HEIGHT + 0.1 and float(height) >= 0
+
+
+def test_a_run_writes_its_best_configurations_pages_or_says_how_to_write_them(tmp_path: Path) -> None:
+    """Model Analyzer's profile: the num_configs_per_model best configs get detailed reports, or with
+    skip_detailed_reports the run gives the command that writes them from the checkpoint."""
+    from pytest_model_analyzer.config.builder import build_profile
+    from pytest_model_analyzer.reports.export import export, rankings
+    from tests.support import MODELS
+
+    def sized(variant: str, load: int, throughput: float) -> Measurement:
+        return Measurement("add", variant, 1, "concurrency", load, {"perf_throughput": throughput,
+                           "perf_latency_p99": 1.0}, config=CONFIG, config_digest=variant)
+
+    rows = [sized(f"add_config_{n}", load, 100.0 * n + load) for n in range(4) for load in (1, 2)]
+    for skip in (False, True):
+        out = tmp_path / str(skip)
+        profile = build_profile({"model_repository": str(MODELS), "profile_models": "add", "concurrency": [1, 2],
+                                 "num_configs_per_model": 2, "skip_detailed_reports": skip,
+                                 "export_path": str(out), "output_model_repository_path": str(out / "models")},
+                                cwd=tmp_path, source=tmp_path / "profile.yaml")
+        result = export(profile, rankings(profile, rows), rows, {}, 0, "", interrupted=False)
+        detailed = out / "reports" / "detailed"
+        if skip:
+            assert not detailed.exists()
+            assert f"pytest --ma-config {tmp_path / 'profile.yaml'} --ma-report=add_config_3,add_config_2" in \
+                "\n".join(result.notes)
+        else:
+            assert sorted(path.name for path in detailed.iterdir()) == ["add_config_2.html", "add_config_3.html"]
