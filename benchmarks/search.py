@@ -1,20 +1,29 @@
 """How many measurements each search needs to find the best configuration, on the real server.
 
 The space: the `sleep` model, instance count 1..4 x max_batch_size 1, 2, 4, 8 (with dynamic batching) plus the
-default config = 17 variants, concurrency 1..64 doubling = 119 points, fast windows. Three runs:
+default config = 17 variants, concurrency 1..64 doubling = 119 points, fast windows. The runs:
 * exhaustive: the same 16 variants written out as model_config_parameters with explicit concurrency values,
   which turns every early exit off: all 119 points;
 * brute: the automatic space with Model Analyzer's early exits;
-* quick: the hill climb, then a load sweep of the top 3 configurations.
-Prints measurements, wall time and best throughput of each, and each one's share of the exhaustive run's
-measurements and best. `--json PATH` writes {"exhaustive": {"measurements", "seconds", "best_throughput"},
-"brute": {...}, "quick": {...}}.
+* quick: the hill climb, then a load sweep of the top 3 configurations and of the default (Model Analyzer's
+  ConcurrencySweeper); quick-top1: the same with num_configs_per_model: 1;
+* optuna: Model Analyzer's defaults (5-10% of the 112-point space as trials, then a load sweep of the top 3
+  and the default); optuna-20: 10-20% of the space; optuna-formula: trials choose only the config, each
+  measured at 2 x max_batch_size x instances; optuna-top1: the sweep of the best config and the default only.
+
+Each search is judged twice against the exhaustive run of the same round: its own best throughput over
+exhaustive's best (this includes the run-to-run noise of the best point, a few percent here), and the
+configuration it ranks best, looked up in the exhaustive run's figures (that configuration's best throughput
+there over exhaustive's best: did it find the right configuration, free of noise between runs).
+Rounds alternate the order of the runs. The script fails without a figure unless every measurement of a run
+was taken in that run and every configuration a search measured is one of the exhaustive run's.
+`--json PATH` writes {run: [{"measurements", "seconds", "best_throughput", "own_reach", "config_reach"}, ...]}.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,6 +31,9 @@ import time
 from pathlib import Path
 
 from harness import count_items, emit, require
+
+from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.infra.checkpoint import read
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMON = f"""
@@ -35,6 +47,7 @@ run_config_search_max_instance_count: 4
 run_config_search_max_model_batch_size: 8
 run_config_search_max_concurrency: 64
 """
+OPTUNA = COMMON + BOUNDS + "run_config_search_mode: optuna\nnum_configs_per_model: 3\n"
 RUNS = {
     "exhaustive": COMMON + """
 profile_models:
@@ -48,10 +61,15 @@ concurrency: [1, 2, 4, 8, 16, 32, 64]
 """,
     "brute": COMMON + BOUNDS,
     "quick": COMMON + BOUNDS + "run_config_search_mode: quick\nnum_configs_per_model: 3\n",
+    "quick-top1": COMMON + BOUNDS + "run_config_search_mode: quick\nnum_configs_per_model: 1\n",
+    "optuna": OPTUNA,
+    "optuna-20": OPTUNA + "min_percentage_of_search_space: 10\nmax_percentage_of_search_space: 20\n",
+    "optuna-formula": OPTUNA + "use_concurrency_formula: true\n",
+    "optuna-top1": OPTUNA.replace("num_configs_per_model: 3", "num_configs_per_model: 1"),
 }
 
 
-def run(name: str, directory: Path) -> dict[str, float]:
+def run(name: str, directory: Path) -> tuple[dict[str, float], list[Measurement]]:
     workdir = directory / name
     workdir.mkdir()
     (workdir / "profile.yaml").write_text(RUNS[name])
@@ -61,33 +79,64 @@ def run(name: str, directory: Path) -> dict[str, float]:
                             check=False)
     seconds = time.perf_counter() - started
     require(result.returncode == 0, f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
-    data = json.loads((workdir / "checkpoints" / "0.ckpt").read_text())
-    throughputs = [m["metrics"]["perf_throughput"] for m in data["measurements"]]
+    measurements = read(workdir / "checkpoints" / "0.ckpt")
     items = count_items(workdir / "run.xml")
     # Each run starts in an empty directory: every measurement in its checkpoint was taken by this run.
-    require(items.from_checkpoint == 0 and items.measured == len(throughputs) > 0,
-            f"{name}: {items} does not match the {len(throughputs)} measurements of its checkpoint")
-    figures = {"measurements": len(throughputs), "seconds": round(seconds, 1),
-               "best_throughput": round(max(throughputs), 1)}
+    require(items.from_checkpoint == 0 and items.measured == len(measurements) > 0,
+            f"{name}: {items} does not match the {len(measurements)} measurements of its checkpoint")
+    figures = {"measurements": len(measurements), "seconds": round(seconds, 1),
+               "best_throughput": round(max(m.metrics["perf_throughput"] for m in measurements), 1)}
     print(f"{name}: {figures}", flush=True)
-    return figures
+    return figures, measurements
+
+
+def best_by_config(measurements: list[Measurement]) -> dict[str, float]:
+    """Each configuration's best throughput over its loads, by config digest."""
+    best: dict[str, float] = {}
+    for m in measurements:
+        best[m.config_digest] = max(best.get(m.config_digest, 0.0), m.metrics["perf_throughput"])
+    return best
+
+
+def judge(name: str, figures: dict[str, float], measured: list[Measurement],
+          exhaustive: list[Measurement]) -> dict[str, float]:
+    reference = best_by_config(exhaustive)
+    own = best_by_config(measured)
+    require(set(own) <= set(reference), f"{name} measured configurations the exhaustive run has not: "
+                                        f"{sorted(set(own) - set(reference))}")
+    chosen = max(own, key=own.__getitem__)
+    best = max(reference.values())
+    return {**figures, "own_reach": round(figures["best_throughput"] / best, 4),
+            "config_reach": round(reference[chosen] / best, 4),
+            "share": round(figures["measurements"] / len(exhaustive), 4)}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of every run, in alternating order")
+    parser.add_argument("--runs", default=",".join(RUNS), help="which searches, besides exhaustive (comma list)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        figures = {name: run(name, Path(tmp)) for name in RUNS}
-    full = figures["exhaustive"]
+    names = ["exhaustive", *(n for n in args.runs.split(",") if n and n != "exhaustive")]
+    require(all(n in RUNS for n in names), f"unknown run in {args.runs}; known: {', '.join(RUNS)}")
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    for index in range(args.rounds):
+        order = names if index % 2 == 0 else list(reversed(names))
+        with tempfile.TemporaryDirectory() as tmp:
+            outcomes = {name: run(name, Path(tmp)) for name in order}
+        exhaustive = outcomes["exhaustive"][1]
+        for name in names:
+            results[name].append(judge(name, *outcomes[name], exhaustive))
     lines = []
-    for name, values in figures.items():
-        share = values["measurements"] / full["measurements"]
-        reach = values["best_throughput"] / full["best_throughput"]
-        lines.append((name, f"{values['measurements']:4d} measurements ({100 * share:5.1f}%), "
-                            f"{values['seconds']:6.1f} s, best {values['best_throughput']:.1f} infer/sec "
-                            f"({100 * reach:.1f}% of exhaustive)"))
-    emit(lines, figures, args.json)
+    for name, rounds in results.items():
+        def spread(key: str, scale: float = 1.0, form: str = ".1f", rounds: list = rounds) -> str:
+            values = [r[key] * scale for r in rounds]
+            text = format(statistics.median(values), form)
+            return text if len(values) == 1 else f"{text} ({format(min(values), form)}-{format(max(values), form)})"
+        lines.append((name, f"{spread('measurements', form='.0f')} measurements ({spread('share', 100)}%), "
+                            f"{spread('seconds')} s, own best {spread('own_reach', 100)}% of exhaustive's, "
+                            f"its best config {spread('config_reach', 100)}% in exhaustive's figures"))
+    emit(lines, results, args.json)
     return 0
 
 
