@@ -157,7 +157,9 @@ def svg_stacked_bars(title: str, x_label: str, y_label: str, categories: Sequenc
     """One bar per category (a load), each stacked from the components in `stacks` (name -> one value per
     category), bottom first: Model Analyzer's latency breakdown."""
     totals = [sum(values[i] for values in stacks.values()) for i in range(len(categories))]
-    y_ticks = nice_ticks(0.0, max(totals, default=1.0) or 1.0)
+    # Headroom above the tallest bar for the legend's rows (top right), so that no bar hides under it.
+    legend_share = min(0.6, (14 * len(stacks) + 8) / (HEIGHT - TOP - BOTTOM))
+    y_ticks = nice_ticks(0.0, (max(totals, default=1.0) or 1.0) / (1 - legend_share))
     sy = _y_scale(y_ticks[0], y_ticks[-1])
     parts = _frame(title, x_label, y_label, y_ticks, sy, css_class)
     slot = (WIDTH - LEFT - RIGHT) / max(len(categories), 1)
