@@ -4,8 +4,9 @@ the checks that a run did the work it claims (points really measured, not reused
 from __future__ import annotations
 
 import json
+import statistics
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,12 @@ def alternate(rounds: int, runs: dict[str, Callable[[], float]]) -> dict[str, li
             seconds[name].append(run())
             print(f"round {index + 1}: {name:12s} {seconds[name][-1]:7.2f} s", flush=True)
     return seconds
+
+
+def median_range(values: Sequence[float], form: str = ".1f") -> str:
+    """`12.3 (11.9-13.0)`: a figure's median over rounds or seeds and its range; the value alone for one."""
+    text = format(statistics.median(values), form)
+    return text if len(values) == 1 else f"{text} ({format(min(values), form)}-{format(max(values), form)})"
 
 
 def emit(lines: list[tuple[str, str]], figures: dict[str, Any], json_path: Path | None) -> None:

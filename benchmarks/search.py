@@ -23,14 +23,13 @@ was taken in that run and every configuration a search measured is one of the ex
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from harness import count_items, emit, require
+from harness import count_items, emit, median_range, require
 
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra.checkpoint import read
@@ -130,9 +129,7 @@ def main() -> int:
     lines = []
     for name, rounds in results.items():
         def spread(key: str, scale: float = 1.0, form: str = ".1f", rounds: list = rounds) -> str:
-            values = [r[key] * scale for r in rounds]
-            text = format(statistics.median(values), form)
-            return text if len(values) == 1 else f"{text} ({format(min(values), form)}-{format(max(values), form)})"
+            return median_range([r[key] * scale for r in rounds], form)
         lines.append((name, f"{spread('measurements', form='.0f')} measurements ({spread('share', 100)}%), "
                             f"{spread('seconds')} s, own best {spread('own_reach', 100)}% of exhaustive's, "
                             f"its best config {spread('config_reach', 100)}% in exhaustive's figures"))

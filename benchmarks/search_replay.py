@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from harness import count_items, emit, require
+from harness import count_items, emit, median_range, require
 from search import BOUNDS, COMMON, RUNS
 
 from pytest_model_analyzer.config.builder import build_profile
@@ -118,8 +118,7 @@ def main() -> int:
         reach = [by_config[digest] / best for _, digest in runs]
         results[name] = {"measurements": counts, "reach": reach}
         within = sum(value >= 0.98 for value in reach) / len(reach)
-        spread = f" ({min(counts):.0f}-{max(counts):.0f})" if len(runs) > 1 else ""
-        lines.append((name, f"{statistics.median(counts):.0f}{spread} measurements "
+        lines.append((name, f"{median_range(counts, '.0f')} measurements "
                             f"({100 * statistics.median(counts) / len(recorded):.1f}%), best config within 2%: "
                             f"{100 * within:.0f}% of {len(runs)} run(s), median reach "
                             f"{100 * statistics.median(reach):.1f}%"))
