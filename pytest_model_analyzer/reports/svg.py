@@ -29,24 +29,31 @@ def _nice(value: float, round_it: bool) -> float:
     return nice * 10 ** exponent
 
 
+MIN_SPAN = 1e-300  # the narrowest range an axis spans: its powers of ten are normal floats
+
+
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """About `count` ticks on round values covering [low, high]."""
     if not math.isfinite(low) or not math.isfinite(high):
         return [0.0, 1.0]
     if high <= low:
         high = low + (abs(low) or 1.0)
+    # A subnormal span (5e-324, seen from Hypothesis) has a power of ten that underflows to 0 in _nice.
+    high = max(high, low + MIN_SPAN)
     span = _nice(high - low, round_it=False)
     step = _nice(span / max(count - 1, 1), round_it=True)
     start = math.floor(low / step) * step
     if start > low:  # low / step underflowed to -0.0 (a denormal low): one step further down
         start -= step
+    # Rounded six digits below the step (0.30000000000000004 -> 0.3), never to nothing on a tiny axis.
+    digits = 6 - math.floor(math.log10(step))
     ticks = []
     value = start
     while value < high + step * 0.5:
-        ticks.append(round(value, 12))
+        ticks.append(round(value, digits))
         value += step
     if ticks[-1] < high:
-        ticks.append(round(ticks[-1] + step, 12))
+        ticks.append(round(ticks[-1] + step, digits))
     return ticks
 
 

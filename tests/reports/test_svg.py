@@ -29,3 +29,12 @@ def test_ticks_cover_the_range_in_a_few_even_steps(low: float, width: float) -> 
     assert 2 <= len(ticks) <= 12
     steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
     assert len({round(step / max(steps), 6) for step in steps}) == 1  # evenly spaced
+
+
+
+@given(low=st.floats(-1e6, 1e6), width=st.floats(0, 1e-3))
+@example(low=0.0, width=5e-324)  # found by hypothesis in a CI-like run: the span's power of ten underflowed to 0
+def test_ticks_cover_even_a_vanishing_range(low: float, width: float) -> None:
+    high = low + width
+    ticks = nice_ticks(low, high)
+    assert ticks[0] <= low and ticks[-1] >= high and 2 <= len(ticks) <= 12
