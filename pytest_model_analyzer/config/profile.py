@@ -135,8 +135,9 @@ class ProfileConfig:
 
     @property
     def gpu_bound(self) -> bool:
-        """Whether some model measures on GPUs (local mode): then each xdist worker needs a GPU of its own."""
-        return self.settings["triton_launch_mode"] == "local" and not all(m.cpu_only for m in self.models)
+        """Whether some model measures on this machine's GPUs (local mode, or c_api, whose perf_analyzer holds the
+        server): then each xdist worker needs a GPU of its own."""
+        return self.settings["triton_launch_mode"] in ("local", "c_api") and not all(m.cpu_only for m in self.models)
 
     @property
     def model_repository(self) -> Path:

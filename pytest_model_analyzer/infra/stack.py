@@ -41,11 +41,12 @@ def _worker_gpu(profile: ProfileConfig, slot: int | None) -> GpuInfo | None:
 def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
                 slot: int | None = None) -> tuple[Server, Control]:
     settings = profile.settings
+    gpu = _worker_gpu(profile, slot)
+    pinned = {"CUDA_VISIBLE_DEVICES": gpu.uuid} if gpu else None  # this worker's GPU only
     if settings["triton_launch_mode"] == "c_api":
-        gpu = _worker_gpu(profile, slot)
         repository = workdir / "c_api_repository"
         in_process = InProcessServer(rt.resolve_server_directory(settings["triton_install_path"], runtime),
-                                     repository, {"CUDA_VISIBLE_DEVICES": gpu.uuid} if gpu else None)
+                                     repository, pinned)
         in_process.start()
         return in_process, RepositoryControl(profile.model_repository, repository)
     if settings["triton_launch_mode"] == "remote":
@@ -55,13 +56,12 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
     else:
         log = Path(settings["triton_output_path"]) if settings["triton_output_path"] else workdir / "tritonserver.log"
         first = profile.models[0]
-        gpu = _worker_gpu(profile, slot)
         server = LocalServer(
             executable=rt.resolve_server(settings["triton_server_path"]),
             model_repository=profile.model_repository, runtime=runtime, log_path=log,
             flags=first.triton_server_flags, environment=first.triton_server_environment,
             metrics_interval_ms=max(1, int(settings["monitoring_interval"] * 1000)),
-            pinned_environment={"CUDA_VISIBLE_DEVICES": gpu.uuid} if gpu else None,  # this worker's GPU only
+            pinned_environment=pinned,
         )
     endpoints = server.start()
     try:

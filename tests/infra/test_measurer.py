@@ -92,3 +92,23 @@ def test_the_bundled_triton_library_serves_c_api_unless_another_install_is_named
     assert resolve_server_directory(str(own), runtime) == own
     with pytest.raises(RuntimeMissing, match=r"triton_install_path: no lib/libtritonserver\.so under /nonexistent"):
         resolve_server_directory("/nonexistent", runtime)
+
+
+def test_c_api_under_xdist_gives_each_worker_s_perf_analyzer_its_own_gpu(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """In c_api mode the server lives inside perf_analyzer, on this machine's GPUs, as a local server does: a
+    worker's perf_analyzer sees only the GPU of its slot (NVML itself is faked: no GPU here)."""
+    from pytest_model_analyzer.config.builder import build_profile
+    from pytest_model_analyzer.infra import stack
+    from pytest_model_analyzer.infra.monitor import GpuInfo
+    from pytest_model_analyzer.infra.runtime import prepare
+    from tests.support import MODELS
+
+    profile = build_profile({"model_repository": str(MODELS), "profile_models": "add", "triton_launch_mode": "c_api",
+                             "run_config_search_disable": True}, cwd=tmp_path, gpus_available=True)
+    assert profile.gpu_bound
+    monkeypatch.setattr(stack, "gpu_inventory", lambda selected: [GpuInfo("GPU-a", 0, "x"), GpuInfo("GPU-b", 1, "x")])
+    server, _ = stack.open_server(profile, prepare(), tmp_path, slot=1)
+    assert server.target("add", "add_config_default", "grpc").environment == {"CUDA_VISIBLE_DEVICES": "GPU-b"}
+    unpinned, _ = stack.open_server(profile, prepare(), tmp_path, slot=None)
+    assert dict(unpinned.target("add", "add_config_default", "grpc").environment) == {}
