@@ -7,7 +7,6 @@ of an automatic search are planned on top of this by the search layer (search/pl
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -182,8 +181,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     optuna = None
     if search is SearchMode.OPTUNA:
         optuna, fixed = _optuna_settings(name, raw.get("model_config_parameters"), settings, explicit, where,
-                                         base_config)
-        optuna = dataclasses.replace(optuna, loads_listed=user_loads)
+                                         base_config, user_loads)
     formula_only = search is SearchMode.QUICK or (optuna is not None and optuna.concurrency_formula)
     if formula_only and settings["concurrency_sweep_disable"]:
         concurrency, request_rate = [], []  # each variant at its formula load only, no sweep of the top ones
@@ -257,7 +255,7 @@ def _search_mode(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any],
 
 
 def _optuna_settings(name: str, parameters: Any, settings: Mapping[str, Any], explicit: frozenset[str], where: str,
-                     base_config: Mapping[str, Any]) -> tuple[OptunaSettings, dict[str, Any]]:
+                     base_config: Mapping[str, Any], user_loads: bool) -> tuple[OptunaSettings, dict[str, Any]]:
     """What optuna searches (Model Analyzer's SearchParameters) and the fields every variant keeps.
 
     `max_batch_size`, the instance group's `count` and `dynamic_batching.max_queue_delay_microseconds` may
@@ -311,6 +309,7 @@ def _optuna_settings(name: str, parameters: Any, settings: Mapping[str, Any], ex
         max_percentage_set="max_percentage_of_search_space" in explicit,
         early_exit_threshold=settings["optuna_early_exit_threshold"],
         concurrency_formula=settings["use_concurrency_formula"],
+        loads_listed=user_loads,
     ), (dict(combos[0].parameters) if combos else {})
 
 

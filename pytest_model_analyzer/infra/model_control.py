@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,6 @@ import numpy as np
 import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException, triton_to_np_dtype
 
-from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
 from pytest_model_analyzer.config.variants import Variant, apply_variant
 from pytest_model_analyzer.domain.errors import PluginError, PointSkipped
 from pytest_model_analyzer.domain.identity import canonical
@@ -161,19 +161,21 @@ class RepositoryControl:
     """`triton_launch_mode: c_api`: no server to load a variant into. Each variant is written once as a model
     directory of its own, `<repository>/<variant>` (infra/model_directory.py: its config.pbtxt, the model's
     files linked), which perf_analyzer's in-process server loads by the variant's name. The effective config
-    is the one written: no server completes it ahead of the measurement."""
+    is the one written: no server completes it ahead of the measurement. `base_configs` are the models'
+    config.pbtxt as the profile read them (once, for every use)."""
 
-    def __init__(self, source: Path, repository: Path) -> None:
+    def __init__(self, source: Path, repository: Path, base_configs: Mapping[str, Mapping[str, Any]]) -> None:
         self.source = source
         self.repository = repository
+        self.base_configs = base_configs
         self.configs: dict[str, dict[str, Any]] = {}  # by variant name
 
     def ensure(self, model: str, variant: Variant) -> dict[str, Any]:
         if variant.name not in self.configs:
+            config = apply_variant(self.base_configs[model], variant)
             try:
-                config = apply_variant(read_model_config(self.source, model), variant)
                 write_model(self.repository, variant.name, config, self.source / model, override=True)
-            except (ModelConfigError, OSError, ValueError) as exc:
+            except (OSError, ValueError) as exc:
                 raise VariantLoadError(f"{variant.name} could not be written to {self.repository}: {exc}") from None
             self.configs[variant.name] = {**config, "name": variant.name}
         return self.configs[variant.name]

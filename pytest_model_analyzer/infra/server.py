@@ -301,9 +301,6 @@ class InProcessServer:
     def start(self) -> None:
         self.repository.mkdir(parents=True, exist_ok=True)
 
-    def alive(self) -> bool:
-        return True
-
     def trouble(self) -> str:
         """Nothing runs between measurements: a failed load or run is perf_analyzer's own error."""
         return ""

@@ -48,7 +48,8 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
         in_process = InProcessServer(rt.resolve_server_directory(settings["triton_install_path"], runtime),
                                      repository, pinned)
         in_process.start()
-        return in_process, RepositoryControl(profile.model_repository, repository)
+        return in_process, RepositoryControl(profile.model_repository, repository,
+                                             {model.name: model.base_config for model in profile.models})
     if settings["triton_launch_mode"] == "remote":
         http, grpc, metrics = profile.remote_endpoints(slot)
         server: Server = RemoteServer(Endpoints(http=_url(http), grpc=_url(grpc),

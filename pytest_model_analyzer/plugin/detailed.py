@@ -9,7 +9,7 @@ import pytest
 
 from pytest_model_analyzer.config.names import suggest
 from pytest_model_analyzer.config.profile import ProfileConfig
-from pytest_model_analyzer.infra.checkpoint import SUFFIX, CheckpointError, latest_index, read
+from pytest_model_analyzer.infra.checkpoint import CheckpointError, CheckpointStore
 from pytest_model_analyzer.reports.detailed import render_detailed, report_path
 
 
@@ -38,30 +38,30 @@ def write_detailed_reports(profile: ProfileConfig, names: list[str]) -> list[str
     """Writes `<export_path>/reports/detailed/<config>.html` per name; returns what to tell the user."""
     directory = Path(profile["checkpoint_directory"])
     try:
-        index = latest_index(directory)
-        path = directory / f"{index}{SUFFIX}"
-        measurements = read(path) if index >= 0 else []
+        store = CheckpointStore(directory)  # reads the latest checkpoint; writes nothing
     except CheckpointError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if not measurements:
+    path = store.loaded_from
+    if path is None or not store.loaded:
         raise pytest.UsageError(f"--ma-report: no checkpoint with measurements in {directory} (run the profile first)")
     by_variant: dict[str, list] = {}
-    for m in measurements:
+    for m in store.loaded.values():
         by_variant.setdefault(m.variant, []).append(m)
+    target = Path(profile["export_path"]) / "reports" / "detailed"
+    pages = {}
     for name in names:
         if name not in by_variant:
             raise pytest.UsageError(f"--ma-report: {path.name} has no measurement of `{name}`"
                                     f"{suggest(name, by_variant)}; it holds {len(by_variant)} configurations")
-        if report_path(Path("."), name) is None:
+        pages[name] = report_path(target, name)
+        if pages[name] is None:
             raise pytest.UsageError(f"--ma-report: `{name}` cannot name a report file")
-    target = Path(profile["export_path"]) / "reports" / "detailed"
     target.mkdir(parents=True, exist_ok=True)
     models = {model.name: model for model in profile.models}
     lines = []
-    for name in names:
+    for name, page in pages.items():
         rows = by_variant[name]
         model = models.get(rows[0].model)
-        page = report_path(target, name)
         assert page is not None
         page.write_text(render_detailed(rows[0].model, name, rows, model.base_config if model else {},
                                         model.constraints if model else {}, str(path)), encoding="utf-8")

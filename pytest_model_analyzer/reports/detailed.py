@@ -45,7 +45,7 @@ def _label(tag: str) -> str:
     return tag.removeprefix("perf_").replace("_", " ")
 
 
-def _plots(model: str, variant: str, batch: int, rows: Sequence[Measurement], load: str) -> str:
+def _plots(variant: str, batch: int, rows: Sequence[Measurement], load: str) -> str:
     where = f"{variant} (batch {batch})"
     categories = [str(m.load) for m in rows]
     stacks = {_label(tag): [m.metrics.get(tag, 0.0) for m in rows] for tag in BREAKDOWN
@@ -98,7 +98,7 @@ def render_detailed(model: str, variant: str, measurements: Sequence[Measurement
                f"<strong>{best.metrics.get('perf_throughput', 0):.1f} infer/sec</strong>, p99 "
                f"{best.metrics.get('perf_latency_p99', 0):.2f} ms at batch {best.batch_size}, {load} {best.load}.</p>")
     batches = sorted({m.batch_size for m in rows})
-    plots = "".join(_plots(model, variant, batch, [m for m in rows if m.batch_size == batch], load)
+    plots = "".join(_plots(variant, batch, [m for m in rows if m.batch_size == batch], load)
                     for batch in batches)
     return (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"

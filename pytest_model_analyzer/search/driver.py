@@ -209,9 +209,8 @@ class SearchDriver:
             return None
         if outcome.no_reference:
             return outcome.no_reference
-        swept = point.variant.name in outcome.top and point.load in point.model.load_values
-        if swept:
-            return None
+        if point.variant.name in outcome.top and point.load in point.model.load_values:
+            return None  # the sweep of a top configuration: its plateau rule decides
         if any(measured.variant == point.variant.name for measured in outcome.measured):
             return (f"optuna search: no trial chose this load, and the configuration is not among the top "
                     f"{point.model.top_configs} whose load is swept (num_configs_per_model)")

@@ -14,7 +14,7 @@ instance count, the load (unless use_concurrency_formula), and max_queue_delay_m
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,11 +58,15 @@ def automatic_parameters(base_config: Mapping[str, Any], settings: Mapping[str, 
     return result
 
 
+def instance_count(groups: Sequence[Mapping[str, Any]]) -> int:
+    """The instances a config's instance groups ask for (a group without a count has one)."""
+    return sum(int(group.get("count", 1)) for group in groups)
+
+
 def coordinate(parameters: Mapping[str, Any]) -> tuple[int, int]:
     """(log2 max_batch_size, instance count) of an automatic variant: the quick search's coordinates."""
     size = int(parameters.get("max_batch_size", 1) or 1)
-    count = sum(int(group.get("count", 1)) for group in parameters.get("instance_group", [{}]))
-    return int(math.log2(size)), count
+    return int(math.log2(size)), instance_count(parameters.get("instance_group", [{}]))
 
 
 def formula_concurrency(parameters: Mapping[str, Any], base_config: Mapping[str, Any], low: int | None = None,
@@ -71,8 +75,7 @@ def formula_concurrency(parameters: Mapping[str, Any], base_config: Mapping[str,
     (quick search: those the user set; an optuna trial: both; optuna's default config: none)."""
     size = int(parameters.get("max_batch_size", base_config.get("max_batch_size", 1)) or 1)
     groups = parameters.get("instance_group") or base_config.get("instance_group") or [{}]
-    count = sum(int(group.get("count", 1)) for group in groups)
-    value = 2 * size * count
+    value = 2 * size * instance_count(groups)
     if low is not None:
         value = max(value, low)
     if high is not None:
@@ -152,7 +155,7 @@ def optuna_parameters(model: ModelSpec, dimensions: list[Dimension]) -> list[dic
 
 def optuna_coordinate(parameters: Mapping[str, Any]) -> tuple[int, int | None, int | None]:
     """(instance count, max_batch_size, queue delay) of an optuna variant: what a trial's values name."""
-    count = sum(int(group.get("count", 1)) for group in parameters.get("instance_group", [{}]))
     size = parameters.get("max_batch_size")
     delay = (parameters.get("dynamic_batching") or {}).get("max_queue_delay_microseconds")
-    return count, None if size is None else int(size), None if delay is None else int(delay)
+    return (instance_count(parameters.get("instance_group", [{}])), None if size is None else int(size),
+            None if delay is None else int(delay))

@@ -52,13 +52,14 @@ def test_c_api_writes_each_variant_once_as_a_model_directory_named_as_the_varian
     from google.protobuf import text_format
     from tritonclient.grpc import model_config_pb2
 
+    from pytest_model_analyzer.config.model_config import read_model_config
     from pytest_model_analyzer.config.variants import Variant
     from pytest_model_analyzer.infra.model_control import RepositoryControl
     from pytest_model_analyzer.infra.server import InProcessServer
     from tests.support import MODELS
 
     repository = tmp_path / "repo"
-    control = RepositoryControl(MODELS, repository)
+    control = RepositoryControl(MODELS, repository, {"sleep": read_model_config(MODELS, "sleep")})
     variant = Variant("sleep_config_3", {"instance_group": [{"count": 3, "kind": "KIND_CPU"}], "max_batch_size": 2})
     effective = control.ensure("sleep", variant)
     written = text_format.Parse((repository / "sleep_config_3" / "config.pbtxt").read_text(),
