@@ -48,10 +48,19 @@ class Target:
     environment: Mapping[str, str] = field(default_factory=dict)
 
 
+def free_ports(count: int, host: str = "127.0.0.1") -> tuple[int, ...]:
+    """`count` distinct free ports. Every socket stays bound until all are picked: one at a time, the kernel may
+    hand out a port it just released again (seen: HTTP and metrics both given 33379, and tritonserver refused
+    to start, "cannot listen to HTTP requests and metrics requests at the same address and port")."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
+        for sock in sockets:
+            sock.bind((host, 0))
+        return tuple(int(sock.getsockname()[1]) for sock in sockets)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1, host)[0]
 
 
 def _get(url: str, timeout: float) -> int:
@@ -165,7 +174,7 @@ class LocalServer:
         last_error = ""
         for _attempt in range(3):  # a picked port can be taken by someone else before the server binds it
             # A restart keeps the ports of the last start, so that clients and monitors stay valid.
-            ports = self._ports or (free_port(), free_port(), free_port())
+            ports = self._ports or free_ports(3)
             self._ports = None
             host = self.flags.get("http-address", "127.0.0.1")
             endpoints = Endpoints(
