@@ -16,7 +16,7 @@ from pytest_model_analyzer.config.flags import effective_flags, parse_perf_flags
 from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
 from pytest_model_analyzer.config.names import check_keys, suggest
 from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, PARAMETER_KEYS
-from pytest_model_analyzer.config.profile import ModelSpec, OptunaSettings, ProfileConfig, SearchMode
+from pytest_model_analyzer.config.profile import ComposingModel, ModelSpec, OptunaSettings, ProfileConfig, SearchMode
 from pytest_model_analyzer.config.settings import (
     check_load_conflicts,
     check_load_exclusive,
@@ -26,7 +26,7 @@ from pytest_model_analyzer.config.settings import (
     resolve_settings,
     unsupported_warnings,
 )
-from pytest_model_analyzer.config.variants import Variant, make_variants
+from pytest_model_analyzer.config.variants import Variant, default_variant_name, make_variants
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.metrics import METRICS, resolve_alias
@@ -177,7 +177,14 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     user_loads = bool(parsed.get("concurrency") or parsed.get("request_rate") or settings["concurrency"]
                       or settings["request_rate"])
     base_config = _base_config(settings, name)
-    search, variants, fixed = _search_mode(name, raw, settings, where, user_loads, base_config)
+    composing = _composing_models(name, base_config, settings, cpu_default)
+    search, variants, fixed = _search_mode(name, raw, settings, where, user_loads, base_config, composing,
+                                           explicit)
+    if composing:
+        # Every listed variant loads the composing models as the repository has them.
+        defaults = tuple((model.name, Variant(default_variant_name(model.name), {}, default=True))
+                         for model in composing)
+        variants = [Variant(variant.name, variant.parameters, variant.default, defaults) for variant in variants]
     optuna = None
     if search is SearchMode.OPTUNA:
         optuna, fixed = _optuna_settings(name, raw.get("model_config_parameters"), settings, explicit, where,
@@ -212,28 +219,75 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
                              if search in (SearchMode.AUTOMATIC, SearchMode.MANUAL) and not user_loads
                              and constraints else 0),
         optuna=optuna,
+        composing=composing,
     )
 
 
-def _base_config(settings: Mapping[str, Any], name: str) -> dict[str, Any]:
+def _base_config(settings: Mapping[str, Any], name: str, key: str = "") -> dict[str, Any]:
     """The model's config.pbtxt as Triton's ModelConfig reads it ({} in remote mode without a repository)."""
     repo = settings["model_repository"]
     try:
         return read_model_config(Path(repo), name) if repo else {}
     except ModelConfigError as exc:
-        raise ConfigError(f"profile_models.{name}", str(exc)) from None
+        raise ConfigError(key or f"profile_models.{name}", str(exc)) from None
+
+
+def ensemble_steps(base_config: Mapping[str, Any]) -> list[str]:
+    """The models an ensemble's steps call, each once, in the order of the steps."""
+    steps = (base_config.get("ensemble_scheduling") or {}).get("step") or []
+    return list(dict.fromkeys(str(step.get("model_name", "")) for step in steps))
+
+
+def _composing_models(name: str, base_config: Mapping[str, Any], settings: Mapping[str, Any],
+                      cpu_default: bool) -> tuple[ComposingModel, ...]:
+    """An ensemble's step models, or the BLS model's `bls_composing_models` (Model Analyzer's composing models),
+    each with its config.pbtxt. `cpu_only_composing_models` gives KIND_CPU instances, as does a host without
+    GPUs (cpu_default)."""
+    if base_config.get("platform") == "ensemble":
+        names, key = ensemble_steps(base_config), f"profile_models.{name}"
+    else:
+        names, key = list(settings["bls_composing_models"] or []), "bls_composing_models"
+    repo = settings["model_repository"]
+    cpu_only = set(settings["cpu_only_composing_models"] or [])
+    result = []
+    for composing in names:
+        check_model_name(composing, key)
+        if composing == name:
+            raise ConfigError(key, f"`{name}` cannot be a composing model of itself")
+        if repo and not (Path(repo) / composing).is_dir():
+            raise ConfigError(key, f"composing model `{composing}` not found in {repo}")
+        config = _base_config(settings, composing, key)
+        if config.get("platform") == "ensemble":
+            raise ConfigError(key, f"`{composing}` is an ensemble: an ensemble cannot be a composing model "
+                              "(as in Model Analyzer)")
+        result.append(ComposingModel(composing, config, cpu_only=composing in cpu_only or cpu_default))
+    return tuple(result)
 
 
 def _search_mode(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], where: str,
-                 user_loads: bool, base_config: Mapping[str, Any]) -> tuple[SearchMode, list[Variant], dict[str, Any]]:
+                 user_loads: bool, base_config: Mapping[str, Any], composing: tuple[ComposingModel, ...] = (),
+                 explicit: frozenset[str] = frozenset()) -> tuple[SearchMode, list[Variant], dict[str, Any]]:
     """(search mode, the listed variants, the fields an automatic search keeps fixed) of one model.
 
-    The variants of an automatic search are planned later, by the search layer."""
+    The variants of an automatic search are planned later, by the search layer. A model with composing models
+    is searched with quick search, as Model Analyzer does (even when brute is the mode: its default)."""
     key = f"{where}.model_config_parameters"
     parameters = raw.get("model_config_parameters")
     mode = settings["run_config_search_mode"]
     if settings["run_config_search_disable"]:
         return SearchMode.DISABLED, make_variants(name, parameters, key, base_config), {}
+    if composing:
+        if settings["triton_launch_mode"] == "c_api":
+            raise ConfigError("triton_launch_mode", f"`{name}` has composing models, which c_api mode does not "
+                              "load yet: use local or remote")
+        if mode == "optuna":
+            raise ConfigError("run_config_search_mode", f"optuna search over the composing models of `{name}` is "
+                              "not supported yet: use quick (Model Analyzer's search for them)")
+        if mode == "brute" and "run_config_search_mode" in explicit \
+                and base_config.get("platform") != "ensemble":
+            raise ConfigError("run_config_search_mode", f"`{name}` is a BLS model, which Model Analyzer searches "
+                              "with quick search only: use quick, or leave the mode unset")
+        mode = "quick"
     if mode == "brute" and parameters:
         return SearchMode.MANUAL, make_variants(name, parameters, key, base_config), {}
     if mode == "optuna":
@@ -358,8 +412,16 @@ def build_profile(
     from_cli = frozenset(cli)
     request_rate_search = settings["request_rate_search_enable"] or bool(
         explicit & {"run_config_search_min_request_rate", "run_config_search_max_request_rate"})
+    if settings["bls_composing_models"] and len(models_raw) > 1:
+        raise ConfigError("bls_composing_models", f"a BLS search profiles one model, but profile_models lists "
+                          f"{len(models_raw)} (as in Model Analyzer)")
     models = tuple(build_model(name, options, settings, cpu_default, from_cli, request_rate_search, explicit)
                    for name, options in models_raw.items())
+    composing = {composing.name for model in models for composing in model.composing}
+    for name in settings["cpu_only_composing_models"] or []:
+        if name not in composing:
+            raise ConfigError("cpu_only_composing_models", f"`{name}` is not a composing model of a profiled "
+                              f"model (composing models: {', '.join(sorted(composing)) or 'none'})")
     kinds = {model.load_kind for model in models}
     if len(kinds) > 1:
         raise ConfigError("profile_models", "mixes request_rate models with concurrency models: use one load type")

@@ -41,7 +41,8 @@ def _passthrough(value: Any, key: str) -> Any:
 
 DOCKER = "docker launch mode is not supported yet"
 LLM = "LLM profiling (genai-perf) is not supported yet"
-COMPOSING = "ensemble and BLS composing-model search is not supported yet"
+COMPOSING = ("per-composing-model options are not supported yet: an ensemble's composing models are read from "
+             "its config.pbtxt and searched over the run_config_search_* ranges")
 CONCURRENT = "profiling several models concurrently is not supported yet"
 PLOTS = "plots are fixed by the report"
 # Keys of `model-analyzer report`, which Model Analyzer accepts in the same YAML as the profile's.
@@ -88,9 +89,9 @@ _OPTIONS = [
     Option("concurrency", v.parse_positive_int_list, None, help="concurrency values, e.g. 1,2,4"),
     Option("request_rate", v.parse_positive_int_list, None, help="request rates, e.g. 16,32"),
     Option("reload_model_disable", v.parse_bool, False, help="remote mode: never load or unload models"),
-    Option("bls_composing_models", _passthrough, [], unsupported=COMPOSING),
+    Option("bls_composing_models", v.parse_str_list, []),
     Option("ensemble_composing_models", _passthrough, [], unsupported=COMPOSING),
-    Option("cpu_only_composing_models", v.parse_str_list, None, unsupported=COMPOSING),
+    Option("cpu_only_composing_models", v.parse_str_list, None),
     Option("perf_analyzer_timeout", v.parse_int, 600, help="seconds before perf_analyzer is killed"),
     Option("perf_analyzer_cpu_util", v.parse_float, None, unsupported="perf_analyzer is not killed for CPU use"),
     Option("perf_analyzer_path", v.parse_str, "perf_analyzer", path=True),

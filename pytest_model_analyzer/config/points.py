@@ -25,6 +25,8 @@ class Point:
     load: int
     config: dict[str, Any] = field(default_factory=dict, compare=False)  # the variant's full requested config
     config_digest: str = ""
+    # An ensemble's or BLS model's composing models, in order: {"model", "variant" (its name), "config" (requested)}.
+    composing: list[dict[str, Any]] = field(default_factory=list, compare=False)
 
     @cached_property  # asked for by collection, the search and the ledger: built once per point
     def id(self) -> PointId:
@@ -56,10 +58,20 @@ def variant_points(model: ModelSpec, variant: Variant) -> Iterator[Point]:
     """Model Analyzer's order: client batch sizes outer, load values inner, both ascending.
     Raises ModelConfigError when the variant's fields do not fit Triton's ModelConfig."""
     config = requested_config(dict(model.base_config), variant)
-    config_digest = digest(config)
+    composing = composing_configs(model, variant)
+    # The composing models' configs are part of what is measured: editing one makes the point's setup new.
+    config_digest = digest({"config": config, "composing": composing}) if composing else digest(config)
     for batch_size in model.batch_sizes:
         for load in model.loads_for(variant.name):
-            yield Point(model, variant, batch_size, load, config, config_digest)
+            yield Point(model, variant, batch_size, load, config, config_digest, composing)
+
+
+def composing_configs(model: ModelSpec, variant: Variant) -> list[dict[str, Any]]:
+    """Each composing model's variant name and requested config, in order, for a variant of a model that has them
+    (a list, not a mapping: the order is the search's and the reports', and JSON keeps a list's)."""
+    bases = {composing.name: composing.base_config for composing in model.composing}
+    return [{"model": name, "variant": composing.name, "config": requested_config(dict(bases[name]), composing)}
+            for name, composing in variant.composing]
 
 
 def profile_points(profile: ProfileConfig) -> Iterator[Point]:

@@ -62,6 +62,16 @@ class OptunaSettings:
 
 
 @dataclass(frozen=True)
+class ComposingModel:
+    """A model that an ensemble's steps or a BLS model's code call (Model Analyzer's composing model): searched
+    and loaded with the model that calls it, never measured alone."""
+
+    name: str
+    base_config: Mapping[str, Any]  # its config.pbtxt, read once
+    cpu_only: bool = False  # cpu_only_composing_models: searched with KIND_CPU instances
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     name: str
     cpu_only: bool
@@ -87,6 +97,13 @@ class ModelSpec:
     top_configs: int = 3
     binary_search_steps: int = 0  # brute: steps of the load's binary search at the constraint boundary
     optuna: OptunaSettings | None = None  # run_config_search_mode: optuna
+    # An ensemble's step models (from its config.pbtxt) or a BLS model's bls_composing_models, in that order.
+    composing: tuple[ComposingModel, ...] = ()
+
+    @property
+    def is_ensemble(self) -> bool:
+        """An ensemble has no config of its own to search: only its composing models' (Model Analyzer's rule)."""
+        return self.base_config.get("platform") == "ensemble"
 
     def loads_for(self, variant: str) -> tuple[int, ...]:
         return tuple(sorted(set(self.load_values) | set(self.extra_loads.get(variant, ()))))

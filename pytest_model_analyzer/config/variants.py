@@ -42,13 +42,18 @@ class Variant:
     name: str
     parameters: dict[str, Any]  # ModelConfig fields laid over the repository's config; empty for the default
     default: bool = False  # the repository's own config, loaded as the repository has it
+    # An ensemble's or BLS model's composing models, each with the variant it is loaded with for this one
+    # (`("add", add_config_3)`): part of what the variant is, so part of its key.
+    composing: tuple[tuple[str, Variant], ...] = ()
 
     @property
     def is_default(self) -> bool:
         return self.default
 
     def key(self) -> str:
-        return canonical(self.parameters)
+        if not self.composing:
+            return canonical(self.parameters)
+        return canonical([self.parameters, [[model, variant.parameters] for model, variant in self.composing]])
 
 
 @cache

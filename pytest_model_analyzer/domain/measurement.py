@@ -36,6 +36,9 @@ class Measurement:
     # `metrics` then holds each metric's median. A single trial is `metrics` itself (kept compact).
     trials: dict[str, list[float]] = field(default_factory=dict)
     requests: float = 0.0  # about how many requests the (last) trial's figures rest on; 0 when unknown
+    # An ensemble's or BLS model's composing models as loaded, in order: {"model", "variant" (its name), "config"
+    # (requested), "effective_config" (as the server reported it)}; the requested configs are in `config_digest`.
+    composing: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def point_id(self) -> PointId:

@@ -96,7 +96,7 @@ _FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "parameters": (dict, "a mapping"), "perf_analyzer_flags": (dict, "a mapping"),
     "gpu_metrics": (dict, "a mapping"), "timestamp": (_NUMBER, "a number"), "duration_s": (_NUMBER, "a number"),
     "window_adjusts": (int, "a whole number"), "source": (str, "a string"), "trials": (dict, "a mapping"),
-    "requests": (_NUMBER, "a number"),
+    "requests": (_NUMBER, "a number"), "composing": (list, "a list"),
 }
 _REQUIRED = ("model", "variant", "batch_size", "load_kind", "load", "metrics", "config", "effective_config")
 
@@ -126,6 +126,9 @@ def _shape_problem(row: Any, configs: dict[str, Any]) -> str:
         return "`trials` must map each metric to a list of numbers"
     if not all(isinstance(v, dict) for v in row.get("gpu_metrics", {}).values()):
         return "`gpu_metrics` must map each GPU to its metrics"
+    if not all(isinstance(c, dict) and isinstance(c.get("model"), str) and isinstance(c.get("variant"), str)
+               and isinstance(c.get("config"), dict) for c in row.get("composing", [])):
+        return "`composing` must list each composing model's `model`, `variant` and `config`"
     return ""
 
 

@@ -98,4 +98,6 @@ class Measurer:
             config=point.config, parameters=point.variant.parameters, effective_config=effective,
             perf_analyzer_flags=point.perf_analyzer_flags,
             gpu_metrics=per_gpu, timestamp=started, duration_s=seconds, window_adjusts=adjusts, requests=requests,
+            composing=[{**composing, "effective_config": self.control.served(composing["model"])}
+                       for composing in point.composing],
         )

@@ -3,7 +3,8 @@
 No server restart: `load_model(name, config=json)` replaces the model's config in place. Triton's load
 replaces the whole config, so the full config is sent: the repository's config as the server completed it
 on the first plain load, with the variant's fields replaced. The default variant is sent back as that base
-config (a plain `load_model(name)` would keep the last override). Only one model is kept loaded.
+config (a plain `load_model(name)` would keep the last override). Only one model is kept loaded, with the
+composing models it calls.
 
 Over gRPC, not HTTP: a model's name is a field of the request there, while the HTTP API puts it in the URL
 path, which this tritonserver does not percent-decode (`my model` would be looked up as `my%20model`).
@@ -89,7 +90,11 @@ class ModelControl:
             raise VariantLoadError(f"{what} {model} failed: {message}") from None
 
     def ensure(self, model: str, variant: Variant) -> dict[str, Any]:
-        """Make `variant` the one the server serves; returns its effective config as the server reports it."""
+        """Make `variant` the one the server serves; returns its effective config as the server reports it.
+
+        An ensemble's or BLS model's composing models are loaded first, each under its own name with its
+        variant's config (an ensemble's steps and a BLS model's code call them by name), then the model itself;
+        every other model is unloaded."""
         key = variant.key()
         if (model, key) in self.failed:
             raise VariantLoadError(self.failed[(model, key)])
@@ -97,33 +102,47 @@ class ModelControl:
             if not variant.is_default:
                 raise PointSkipped("reload_model_disable is set: only the config already loaded is measured")
             return self.config(model)
-        if self.loaded.get(model) == key and model in self.effective:
+        wanted = [*variant.composing, (model, variant)]
+        if all(self.loaded.get(name) == canonical(v.parameters) and name in self.effective for name, v in wanted):
             return self.effective[model]
-        for other in [name for name in self.loaded if name != model]:
-            self._call("unload_model", other)
+        names = {name for name, _ in wanted}
+        for other in reversed([name for name in self.loaded if name not in names]):
+            self._call("unload_model", other)  # the model before the composing models it calls
             del self.loaded[other]
             self.effective.pop(other, None)
         try:
-            if model not in self.base:
-                # A plain load keeps an override someone left loaded (a remote server, an earlier tool):
-                # unload first, so that the base is the repository's config.
-                with contextlib.suppress(VariantLoadError):
-                    self._call("unload_model", model)
-                self._call("load_model", model)
-                self.base[model] = self.config(model)
-                self.loaded[model] = canonical({})
-            if self.loaded.get(model) != key:
-                config = apply_variant(self.base[model], variant)
-                self.loaded.pop(model, None)
-                self.effective.pop(model, None)
-                self._call("load_model", model, config=json.dumps(config))
-                self.loaded[model] = key
+            for name, wanted_variant in wanted:
+                self._load(name, wanted_variant)
         except VariantLoadError as exc:
             self.failed[(model, key)] = f"{variant.name} did not load: {exc}"
             raise VariantLoadError(self.failed[(model, key)]) from None
-        self.effective[model] = self.config(model)
         self.warm_up(model)
         return self.effective[model]
+
+    def served(self, model: str) -> dict[str, Any]:
+        """The config the server reported for `model` at its last load ({} when not loaded by this control)."""
+        return dict(self.effective.get(model, {}))
+
+    def _load(self, model: str, variant: Variant) -> None:
+        """Load one model with a variant's config, unless the server serves that config already."""
+        key = canonical(variant.parameters)
+        if self.loaded.get(model) == key and model in self.effective:
+            return
+        if model not in self.base:
+            # A plain load keeps an override someone left loaded (a remote server, an earlier tool):
+            # unload first, so that the base is the repository's config.
+            with contextlib.suppress(VariantLoadError):
+                self._call("unload_model", model)
+            self._call("load_model", model)
+            self.base[model] = self.config(model)
+            self.loaded[model] = canonical({})
+        if self.loaded.get(model) != key:
+            config = apply_variant(self.base[model], variant)
+            self.loaded.pop(model, None)
+            self.effective.pop(model, None)
+            self._call("load_model", model, config=json.dumps(config))
+            self.loaded[model] = key
+        self.effective[model] = self.config(model)
 
     def forget_failure(self, model: str, variant: Variant) -> None:
         """A load that failed because the server died says nothing about the variant: try it again."""
@@ -179,6 +198,10 @@ class RepositoryControl:
                 raise VariantLoadError(f"{variant.name} could not be written to {self.repository}: {exc}") from None
             self.configs[variant.name] = {**config, "name": variant.name}
         return self.configs[variant.name]
+
+    def served(self, model: str) -> dict[str, Any]:
+        """No server reports configs ahead of the measurement (and c_api loads no composing models)."""
+        return {}
 
     def forget_failure(self, model: str, variant: Variant) -> None:
         """Nothing is remembered: a failed write is tried again."""

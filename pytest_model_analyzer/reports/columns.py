@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pytest_model_analyzer.domain.identity import load_label
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.reports.csv_tables import instance_group_string
+from pytest_model_analyzer.reports.csv_tables import instance_groups, max_batch_sizes
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,8 @@ def summary_columns(load_kind: str, gpu_count: int = 0, extra: Sequence[Column] 
     """variant, instances, max batch, batch, load, infer/s, p99 ms, then the users' columns."""
     return [
         Column("variant", lambda m: m.variant, numeric=False),
-        Column("instances", lambda m: instance_group_string(m.config_in_effect, gpu_count), numeric=False),
-        Column("max batch", lambda m: str(m.config_in_effect.get("max_batch_size", "-"))),
+        Column("instances", lambda m: instance_groups(m, gpu_count), numeric=False),
+        Column("max batch", max_batch_sizes),
         Column("batch", lambda m: str(m.batch_size)),
         Column(load_label(load_kind), lambda m: str(m.load)),
         Column("infer/s", lambda m: f"{m.metrics.get('perf_throughput', 0.0):.1f}"),

@@ -38,6 +38,32 @@ def instance_group_string(config: Mapping[str, Any], gpu_count: int = 0) -> str:
     return " + ".join(f"{count}:{kind}" for kind, count in counts.items())
 
 
+def searched_configs(m: Measurement) -> list[Mapping[str, Any]]:
+    """The configs a measurement's figures answer for: its own; an ensemble's composing models' (it has no config
+    of its own to search; Model Analyzer's summary lists them in their order); a BLS model's own, then its
+    composing models'."""
+    if not m.composing:
+        return [m.config_in_effect]
+    own = [] if m.config.get("platform") == "ensemble" else [m.config_in_effect]
+    return [*own, *(composing.get("effective_config") or composing["config"] for composing in m.composing)]
+
+
+def instance_groups(m: Measurement, gpu_count: int = 0) -> str:
+    """`2:CPU`, or `1:CPU, 2:CPU` for a model with composing models (in the order of searched_configs)."""
+    return ", ".join(instance_group_string(config, gpu_count) for config in searched_configs(m))
+
+
+def max_batch_sizes(m: Measurement) -> str:
+    return ", ".join(str(config.get("max_batch_size", 0)) for config in searched_configs(m))
+
+
+def composed_of(m: Measurement) -> str:
+    """`; composing models add_config_3, sleep_config_1` for a model with composing models, else ''."""
+    if not m.composing:
+        return ""
+    return "; composing models " + ", ".join(composing["variant"] for composing in m.composing)
+
+
 def _cell(value: Any) -> str:
     text = str(value)
     return f'"{text}"' if "," in text else text
@@ -66,8 +92,8 @@ def _common(field: str, m: Measurement, passes: bool, gpu_count: int) -> tuple[b
         "model_name": m.model, "batch_size": m.batch_size, "model_config_path": m.variant,
         "concurrency": m.load if m.load_kind == CONCURRENCY else "",
         "request_rate": m.load if m.load_kind == REQUEST_RATE else "",
-        "instance_group": instance_group_string(config, gpu_count),
-        "max_batch_size": config.get("max_batch_size", 0), "satisfies_constraints": "Yes" if passes else "No",
+        "instance_group": instance_groups(m, gpu_count),
+        "max_batch_size": max_batch_sizes(m), "satisfies_constraints": "Yes" if passes else "No",
     }
     if field in values:
         return True, values[field]

@@ -20,7 +20,7 @@ from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.identity import load_label
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import METRICS
-from pytest_model_analyzer.reports.csv_tables import instance_group_string
+from pytest_model_analyzer.reports.csv_tables import composed_of, instance_groups, max_batch_sizes
 from pytest_model_analyzer.reports.describe import distinguishing_fields
 from pytest_model_analyzer.reports.html_report import SCRIPT, STYLE
 from pytest_model_analyzer.reports.svg import svg_plot, svg_stacked_bars
@@ -90,8 +90,9 @@ def render_detailed(model: str, variant: str, measurements: Sequence[Measurement
     best = max(passing or rows, key=lambda m: m.metrics.get("perf_throughput", 0.0))
     within = "within the constraints" if passing else "(no point meets the constraints)"
     batching = "on" if "dynamic_batching" in config else "off"
-    summary = (f"<p>{html.escape(variant)}: {html.escape(instance_group_string(config))} instances, max batch size "
-               f"{config.get('max_batch_size', 0)}, dynamic batching {batching}; "
+    summary = (f"<p>{html.escape(variant)}: {html.escape(instance_groups(rows[0]))} instances, max batch size "
+               f"{html.escape(max_batch_sizes(rows[0]))}, dynamic batching {batching}"
+               f"{html.escape(composed_of(rows[0]))}; "
                f"changes from the repository's config: "
                f"{html.escape(distinguishing_fields(base_config, rows[0].config))}.</p>"
                f"<p>{len(rows)} measurements, {load} {rows[0].load} to {rows[-1].load}. Best {within}: "

@@ -81,20 +81,25 @@ def _write_detailed(profile: ProfileConfig, ranking: ModelRanking, result: Expor
 
 def _write_config(profile: ProfileConfig, variant: VariantResult, what: str, written: set[str],
                   result: ExportResult) -> None:
-    """`<output_model_repository_path>/<variant>/config.pbtxt`, once per variant."""
-    if variant.variant in written:
-        return
+    """`<output_model_repository_path>/<variant>/config.pbtxt`, once per variant; an ensemble's or BLS model's
+    composing models' variants beside it (`add_config_3`), as Model Analyzer writes them."""
+    representative = variant.representative
+    directories = [(variant.variant, representative.model, representative.config),
+                   *((composing["variant"], composing["model"], composing["config"])
+                     for composing in representative.composing)]
     repo = profile["model_repository"]
-    source = Path(repo) / variant.representative.model if repo else None
-    try:
-        target = model_directory.write_model(Path(profile["output_model_repository_path"]), variant.variant,
-                                               variant.representative.config, source,
-                                               profile["override_output_model_repository"])
-    except (OSError, ValueError) as exc:
-        result.notes.append(f"{what} not written: {exc}")
-        return
-    written.add(variant.variant)
-    result.written.append(target / "config.pbtxt")
+    for directory, model, config in directories:
+        if directory in written:
+            continue
+        try:
+            target = model_directory.write_model(Path(profile["output_model_repository_path"]), directory, config,
+                                                 Path(repo) / model if repo else None,
+                                                 profile["override_output_model_repository"])
+        except (OSError, ValueError) as exc:
+            result.notes.append(f"{what} not written: {exc}")
+            return
+        written.add(directory)
+        result.written.append(target / "config.pbtxt")
 
 
 def _write_top_configs(profile: ProfileConfig, measurements: Sequence[Measurement], written: set[str],

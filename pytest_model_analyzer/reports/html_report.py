@@ -20,7 +20,7 @@ from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.identity import load_label
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.reports.columns import Column, summary_columns
-from pytest_model_analyzer.reports.csv_tables import instance_group_string
+from pytest_model_analyzer.reports.csv_tables import composed_of, instance_groups, max_batch_sizes
 from pytest_model_analyzer.reports.describe import distinguishing_fields
 from pytest_model_analyzer.reports.svg import svg_plot
 
@@ -60,8 +60,8 @@ def _model_section(profile: ProfileConfig, ranking: ModelRanking, gpu_count: int
     if best is not None:
         rep = best.representative
         verdict = (f"<p>Best configuration: <strong>{html.escape(best.variant)}</strong> "
-                   f"({instance_group_string(rep.config_in_effect, gpu_count)}, max batch "
-                   f"{rep.config_in_effect.get('max_batch_size', 0)}): "
+                   f"({instance_groups(rep, gpu_count)}, max batch {max_batch_sizes(rep)}"
+                   f"{html.escape(composed_of(rep))}): "
                    f"{rep.metrics.get('perf_throughput', 0):.1f} infer/sec, p99 "
                    f"{rep.metrics.get('perf_latency_p99', 0):.2f} ms at batch {rep.batch_size}, {load} {rep.load}.</p>")
     else:

@@ -23,7 +23,7 @@ from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.search.early_exit import batch_size_sweep_stopped, load_sweep_plateau
 from pytest_model_analyzer.search.optuna_search import NO_MEASUREMENT_SCORE, run_trials, seed_for, trial_budget
 from pytest_model_analyzer.search.quick import HillClimb, swept
-from pytest_model_analyzer.search.space import coordinate, optuna_coordinate, optuna_dimensions, space_size
+from pytest_model_analyzer.search.space import climb_coordinate, optuna_coordinate, optuna_dimensions, space_size
 
 
 class Evidence(Protocol):
@@ -179,7 +179,7 @@ class SearchDriver:
 
         default = default_variant_name(model_name) if default_variant_name(model_name) in formula else None
         reference = take(default) if default else None
-        by_coordinate = {coordinate(point.variant.parameters): name for name, point in formula.items()
+        by_coordinate = {climb_coordinate(model, point.variant): name for name, point in formula.items()
                          if name != default}
 
         def as_score(name: str) -> float | None:

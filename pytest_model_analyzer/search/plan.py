@@ -10,11 +10,15 @@ search is disabled) is left as it is.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from pytest_model_analyzer.config.limits import MAX_POINTS, require_at_most
+from pytest_model_analyzer.config.limits import MAX_POINTS, MAX_VARIANTS, require_at_most
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, SearchMode
-from pytest_model_analyzer.config.variants import name_variants
+from pytest_model_analyzer.config.variants import Variant, name_variants
 from pytest_model_analyzer.domain.identity import CONCURRENCY
 from pytest_model_analyzer.search.space import (
     automatic_parameters,
@@ -22,6 +26,7 @@ from pytest_model_analyzer.search.space import (
     optuna_dimensions,
     optuna_parameters,
     quick_bounds,
+    supports_batching,
 )
 
 
@@ -31,6 +36,8 @@ def plan_model(model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
     settings = profile.settings
     if model.search is SearchMode.OPTUNA:
         return _plan_optuna(model)
+    if model.composing:
+        return _plan_composing(model, profile)
     variants = name_variants(model.name, automatic_parameters(model.base_config, settings, model.cpu_only,
                                                               model.fixed_parameters), model.base_config)
     extra_loads: dict[str, tuple[int, ...]] = {}
@@ -55,6 +62,44 @@ def _plan_optuna(model: ModelSpec) -> ModelSpec:
                 extra_loads[variant.name] = (formula_concurrency(variant.parameters, model.base_config,
                                                                  *model.optuna.concurrency_range),)
     return dataclasses.replace(model, variants=tuple(variants), extra_loads=extra_loads)
+
+
+def _plan_composing(model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
+    """Quick search of an ensemble or BLS model (Model Analyzer's QuickRunConfigGenerator with composing models):
+    one variant per combination of the searched models' automatic variants, the model itself (a BLS model, not
+    an ensemble) first, then each composing model. Each composing model's variants are named as its own
+    (`add_config_3`); the combination is `<model>_config_<n>`, in the order of the product. An ensemble's own
+    max_batch_size is the smallest of its composing models'; the formula load comes from the first searched
+    model's max_batch_size and instances, as Model Analyzer computes it."""
+    settings = profile.settings
+    searched: list[tuple[str, Mapping[str, Any], bool, Mapping[str, Any]]] = (
+        [] if model.is_ensemble else [(model.name, model.base_config, model.cpu_only, model.fixed_parameters)])
+    searched += [(composing.name, composing.base_config, composing.cpu_only, {}) for composing in model.composing]
+    spaces = [name_variants(name, automatic_parameters(base, settings, cpu_only, fixed), base)[1:]
+              for name, base, cpu_only, fixed in searched]
+    require_at_most("run_config_search_max_instance_count", math.prod(len(space) for space in spaces), MAX_VARIANTS,
+                    f"combinations of the variants of {', '.join(name for name, *_ in searched)}")
+    bounds = quick_bounds(settings, profile.explicit)
+    default = model.variants[0]
+    variants = [default]
+    extra_loads = {default.name: (formula_concurrency(model.fixed_parameters, model.base_config, *bounds),)}
+    names = [composing.name for composing in model.composing]
+    for index, combination in enumerate(itertools.product(*spaces)):
+        own = _ensemble_parameters(model, combination) if model.is_ensemble else dict(combination[0].parameters)
+        variant = Variant(f"{model.name}_config_{index}", own,
+                          composing=tuple(zip(names, combination[len(combination) - len(names):], strict=True)))
+        variants.append(variant)
+        extra_loads[variant.name] = (formula_concurrency(combination[0].parameters, searched[0][1], *bounds),)
+    return dataclasses.replace(model, variants=tuple(variants), extra_loads=extra_loads)
+
+
+def _ensemble_parameters(model: ModelSpec, combination: Sequence[Variant]) -> dict[str, Any]:
+    """An ensemble takes batches no larger than its smallest composing model does (Model Analyzer sets its
+    max_batch_size so); one that does not batch keeps its config."""
+    parameters = dict(model.fixed_parameters)
+    if supports_batching(model.base_config):
+        parameters["max_batch_size"] = min(int(variant.parameters.get("max_batch_size", 1)) for variant in combination)
+    return parameters
 
 
 def plan_profile(profile: ProfileConfig) -> ProfileConfig:

@@ -1,6 +1,7 @@
-"""Quick search: a hill climb over (log2 max_batch_size, instance count), as Model Analyzer's quick mode.
+"""Quick search: a hill climb over (log2 max_batch_size, instance count), as Model Analyzer's quick mode; an
+ensemble or BLS model climbs over those of each model it sets at once (4 or 6 dimensions, search/space.py).
 
-From the smallest coordinate: measure the home and its axis neighbours (one step up or down in either
+From the smallest coordinate: measure the home and its axis neighbours (one step up or down in any
 dimension), move to the best of them, stop when the home is the best or a home comes round again.
 Measurements that fail or violate constraints rank below every passing one. Model Analyzer instead
 measures a radius-3 neighbourhood and steps along a weighted gradient; this steepest ascent measures at
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-Coordinate = tuple[int, int]
+Coordinate = tuple[int, ...]
 T = TypeVar("T")
 
 
@@ -38,8 +39,11 @@ class HillClimb:
         return (2 if self.passes(coordinate) else 1, value)
 
     def _neighbours(self, home: Coordinate) -> list[Coordinate]:
-        steps = [(1, 0), (0, 1), (-1, 0), (0, -1)]
-        return [c for c in ((home[0] + di, home[1] + dj) for di, dj in steps) if c in self.coordinates]
+        """One step up, then one step down, along each dimension in turn (in 2-D: up in max_batch_size, up in
+        instances, down in max_batch_size, down in instances)."""
+        steps = [axis_step(len(home), axis, sign) for sign in (1, -1) for axis in range(len(home))]
+        candidates = (tuple(value + delta for value, delta in zip(home, step, strict=True)) for step in steps)
+        return [c for c in candidates if c in self.coordinates]
 
     def run(self, start: Coordinate | None = None) -> list[Coordinate]:
         """Climb; returns every coordinate measured, in order."""
@@ -57,6 +61,10 @@ class HillClimb:
                 break
             home = best
         return list(self.scores)
+
+
+def axis_step(dimensions: int, axis: int, sign: int) -> Coordinate:
+    return tuple(sign if index == axis else 0 for index in range(dimensions))
 
 
 def top(scores: Mapping[T, float | None], passes: Callable[[T], bool], count: int) -> list[T]:

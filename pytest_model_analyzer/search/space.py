@@ -21,6 +21,7 @@ from typing import Any
 from pytest_model_analyzer.config.limits import MAX_VARIANTS, require_at_most
 from pytest_model_analyzer.config.profile import ModelSpec
 from pytest_model_analyzer.config.values import doubled
+from pytest_model_analyzer.config.variants import Variant
 from pytest_model_analyzer.domain.identity import CONCURRENCY
 
 
@@ -67,6 +68,15 @@ def coordinate(parameters: Mapping[str, Any]) -> tuple[int, int]:
     """(log2 max_batch_size, instance count) of an automatic variant: the quick search's coordinates."""
     size = int(parameters.get("max_batch_size", 1) or 1)
     return int(math.log2(size)), instance_count(parameters.get("instance_group", [{}]))
+
+
+def climb_coordinate(model: ModelSpec, variant: Variant) -> tuple[int, ...]:
+    """A quick-search variant's place in the hill climb: (log2 max_batch_size, instance count) of each model the
+    search sets, one after another. That is the model itself, then its composing models; an ensemble has no
+    config of its own to search, only its composing models' (Model Analyzer's SearchDimensions)."""
+    parts = [] if model.is_ensemble else [coordinate(variant.parameters)]
+    parts += [coordinate(composing.parameters) for _, composing in variant.composing]
+    return tuple(value for part in parts for value in part)
 
 
 def formula_concurrency(parameters: Mapping[str, Any], base_config: Mapping[str, Any], low: int | None = None,

@@ -93,5 +93,7 @@ concurrency: 1
     assert [item.outcome for item in run.items] == ["passed", "passed"], [item.message for item in run.items]
     assert {m["model"] for m in run.measured} == {name}
     assert {m["effective_config"]["max_batch_size"] for m in run.measured} == {8, 4}  # as the server has it
-    exported = [path.name for path in (pytester.path / "output_model_repository").iterdir()]
-    assert len(exported) == 1 and exported[0].startswith(f"{name}_config_")
+    exported = {path.name for path in (pytester.path / "output_model_repository").iterdir()}
+    # The best config of the ensemble, beside the config its composing model was measured with.
+    assert len(exported) == 2 and "add_config_default" in exported
+    assert next(iter(exported - {"add_config_default"})).startswith(f"{name}_config_")

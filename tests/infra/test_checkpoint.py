@@ -40,6 +40,8 @@ measurements = st.builds(
     gpu_metrics=st.dictionaries(st.sampled_from(["GPU-0", "GPU-1"]), st.dictionaries(st.just("gpu_utilization"),
                                                                                          finite)),
     timestamp=finite, duration_s=finite, window_adjusts=st.integers(0, 10),
+    composing=st.sampled_from([[], [{"model": "sleep", "variant": "sleep_config_default", "config": {}},
+                                    {"model": "add", "variant": "add_config_0", "config": CONFIG}]]),
 )
 measurements = st.builds(_with_config, measurements, st.sampled_from([CONFIG, {}]))
 

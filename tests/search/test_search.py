@@ -112,6 +112,21 @@ def measure(driver: SearchDriver, point, throughput: float) -> None:
                                                perf_analyzer_flags=point.perf_analyzer_flags)
 
 
+def scaling_measurer(driver: SearchDriver, parameters_of):
+    """A fake measurer: throughput 50 x max_batch_size x instances of the config `parameters_of(point)` picks
+    (the repository's 8 and 1 where the config leaves them), stored as the ledger would store it."""
+    def fake(point) -> Measurement:
+        parameters = parameters_of(point)
+        size = parameters.get("max_batch_size", 8)
+        count = parameters.get("instance_group", [{"count": 1}])[0]["count"]
+        m = Measurement(point.model.name, point.variant.name, point.batch_size, point.load_kind, point.load,
+                        {"perf_throughput": 50.0 * size * count}, config_digest=point.config_digest,
+                        perf_analyzer_flags=point.perf_analyzer_flags)
+        driver.evidence.measured[point.setup] = m
+        return m
+    return fake
+
+
 def test_brute_decides_each_point_from_the_measurements_before_it() -> None:
     model = profile("run_config_search_max_instance_count: 1\nrun_config_search_max_model_batch_size: 4\n"
                     "run_config_search_max_concurrency: 64\n").models[0]
@@ -144,17 +159,7 @@ def test_quick_climbs_then_sweeps_only_its_top_configurations() -> None:
                     "num_configs_per_model: 2\n").models[0]
     assert model.search is SearchMode.QUICK
     driver = driver_with_points(model)
-
-    def fake(point) -> Measurement:
-        size = point.variant.parameters.get("max_batch_size", 8)
-        count = point.variant.parameters.get("instance_group", [{"count": 1}])[0]["count"]
-        m = Measurement("sleep", point.variant.name, 1, "concurrency", point.load,
-                        {"perf_throughput": 50.0 * size * count}, config_digest=point.config_digest,
-                        perf_analyzer_flags=point.perf_analyzer_flags)
-        driver.evidence.measured[point.setup] = m
-        return m
-
-    outcome = driver.run_quick("sleep", fake, top_count=2)
+    outcome = driver.run_quick("sleep", scaling_measurer(driver, lambda point: point.variant.parameters), top_count=2)
     best = next(v for v in model.variants if v.parameters.get("max_batch_size") == 8
                 and v.parameters["instance_group"][0]["count"] == 3)
     # The top 2 and the default, as Model Analyzer's ConcurrencySweeper takes them.
