@@ -3,9 +3,10 @@
 * `PointId` (model, variant, client batch size, load kind, load) names a measurement point. The pytest
   node id, the tables' rows, gate outcomes, baselines and the search all refer to a point by it.
 * `Setup` (model, config digest, batch size, load, perf_analyzer flags) is what a measurement was taken
-  under (an ensemble's or BLS model's config digest covers its composing models' configs too). It is data of the point, not its identity: two variants with an identical config share a setup, and
-  a checkpoint's measurement is reused only for a point of the same setup (editing config.pbtxt makes the
-  point's setup new, while its identity, and so its baseline, stays).
+  under (an ensemble's or BLS model's config digest covers its composing models' configs too). It is data of
+  the point, not its identity: two variants with an identical config share a setup, and a checkpoint's
+  measurement is reused only for a point of the same setup (editing config.pbtxt makes the point's setup new,
+  while its identity, and so its baseline, stays).
 """
 
 from __future__ import annotations

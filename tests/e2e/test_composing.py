@@ -52,7 +52,7 @@ def test_an_ensemble_is_searched_over_both_composing_models(pytester: pytest.Pyt
 
 
 def test_a_bls_model_is_searched_with_the_models_it_calls(pytester: pytest.Pytester) -> None:
-    _, measured = run_example(pytester, "bls.yaml")
+    first, measured = run_example(pytester, "bls.yaml")
     assert measured and all([c["model"] for c in m["composing"]] == ["sleep", "add"] for m in measured)
     for m in measured:
         # A BLS model does not load what it calls: the plugin loaded both, each with its variant's config.
@@ -62,3 +62,9 @@ def test_a_bls_model_is_searched_with_the_models_it_calls(pytester: pytest.Pytes
     own_counts = {sum(g.get("count", 1) for g in m["effective_config"]["instance_group"]) for m in measured}
     assert own_counts == {1, 2}  # the BLS model's own instances are searched too
     assert len({m["composing"][0]["variant"] for m in measured}) > 1  # sleep's configs
+    # A second run replays the climb from the checkpoint: the same points, none measured again.
+    again, remeasured = run_example(pytester, "bls.yaml")
+    assert again.parseoutcomes() == first.parseoutcomes()
+    assert sorted(m["variant"] for m in remeasured) == sorted(m["variant"] for m in measured)
+    assert f"{len(measured)} measurements taken from 0.ckpt, not measured again" in again.stdout.str()
+    assert not (pytester.path / "checkpoints" / "1.ckpt").exists()
