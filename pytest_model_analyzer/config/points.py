@@ -59,8 +59,10 @@ def variant_points(model: ModelSpec, variant: Variant) -> Iterator[Point]:
     Raises ModelConfigError when the variant's fields do not fit Triton's ModelConfig."""
     config = requested_config(dict(model.base_config), variant)
     composing = composing_configs(model, variant)
-    # The composing models' configs are part of what is measured: editing one makes the point's setup new.
-    config_digest = digest({"config": config, "composing": composing}) if composing else digest(config)
+    # The composing models' configs are part of what is measured: editing one makes the point's setup new. Their
+    # names are not: the same configs under other names (another search's numbering) measure the same thing.
+    config_digest = (digest({"config": config, "composing": [[c["model"], c["config"]] for c in composing]})
+                     if composing else digest(config))
     for batch_size in model.batch_sizes:
         for load in model.loads_for(variant.name):
             yield Point(model, variant, batch_size, load, config, config_digest, composing)

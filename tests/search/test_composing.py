@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import shutil
 from pathlib import Path
@@ -81,6 +82,10 @@ def test_a_point_records_its_composing_configs_and_a_changed_one_makes_its_setup
     assert after.id == before.id
     assert after.config == before.config  # the ensemble's own config did not change...
     assert after.setup != before.setup  # ...but what is measured did
+    renamed = dataclasses.replace(before.variant, composing=tuple(
+        (name, dataclasses.replace(variant, name=variant.name + "_renamed"))
+        for name, variant in before.variant.composing))
+    assert next(variant_points(before.model, renamed)).setup == before.setup  # names are not what is measured
 
 
 def _first(profile: ProfileConfig) -> tuple[Any, Any]:
