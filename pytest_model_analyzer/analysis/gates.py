@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.domain.metrics import METRICS
+from pytest_model_analyzer.domain.metrics import metric_of
 
 
 def _number(value: float) -> str:
@@ -17,7 +17,8 @@ def violations(metrics: Mapping[str, float], constraints: Mapping[str, Bounds]) 
     """`perf_latency_p99 = 12.4 ms > max 10 ms` for each violated bound; a missing metric is a violation."""
     found = []
     for tag, bounds in constraints.items():
-        unit = METRICS[tag].unit if tag in METRICS else ""
+        metric = metric_of(tag)
+        unit = metric.unit if metric else ""
         suffix = f" {unit}" if unit else ""
         value = metrics.get(tag)
         if value is None:

@@ -6,6 +6,10 @@ A positive score means A is better. Unlike Model Analyzer, a GPU-metric objectiv
 looks for it in non-GPU data only, finds nothing and ties every comparison). An objective a measurement
 lacks is left out of that comparison.
 
+Models measured together are ranked by their per-model figures (`add/perf_throughput`), each model's
+objectives weighted by its `weighting`: Model Analyzer's RunConfigMeasurement weighted score, from the
+combination's objectives as config/concurrent.py builds them.
+
 A variant is represented by its best measurement that satisfies the constraints (or its best of all when
 none does); variants that satisfy the constraints rank before those that do not.
 """
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from pytest_model_analyzer.analysis.gates import satisfies
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.domain.metrics import METRICS
+from pytest_model_analyzer.domain.metrics import metric_of
 
 Metrics = Mapping[str, float]
 
@@ -30,12 +34,13 @@ def score(a: Metrics, b: Metrics, objectives: Mapping[str, int]) -> float:
         return 0.0
     result = 0.0
     for tag, weight in objectives.items():
-        if weight <= 0 or tag not in a or tag not in b:
+        metric = metric_of(tag)
+        if weight <= 0 or tag not in a or tag not in b or metric is None:
             continue
         mean = (a[tag] + b[tag]) / 2
         if mean == 0:
             continue
-        improvement = a[tag] - b[tag] if METRICS[tag].higher_is_better else b[tag] - a[tag]
+        improvement = a[tag] - b[tag] if metric.higher_is_better else b[tag] - a[tag]
         result += (weight / total_weight) * improvement / mean
     return result
 

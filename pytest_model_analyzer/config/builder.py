@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_model_analyzer.config import values as v
+from pytest_model_analyzer.config.concurrent import KEY as CONCURRENT
+from pytest_model_analyzer.config.concurrent import check_search, combine
 from pytest_model_analyzer.config.flags import effective_flags, parse_perf_flags, parse_server_flags
 from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
 from pytest_model_analyzer.config.names import check_keys, suggest
@@ -415,7 +417,12 @@ def build_profile(
     if settings["bls_composing_models"] and len(models_raw) > 1:
         raise ConfigError("bls_composing_models", f"a BLS search profiles one model, but profile_models lists "
                           f"{len(models_raw)} (as in Model Analyzer)")
-    models = tuple(build_model(name, options, settings, cpu_default, from_cli, request_rate_search, explicit)
+    together = settings[CONCURRENT] and len(models_raw) > 1
+    if together:
+        check_search(settings, explicit)
+    # Models profiled together are searched with quick search (Model Analyzer's rule), whatever the default says.
+    model_settings = ({**settings, "run_config_search_mode": "quick"} if together else settings)
+    models = tuple(build_model(name, options, model_settings, cpu_default, from_cli, request_rate_search, explicit)
                    for name, options in models_raw.items())
     composing = {composing.name for model in models for composing in model.composing}
     for name in settings["cpu_only_composing_models"] or []:
@@ -425,6 +432,8 @@ def build_profile(
     kinds = {model.load_kind for model in models}
     if len(kinds) > 1:
         raise ConfigError("profile_models", "mixes request_rate models with concurrency models: use one load type")
+    if together:
+        models = (combine(models),)
 
     warnings = unsupported_warnings(explicit, settings)
     return ProfileConfig(settings=settings, models=models, source=source, explicit=explicit,

@@ -43,7 +43,6 @@ DOCKER = "docker launch mode is not supported yet"
 LLM = "LLM profiling (genai-perf) is not supported yet"
 COMPOSING = ("per-composing-model options are not supported yet: an ensemble's composing models are read from "
              "its config.pbtxt and searched over the run_config_search_* ranges")
-CONCURRENT = "profiling several models concurrently is not supported yet"
 PLOTS = "plots are fixed by the report"
 # Keys of `model-analyzer report`, which Model Analyzer accepts in the same YAML as the profile's.
 REPORT = "it is an option of `model-analyzer report`, not of the profile: `pytest --ma-report` reads it"
@@ -132,7 +131,7 @@ _OPTIONS = [
     Option("use_concurrency_formula", v.parse_bool, False),
     Option("run_config_search_mode", v.parse_str, "brute", help="brute, quick or optuna"),
     Option("run_config_search_disable", v.parse_bool, False, help="measure the default config only"),
-    Option("run_config_profile_models_concurrently_enable", v.parse_bool, False, unsupported=CONCURRENT),
+    Option("run_config_profile_models_concurrently_enable", v.parse_bool, False),
     Option("request_rate_search_enable", v.parse_bool, False),
     Option("concurrency_sweep_disable", v.parse_bool, False),
     Option("export_path", v.parse_str, ".", path=True, help="root of results/ and reports/"),

@@ -97,8 +97,18 @@ class ModelSpec:
     top_configs: int = 3
     binary_search_steps: int = 0  # brute: steps of the load's binary search at the constraint boundary
     optuna: OptunaSettings | None = None  # run_config_search_mode: optuna
-    # An ensemble's step models (from its config.pbtxt) or a BLS model's bls_composing_models, in that order.
+    # An ensemble's step models (from its config.pbtxt) or a BLS model's bls_composing_models, in that order;
+    # or, for models profiled concurrently, each of them (see `members`).
     composing: tuple[ComposingModel, ...] = ()
+    # run_config_profile_models_concurrently_enable: the models measured together, each as the profile gives it;
+    # this spec is their combination (Model Analyzer's run config of several models), named `add,sleep`.
+    members: tuple[ModelSpec, ...] = ()
+
+    @property
+    def searches_itself(self) -> bool:
+        """Whether the model has a config of its own to search: not an ensemble (only its composing models'),
+        not a combination of models measured together (only theirs)."""
+        return not self.is_ensemble and not self.members
 
     @property
     def is_ensemble(self) -> bool:

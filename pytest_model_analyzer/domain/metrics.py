@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -40,6 +41,27 @@ _METRICS = [
 ]
 
 METRICS: dict[str, Metric] = {metric.tag: metric for metric in _METRICS}
+
+
+def metric_of(tag: str) -> Metric | None:
+    """The metric a tag names. `<model>/<tag>`, one model's figure in a concurrent run, means what `<tag>` means."""
+    return METRICS.get(tag) or METRICS.get(tag.rpartition("/")[2])
+
+
+def member_tag(model: str, tag: str) -> str:
+    """`add/perf_throughput`: the figure of one model among those measured together."""
+    return f"{model}/{tag}"
+
+
+def combined_metrics(per_model: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """The figures of models measured together: each model's, tagged `add/perf_throughput`, and the
+    combination's own client figures: throughput summed, each latency the largest of the models'."""
+    result = {member_tag(model, tag): value for model, metrics in per_model.items() for tag, value in metrics.items()}
+    common = set.intersection(*(set(metrics) for metrics in per_model.values())) if per_model else set()
+    for tag in sorted(tag for tag in common if tag.startswith("perf_")):
+        values = [metrics[tag] for metrics in per_model.values()]
+        result[tag] = sum(values) if tag == "perf_throughput" else max(values)
+    return result
 
 
 def resolve_alias(tag: str) -> str:

@@ -7,13 +7,16 @@ measurement; a test can hand it any other callable with the same contract.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.errors import MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.metrics import combined_metrics
 from pytest_model_analyzer.infra import perf_analyzer
 from pytest_model_analyzer.infra.model_control import ModelControl, RepositoryControl, VariantLoadError
 from pytest_model_analyzer.infra.monitor import ResourceMonitor
@@ -59,9 +62,10 @@ class Measurer:
         self.control.reset(endpoints.grpc)
 
     def measure(self, point: Point) -> Measurement:
+        members = point.model.members
         try:
             self.ensure_server(point)
-            effective = self.control.ensure(point.model.name, point.variant)
+            effective = self.control.ensure(point.model.name, point.variant, load_self=not members)
         except VariantLoadError as exc:
             trouble = self.server.trouble()
             if trouble:
@@ -72,17 +76,17 @@ class Measurer:
             raise MeasurementError(str(exc)) from None
         except ServerError as exc:
             raise MeasurementError(str(exc)) from None
-        target = self.server.target(point.model.name, point.variant.name, self.protocol)
-        call = perf_analyzer.PerfAnalyzerCall(
-            executable=self.perf_analyzer, model=target.model, target=target.arguments, batch_size=point.batch_size,
-            load_kind=point.load_kind, load=point.load, flags=point.perf_analyzer_flags,
-        )
+        if members:  # one perf_analyzer per model, started together (Model Analyzer's concurrent profiling)
+            variants = dict(point.variant.composing)
+            runs = {member.name: self._call(point, member.name, variants[member.name].name, member.perf_analyzer_flags)
+                    for member in members}
+        else:
+            runs = {point.model.name: self._call(point, point.model.name, point.variant.name,
+                                                 point.perf_analyzer_flags)}
         started = time.time()
         try:
             with self.monitor.record() as recording:
-                metrics, seconds, adjusts = perf_analyzer.run(call, self.workdir,
-                                                              self.runtime.child_env(dict(target.environment)),
-                                                              self.timeout, self.perf_output, self.max_adjusts)
+                results = self._run_together(runs)
         except perf_analyzer.PerfAnalyzerError as exc:
             trouble = self.server.trouble()
             if trouble:
@@ -90,14 +94,41 @@ class Measurer:
                                        f"{self.server.log_tail()}\n{exc}") from None
             raise MeasurementError(str(exc)) from None
         resources, per_gpu = recording.result()
-        requests = metrics.pop(perf_analyzer.REQUESTS, 0.0)
+        figures = {name: metrics for name, (metrics, _, _) in results.items()}
+        requests = min(metrics.pop(perf_analyzer.REQUESTS, 0.0) for metrics in figures.values())
+        metrics = combined_metrics(figures) if members else figures[point.model.name]
         metrics.update(resources)
         return Measurement(
             model=point.model.name, variant=point.variant.name, batch_size=point.batch_size,
             load_kind=point.load_kind, load=point.load, metrics=metrics, config_digest=point.config_digest,
             config=point.config, parameters=point.variant.parameters, effective_config=effective,
-            perf_analyzer_flags=point.perf_analyzer_flags,
-            gpu_metrics=per_gpu, timestamp=started, duration_s=seconds, window_adjusts=adjusts, requests=requests,
+            perf_analyzer_flags=point.perf_analyzer_flags, gpu_metrics=per_gpu, timestamp=started,
+            duration_s=max(seconds for _, seconds, _ in results.values()),
+            window_adjusts=sum(adjusts for _, _, adjusts in results.values()), requests=requests,
             composing=[{**composing, "effective_config": self.control.served(composing["model"])}
                        for composing in point.composing],
         )
+
+    def _call(self, point: Point, model: str, variant: str, flags: Mapping[str, Any]) -> tuple[
+            perf_analyzer.PerfAnalyzerCall, Mapping[str, str]]:
+        target = self.server.target(model, variant, self.protocol)
+        call = perf_analyzer.PerfAnalyzerCall(
+            executable=self.perf_analyzer, model=target.model, target=target.arguments, batch_size=point.batch_size,
+            load_kind=point.load_kind, load=point.load, flags=flags,
+        )
+        return call, self.runtime.child_env(dict(target.environment))
+
+    def _run_together(self, runs: Mapping[str, tuple[perf_analyzer.PerfAnalyzerCall, Mapping[str, str]]]) -> dict[
+            str, tuple[dict[str, float], float, int]]:
+        """Each run's (metrics, seconds, window adjusts); several at once in threads, all waited for, the first
+        error (by model order) raised once all ended, so that no perf_analyzer outlives the measurement."""
+        def one(call: perf_analyzer.PerfAnalyzerCall, env: Mapping[str, str]) -> tuple[dict[str, float], float, int]:
+            return perf_analyzer.run(call, self.workdir, env, self.timeout, self.perf_output, self.max_adjusts)
+
+        if len(runs) == 1:
+            (name, (call, env)), = runs.items()
+            return {name: one(call, env)}
+        with ThreadPoolExecutor(max_workers=len(runs), thread_name_prefix="ma-perf") as pool:
+            futures = {name: pool.submit(one, call, env) for name, (call, env) in runs.items()}
+            wait(list(futures.values()))
+        return {name: future.result() for name, future in futures.items()}

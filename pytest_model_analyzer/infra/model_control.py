@@ -89,12 +89,13 @@ class ModelControl:
                 ) from None
             raise VariantLoadError(f"{what} {model} failed: {message}") from None
 
-    def ensure(self, model: str, variant: Variant) -> dict[str, Any]:
+    def ensure(self, model: str, variant: Variant, load_self: bool = True) -> dict[str, Any]:
         """Make `variant` the one the server serves; returns its effective config as the server reports it.
 
         An ensemble's or BLS model's composing models are loaded first, each under its own name with its
         variant's config (an ensemble's steps and a BLS model's code call them by name), then the model itself;
-        every other model is unloaded."""
+        every other model is unloaded. Models profiled together are the composing models of a combination that
+        is no model of the server (`load_self` False): they are loaded, and {} is returned."""
         key = variant.key()
         if (model, key) in self.failed:
             raise VariantLoadError(self.failed[(model, key)])
@@ -102,9 +103,9 @@ class ModelControl:
             if not variant.is_default:
                 raise PointSkipped("reload_model_disable is set: only the config already loaded is measured")
             return self.config(model)
-        wanted = [*variant.composing, (model, variant)]
+        wanted = [*variant.composing, *([(model, variant)] if load_self else [])]
         if all(self.loaded.get(name) == canonical(v.parameters) and name in self.effective for name, v in wanted):
-            return self.effective[model]
+            return self.served(model)
         names = {name for name, _ in wanted}
         for other in reversed([name for name in self.loaded if name not in names]):
             self._call("unload_model", other)  # the model before the composing models it calls
@@ -116,12 +117,14 @@ class ModelControl:
         except VariantLoadError as exc:
             self.failed[(model, key)] = f"{variant.name} did not load: {exc}"
             raise VariantLoadError(self.failed[(model, key)]) from None
-        self.warm_up(model)
-        return self.effective[model]
+        for name in [model] if load_self else [name for name, _ in variant.composing]:
+            self.warm_up(name)
+        return self.served(model)
 
     def served(self, model: str) -> dict[str, Any]:
-        """The config the server reported for `model` at its last load ({} when not loaded by this control)."""
-        return dict(self.effective.get(model, {}))
+        """The config the server reported for `model` at its last load ({} when not loaded by this control). Shared
+        by every measurement of the variant, not copied (a checkpoint stores it once): never changed in place."""
+        return self.effective.get(model, {})
 
     def _load(self, model: str, variant: Variant) -> None:
         """Load one model with a variant's config, unless the server serves that config already."""
@@ -189,7 +192,7 @@ class RepositoryControl:
         self.base_configs = base_configs
         self.configs: dict[str, dict[str, Any]] = {}  # by variant name
 
-    def ensure(self, model: str, variant: Variant) -> dict[str, Any]:
+    def ensure(self, model: str, variant: Variant, load_self: bool = True) -> dict[str, Any]:
         if variant.name not in self.configs:
             config = apply_variant(self.base_configs[model], variant)
             try:

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -204,7 +205,7 @@ def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], time
     `timeout` is what is left of the point's budget; `limit` is that budget (perf_analyzer_timeout), which
     the message names: the user set it, while the time left depends on how long earlier tries took."""
     workdir.mkdir(parents=True, exist_ok=True)
-    csv_path = workdir / f"pa-{os.getpid()}-{time.monotonic_ns()}.csv"
+    csv_path = workdir / f"pa-{os.getpid()}-{threading.get_native_id()}-{time.monotonic_ns()}.csv"
     command = call.command(csv_path)
     try:
         process = subprocess.Popen(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pytest_model_analyzer.domain.identity import load_label
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.metrics import member_tag
 from pytest_model_analyzer.reports.csv_tables import instance_groups, max_batch_sizes
 
 
@@ -21,6 +22,15 @@ class Column:
     numeric: bool = True  # right-aligned in the terminal
 
 
+def per_model(m: Measurement, tag: str, form: str) -> str:
+    """A figure of the measurement; of models profiled together each model's, in order (`2380.1, 25.2`), as
+    Model Analyzer's summary lists them."""
+    tags = [member_tag(composing["model"], tag) for composing in m.composing]
+    if tags and all(name in m.metrics for name in tags):
+        return ", ".join(form.format(m.metrics[name]) for name in tags)
+    return form.format(m.metrics.get(tag, 0.0))
+
+
 def summary_columns(load_kind: str, gpu_count: int = 0, extra: Sequence[Column] = ()) -> list[Column]:
     """variant, instances, max batch, batch, load, infer/s, p99 ms, then the users' columns."""
     return [
@@ -29,7 +39,7 @@ def summary_columns(load_kind: str, gpu_count: int = 0, extra: Sequence[Column] 
         Column("max batch", max_batch_sizes),
         Column("batch", lambda m: str(m.batch_size)),
         Column(load_label(load_kind), lambda m: str(m.load)),
-        Column("infer/s", lambda m: f"{m.metrics.get('perf_throughput', 0.0):.1f}"),
-        Column("p99 ms", lambda m: f"{m.metrics.get('perf_latency_p99', 0.0):.2f}"),
+        Column("infer/s", lambda m: per_model(m, "perf_throughput", "{:.1f}")),
+        Column("p99 ms", lambda m: per_model(m, "perf_latency_p99", "{:.2f}")),
         *extra,
     ]

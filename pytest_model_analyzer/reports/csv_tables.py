@@ -41,10 +41,10 @@ def instance_group_string(config: Mapping[str, Any], gpu_count: int = 0) -> str:
 def searched_configs(m: Measurement) -> list[Mapping[str, Any]]:
     """The configs a measurement's figures answer for: its own; an ensemble's composing models' (it has no config
     of its own to search; Model Analyzer's summary lists them in their order); a BLS model's own, then its
-    composing models'."""
+    composing models'; the models' of a combination profiled together (it has no config at all)."""
     if not m.composing:
         return [m.config_in_effect]
-    own = [] if m.config.get("platform") == "ensemble" else [m.config_in_effect]
+    own = [] if not m.config or m.config.get("platform") == "ensemble" else [m.config_in_effect]
     return [*own, *(composing.get("effective_config") or composing["config"] for composing in m.composing)]
 
 

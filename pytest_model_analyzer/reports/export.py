@@ -64,8 +64,8 @@ def _write_detailed(profile: ProfileConfig, ranking: ModelRanking, result: Expor
     """Model Analyzer's profile ends with the detailed reports of each model's `num_configs_per_model` best
     configurations (reports/detailed.py), or, with skip_detailed_reports, with the command that writes them."""
     top = list(ranking.variants[:profile["num_configs_per_model"]])
-    if not top:
-        return
+    if not top or profile.model(ranking.model).members:
+        return  # Model Analyzer writes no detailed report of models profiled together either
     if profile["skip_detailed_reports"]:
         names = ",".join(variant.variant for variant in top)
         result.notes.append(f"detailed reports of the {len(top)} best {ranking.model} configurations: "
@@ -84,9 +84,10 @@ def _write_config(profile: ProfileConfig, variant: VariantResult, what: str, wri
     """`<output_model_repository_path>/<variant>/config.pbtxt`, once per variant; an ensemble's or BLS model's
     composing models' variants beside it (`add_config_3`), as Model Analyzer writes them."""
     representative = variant.representative
-    directories = [(variant.variant, representative.model, representative.config),
-                   *((composing["variant"], composing["model"], composing["config"])
-                     for composing in representative.composing)]
+    # Models profiled together have no config of their own: only theirs are written (`add_config_3`, ...).
+    own = [(variant.variant, representative.model, representative.config)] if representative.config else []
+    directories = [*own, *((composing["variant"], composing["model"], composing["config"])
+                           for composing in representative.composing)]
     repo = profile["model_repository"]
     for directory, model, config in directories:
         if directory in written:

@@ -177,7 +177,7 @@ class SearchDriver:
                     outcome.failed.add(name)
             return results[name]
 
-        default = default_variant_name(model_name) if default_variant_name(model_name) in formula else None
+        default = next((name for name, point in formula.items() if point.variant.is_default), None)
         reference = take(default) if default else None
         by_coordinate = {climb_coordinate(model, point.variant): name for name, point in formula.items()
                          if name != default}

@@ -65,7 +65,8 @@ def _plan_optuna(model: ModelSpec) -> ModelSpec:
 
 
 def _plan_composing(model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
-    """Quick search of an ensemble or BLS model (Model Analyzer's QuickRunConfigGenerator with composing models):
+    """Quick search of an ensemble, a BLS model, or models profiled together (Model Analyzer's
+    QuickRunConfigGenerator with composing models, or with several models):
     one variant per combination of the searched models' automatic variants, the model itself (a BLS model, not
     an ensemble) first, then each composing model. Each composing model's variants are named as its own
     (`add_config_3`); the combination is `<model>_config_<n>`, in the order of the product. An ensemble's own
@@ -73,8 +74,12 @@ def _plan_composing(model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
     model's max_batch_size and instances, as Model Analyzer computes it."""
     settings = profile.settings
     searched: list[tuple[str, Mapping[str, Any], bool, Mapping[str, Any]]] = (
-        [] if model.is_ensemble else [(model.name, model.base_config, model.cpu_only, model.fixed_parameters)])
-    searched += [(composing.name, composing.base_config, composing.cpu_only, {}) for composing in model.composing]
+        [(model.name, model.base_config, model.cpu_only, model.fixed_parameters)] if model.searches_itself else [])
+    if model.members:
+        searched += [(member.name, member.base_config, member.cpu_only, member.fixed_parameters)
+                     for member in model.members]
+    else:
+        searched += [(composing.name, composing.base_config, composing.cpu_only, {}) for composing in model.composing]
     spaces = [name_variants(name, automatic_parameters(base, settings, cpu_only, fixed), base)[1:]
               for name, base, cpu_only, fixed in searched]
     require_at_most("run_config_search_max_instance_count", math.prod(len(space) for space in spaces), MAX_VARIANTS,
@@ -82,11 +87,17 @@ def _plan_composing(model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
     bounds = quick_bounds(settings, profile.explicit)
     default = model.variants[0]
     variants = [default]
-    extra_loads = {default.name: (formula_concurrency(model.fixed_parameters, model.base_config, *bounds),)}
+    # The default's formula load: the model's own config, or for models profiled together the first one's.
+    fixed, base = (searched[0][3], searched[0][1]) if model.members else (model.fixed_parameters, model.base_config)
+    extra_loads = {default.name: (formula_concurrency(fixed, base, *bounds),)}
     names = [composing.name for composing in model.composing]
     for index, combination in enumerate(itertools.product(*spaces)):
-        own = _ensemble_parameters(model, combination) if model.is_ensemble else dict(combination[0].parameters)
-        variant = Variant(f"{model.name}_config_{index}", own,
+        own = (_ensemble_parameters(model, combination) if model.is_ensemble
+               else {} if model.members else dict(combination[0].parameters))
+        # Models profiled together: Model Analyzer's name of the run config, its models' variants joined.
+        name = (",".join(variant.name for variant in combination) if model.members
+                else f"{model.name}_config_{index}")
+        variant = Variant(name, own,
                           composing=tuple(zip(names, combination[len(combination) - len(names):], strict=True)))
         variants.append(variant)
         extra_loads[variant.name] = (formula_concurrency(combination[0].parameters, searched[0][1], *bounds),)

@@ -73,8 +73,9 @@ def coordinate(parameters: Mapping[str, Any]) -> tuple[int, int]:
 def climb_coordinate(model: ModelSpec, variant: Variant) -> tuple[int, ...]:
     """A quick-search variant's place in the hill climb: (log2 max_batch_size, instance count) of each model the
     search sets, one after another. That is the model itself, then its composing models; an ensemble has no
-    config of its own to search, only its composing models' (Model Analyzer's SearchDimensions)."""
-    parts = [] if model.is_ensemble else [coordinate(variant.parameters)]
+    config of its own to search, only its composing models' (Model Analyzer's SearchDimensions), and models
+    profiled together are each a composing model of their combination."""
+    parts = [coordinate(variant.parameters)] if model.searches_itself else []
     parts += [coordinate(composing.parameters) for _, composing in variant.composing]
     return tuple(value for part in parts for value in part)
 

@@ -1,6 +1,6 @@
-"""Ensembles and BLS models on the real server: their example suites, searched over the composing models' configs,
-each composing model loaded with its variant's config (as the server reports it back), every measurement
-recording the combination, and the best combination's configs written out."""
+"""Ensembles, BLS models and models profiled together, on the real server: their example suites, searched over
+the composing models' (or the models') configs at once, each model loaded with its variant's config (as the server
+reports it back), every measurement recording the combination, and the best combination's configs written out."""
 
 from __future__ import annotations
 
@@ -68,3 +68,24 @@ def test_a_bls_model_is_searched_with_the_models_it_calls(pytester: pytest.Pytes
     assert sorted(m["variant"] for m in remeasured) == sorted(m["variant"] for m in measured)
     assert f"{len(measured)} measurements taken from 0.ckpt, not measured again" in again.stdout.str()
     assert not (pytester.path / "checkpoints" / "1.ckpt").exists()
+
+
+def test_two_models_profiled_together_are_measured_at_once_and_ranked_by_weight(pytester: pytest.Pytester) -> None:
+    result, measured = run_example(pytester, "concurrent.yaml")
+    assert measured and {m["model"] for m in measured} == {"add,sleep"}
+    for m in measured:
+        assert [c["model"] for c in m["composing"]] == ["add", "sleep"]
+        assert m["variant"] == ",".join(c["variant"] for c in m["composing"])
+        # Both models were loaded with the combination's configs, and each perf_analyzer measured its own model.
+        assert all(served(c) == requested(c) for c in m["composing"]), m["variant"]
+        metrics = m["metrics"]
+        assert metrics["add/perf_throughput"] > 0 and metrics["sleep/perf_throughput"] > 0
+        assert metrics["perf_throughput"] == pytest.approx(metrics["add/perf_throughput"]
+                                                           + metrics["sleep/perf_throughput"])
+        assert metrics["perf_latency_p99"] == max(metrics["add/perf_latency_p99"], metrics["sleep/perf_latency_p99"])
+    assert len({m["variant"] for m in measured}) > 2  # the climb moved
+    best = result.stdout.str().split("add,sleep: best configuration is ")[1].split()[0]
+    written = {path.name for path in (pytester.path / "output_model_repository").iterdir()}
+    assert written == set(best.split(","))  # each model's config, none for the combination itself
+    table = (pytester.path / "results" / "metrics-model-inference.csv").read_text()
+    assert '"add,sleep",1,' in table and f'"{best}"' in table

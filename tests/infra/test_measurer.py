@@ -23,7 +23,7 @@ def test_a_remote_server_that_stopped_answering_is_not_restarted(monkeypatch: py
     measurer = Measurer(server=server, control=SimpleNamespace(), runtime=SimpleNamespace(),  # type: ignore[arg-type]
                         perf_analyzer=Path("perf_analyzer"), monitor=SimpleNamespace(),  # type: ignore[arg-type]
                         workdir=Path("."), on_restart=restarts.append)
-    point = SimpleNamespace(model=SimpleNamespace(triton_server_flags={}, triton_server_environment={}))
+    point = SimpleNamespace(model=SimpleNamespace(triton_server_flags={}, triton_server_environment={}, members=()))
     with pytest.raises(MeasurementError, match=r"the remote Triton server at 127\.0\.0\.1:9 stopped answering"):
         measurer.measure(point)  # type: ignore[arg-type]
     assert restarts == []
