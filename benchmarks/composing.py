@@ -26,13 +26,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import yaml
-from harness import count_items, emit, median_range, require
+from harness import emit, median_range, require, run_profile
 
 from pytest_model_analyzer.analysis.ranking import rank, score
 from pytest_model_analyzer.config.builder import build_profile
@@ -40,7 +38,6 @@ from pytest_model_analyzer.config.points import Point, profile_points
 from pytest_model_analyzer.config.profile import ModelSpec
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra import runtime
-from pytest_model_analyzer.infra.checkpoint import read
 from pytest_model_analyzer.infra.stack import make_measurer, open_monitor, open_server
 from pytest_model_analyzer.results.ledger import Ledger
 from pytest_model_analyzer.search.plan import plan_profile
@@ -98,15 +95,7 @@ def exhaustive(body: str, workdir: Path) -> list[Measurement]:
 
 
 def live_quick(body: str, workdir: Path) -> list[Measurement]:
-    (workdir / "profile.yaml").write_text(body)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config",
-                             "profile.yaml", "--junitxml=run.xml"], cwd=workdir, capture_output=True, text=True,
-                            check=False)
-    require(result.returncode == 0, f"the quick search failed:\n{result.stdout[-3000:]}")
-    measurements = read(workdir / "checkpoints" / "0.ckpt")
-    items = count_items(workdir / "run.xml")
-    require(items.from_checkpoint == 0 and items.measured + items.same_config == len(measurements) > 0,
-            f"the quick search did not measure what it reports: {items}")
+    measurements, _, _ = run_profile(workdir, body, "the quick search")
     return measurements
 
 

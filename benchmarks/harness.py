@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import statistics
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -71,6 +74,26 @@ def count_items(junit: Path) -> ItemCount:
         else:
             stored += 1
     return ItemCount(measured, same, stored, without)
+
+
+def run_profile(workdir: Path, body: str, who: str) -> tuple[list[Any], ItemCount, float]:
+    """One plugin run of the profile `body` in `workdir` (a fresh directory, so nothing comes from an earlier
+    checkpoint): its measurements, how its items got them, and its seconds. Fails unless every measurement of its
+    checkpoint was taken by this run."""
+    from pytest_model_analyzer.infra.checkpoint import read
+
+    (workdir / "profile.yaml").write_text(body)
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config",
+                             "profile.yaml", "--junitxml=run.xml"], cwd=workdir, capture_output=True, text=True,
+                            check=False)
+    seconds = time.perf_counter() - started
+    require(result.returncode == 0, f"{who} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+    measurements = read(workdir / "checkpoints" / "0.ckpt")
+    items = count_items(workdir / "run.xml")
+    require(items.from_checkpoint == 0 and items.measured + items.same_config == len(measurements) > 0,
+            f"{who}: {items} does not match the {len(measurements)} measurements of its checkpoint")
+    return measurements, items, seconds
 
 
 def require_measured(junit: Path, points: int, who: str) -> ItemCount:

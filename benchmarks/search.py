@@ -23,16 +23,12 @@ was taken in that run and every configuration a search measured is one of the ex
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from harness import count_items, emit, median_range, require
+from harness import emit, median_range, require, run_profile
 
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.infra.checkpoint import read
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMON = f"""
@@ -71,18 +67,7 @@ concurrency: [1, 2, 4, 8, 16, 32, 64]
 def run(name: str, directory: Path) -> tuple[dict[str, float], list[Measurement]]:
     workdir = directory / name
     workdir.mkdir()
-    (workdir / "profile.yaml").write_text(RUNS[name])
-    started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config",
-                             "profile.yaml", "--junitxml=run.xml"], cwd=workdir, capture_output=True, text=True,
-                            check=False)
-    seconds = time.perf_counter() - started
-    require(result.returncode == 0, f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
-    measurements = read(workdir / "checkpoints" / "0.ckpt")
-    items = count_items(workdir / "run.xml")
-    # Each run starts in an empty directory: every measurement in its checkpoint was taken by this run.
-    require(items.from_checkpoint == 0 and items.measured == len(measurements) > 0,
-            f"{name}: {items} does not match the {len(measurements)} measurements of its checkpoint")
+    measurements, _, seconds = run_profile(workdir, RUNS[name], name)
     figures = {"measurements": len(measurements), "seconds": round(seconds, 1),
                "best_throughput": round(max(m.metrics["perf_throughput"] for m in measurements), 1)}
     print(f"{name}: {figures}", flush=True)

@@ -23,19 +23,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import yaml
-from harness import count_items, emit, median_range, require
+from harness import emit, median_range, require, run_profile
 from search import BOUNDS, COMMON, RUNS
 
 from pytest_model_analyzer.config.builder import build_profile
 from pytest_model_analyzer.config.points import profile_points
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.infra.checkpoint import read
 from pytest_model_analyzer.results.ledger import Ledger
 from pytest_model_analyzer.search import driver, optuna_search
 from pytest_model_analyzer.search.plan import plan_profile
@@ -55,14 +52,8 @@ SEARCHES = {
 
 
 def exhaustive(directory: Path) -> list[Measurement]:
-    (directory / "profile.yaml").write_text(RUNS["exhaustive"])
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config",
-                             "profile.yaml", "--junitxml=run.xml"], cwd=directory, capture_output=True, text=True,
-                            check=False)
-    require(result.returncode == 0, f"the exhaustive sweep failed:\n{result.stdout[-3000:]}")
-    measurements = read(directory / "checkpoints" / "0.ckpt")
-    items = count_items(directory / "run.xml")
-    require(items.from_checkpoint == 0 and items.measured == len(measurements) == 119,
+    measurements, items, _ = run_profile(directory, RUNS["exhaustive"], "the exhaustive sweep")
+    require(items.measured == len(measurements) == 119,
             f"the exhaustive sweep measured {items}, not 119 points in this run")
     return measurements
 
