@@ -11,14 +11,23 @@ import sys
 _PR_SET_PDEATHSIG = 1
 
 
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+# Opened here, once, in the parent: a child forked while another thread forks too (models profiled together
+# start their perf_analyzers at once) must not dlopen between fork and exec, where a lock another thread held
+# at the fork would never be released.
+_LIBC = _libc() if sys.platform.startswith("linux") else None
+
+
 def set_parent_death_signal() -> None:
     """In the child (preexec_fn): get SIGTERM when pytest dies, even by SIGKILL (Linux only)."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        except OSError:
-            pass
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def last_lines(text: str, count: int) -> str:
