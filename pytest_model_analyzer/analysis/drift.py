@@ -30,12 +30,15 @@ class Drift:
                 f"than {self.best.variant}")
 
 
-def drift(ranking: ModelRanking, objectives: Mapping[str, int], allowed_percent: float) -> Drift | None:
+def drift(ranking: ModelRanking, objectives: Mapping[str, int], allowed_percent: float,
+          default: str | None = None) -> Drift | None:
     """The drift of the model's shipped config, or None when it is within `allowed_percent` of the best (or
-    when there is nothing to compare: no default measured, or no config meets the constraints)."""
+    when there is nothing to compare: no default measured, or no config meets the constraints). `default` names
+    the shipped config when it is not `<model>_config_default` (models profiled together:
+    `add_config_default,sleep_config_default`)."""
     best = ranking.best
-    shipped = next((result for result in ranking.variants if result.variant == default_variant_name(ranking.model)),
-                   None)
+    shipped_name = default or default_variant_name(ranking.model)
+    shipped = next((result for result in ranking.variants if result.variant == shipped_name), None)
     if best is None or shipped is None or best.variant == shipped.variant:
         return None
     worse_by = score(best.representative.metrics, shipped.representative.metrics, objectives)

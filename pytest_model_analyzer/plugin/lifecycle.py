@@ -24,7 +24,7 @@ from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.plugin.distributed import WORKER_OUTPUT, is_worker, stop_requested
 from pytest_model_analyzer.plugin.fixtures import EARLY_SERVER, start_server_early
 from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ORIGIN, ModelAnalyzerSession, measurement_of, property_of
-from pytest_model_analyzer.reports.adopt import adoption_diff
+from pytest_model_analyzer.reports.adopt import adoption_diffs
 from pytest_model_analyzer.reports.export import export, rankings
 from pytest_model_analyzer.reports.markdown import RunSummary, render
 
@@ -160,7 +160,8 @@ def check_drift(state: ModelAnalyzerSession) -> bool:
     failed = False
     for ranking in state.rankings:
         model = state.profile.model(ranking.model)
-        found = drift(ranking, model.objectives, allowed)
+        default = next((variant.name for variant in model.variants if variant.is_default), None)
+        found = drift(ranking, model.objectives, allowed, default)
         if found is None:
             continue
         text = f"config drift: {found.describe(allowed)}"
@@ -169,8 +170,7 @@ def check_drift(state: ModelAnalyzerSession) -> bool:
             path = reports / f"{ranking.model}-adopt-{found.best.variant}.diff"
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(adoption_diff(Path(repository), ranking.model, found.best.representative.config),
-                                encoding="utf-8")
+                path.write_text(adoption_diffs(Path(repository), found.best.representative), encoding="utf-8")
                 text += f"; the change that adopts it: {path}"
             except OSError as exc:
                 text += f" (the change that adopts it could not be written: {exc})"

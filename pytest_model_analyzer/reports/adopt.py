@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_model_analyzer.config.model_config import ModelConfigError, normalise, read_model_config
+from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra.model_directory import to_pbtxt
 
 
@@ -21,3 +23,21 @@ def adoption_diff(repository: Path, model: str, config: Mapping[str, Any]) -> st
     after = to_pbtxt({**config, "name": model})
     return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                         fromfile=f"a/{model}/config.pbtxt", tofile=f"b/{model}/config.pbtxt"))
+
+
+def adoption_diffs(repository: Path, best: Measurement) -> str:
+    """The change that adopts the configuration `best` was measured with: its model's config.pbtxt and, for an
+    ensemble, a BLS model or models profiled together, each composing model's (only the files that change)."""
+    own = [(best.model, best.config)] if best.config else []  # models profiled together have no config
+    changes = [*own, *((composing["model"], composing["config"]) for composing in best.composing)]
+    return "".join(adoption_diff(repository, model, config) for model, config in changes
+                   if not _as_shipped(repository, model, config))
+
+
+def _as_shipped(repository: Path, model: str, config: Mapping[str, Any]) -> bool:
+    """Whether `config` is what the repository's config.pbtxt already says (a composing model the best
+    configuration keeps as it is): its file is not rewritten in another layout."""
+    try:
+        return normalise(read_model_config(repository, model)) == normalise(dict(config))
+    except ModelConfigError:
+        return False

@@ -42,3 +42,14 @@ def test_breaking_constraints_the_best_meets_fails_at_any_allowance() -> None:
 def test_nothing_to_compare_is_not_a_failure() -> None:
     assert check(m("add_config_0", 100.0)) is None  # the default was not measured (-k)
     assert check(m("add_config_default", 100.0, p99=20.0), m("add_config_0", 90.0, p99=30.0)) is None  # none passes
+
+
+def test_models_profiled_together_are_judged_against_their_shipped_combination() -> None:
+    shipped, best = "add_config_default,sleep_config_default", "add_config_1,sleep_config_0"
+    rows = [Measurement(model="add,sleep", variant=name, batch_size=1, load_kind="concurrency", load=1,
+                        metrics={"perf_throughput": value, "perf_latency_p99": 5.0}, config_digest=name)
+            for name, value in ((shipped, 100.0), (best, 200.0))]
+    ranking = rank("add,sleep", rows, OBJECTIVES, P99_UNDER_10)
+    assert drift(ranking, OBJECTIVES, 10.0) is None  # `add,sleep_config_default` names nothing measured
+    found = drift(ranking, OBJECTIVES, 10.0, default=shipped)
+    assert found is not None and found.shipped.variant == shipped and found.best.variant == best
