@@ -78,7 +78,8 @@ def combine(models: Sequence[ModelSpec]) -> ModelSpec:
         early_exit_loads=first.early_exit_loads,
         quick_sweep=first.quick_sweep,
         top_configs=first.top_configs,
-        composing=tuple(ComposingModel(model.name, model.base_config, model.cpu_only) for model in models),
+        composing=tuple(ComposingModel(model.name, model.base_config, model.cpu_only, model.fixed_parameters)
+                        for model in models),
         members=tuple(models),
     )
 

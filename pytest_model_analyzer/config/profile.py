@@ -69,6 +69,9 @@ class ComposingModel:
     name: str
     base_config: Mapping[str, Any]  # its config.pbtxt, read once
     cpu_only: bool = False  # cpu_only_composing_models: searched with KIND_CPU instances
+    # Fields every searched variant keeps (a profiled model's single-valued model_config_parameters); an
+    # ensemble's or BLS model's composing models have none.
+    fixed_parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,13 @@ class Measurement:
         """The config the server served (the requested one when the server's is unknown, e.g. imported)."""
         return self.effective_config or self.config
 
+    def model_configs(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(variant name, model, requested config) of each model this measurement's configuration sets: its own
+        (none for models profiled together, which have no config of their own), then each composing model's."""
+        own = [(self.variant, self.model, self.config)] if self.config else []
+        return [*own, *((composing["variant"], composing["model"], composing["config"])
+                        for composing in self.composing)]
+
     def samples(self, metric: str) -> list[float]:
         """Every trial's value of `metric` (one value for a single trial; none when it was not measured)."""
         if metric in self.trials:

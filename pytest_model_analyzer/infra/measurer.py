@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.errors import MeasurementError
@@ -76,13 +75,10 @@ class Measurer:
             raise MeasurementError(str(exc)) from None
         except ServerError as exc:
             raise MeasurementError(str(exc)) from None
-        if members:  # one perf_analyzer per model, started together (Model Analyzer's concurrent profiling)
-            variants = dict(point.variant.composing)
-            runs = {member.name: self._call(point, member.name, variants[member.name].name, member.perf_analyzer_flags)
-                    for member in members}
-        else:
-            runs = {point.model.name: self._call(point, point.model.name, point.variant.name,
-                                                 point.perf_analyzer_flags)}
+        # Models profiled together: one perf_analyzer per model, started together (Model Analyzer's concurrent
+        # profiling); they share the combination's perf_analyzer flags (config/concurrent.py).
+        measured = point.variant.composing if members else [(point.model.name, point.variant)]
+        runs = {name: self._call(point, name, variant.name) for name, variant in measured}
         started = time.time()
         try:
             with self.monitor.record() as recording:
@@ -109,12 +105,11 @@ class Measurer:
                        for composing in point.composing],
         )
 
-    def _call(self, point: Point, model: str, variant: str, flags: Mapping[str, Any]) -> tuple[
-            perf_analyzer.PerfAnalyzerCall, Mapping[str, str]]:
+    def _call(self, point: Point, model: str, variant: str) -> tuple[perf_analyzer.PerfAnalyzerCall, Mapping[str, str]]:
         target = self.server.target(model, variant, self.protocol)
         call = perf_analyzer.PerfAnalyzerCall(
             executable=self.perf_analyzer, model=target.model, target=target.arguments, batch_size=point.batch_size,
-            load_kind=point.load_kind, load=point.load, flags=flags,
+            load_kind=point.load_kind, load=point.load, flags=point.perf_analyzer_flags,
         )
         return call, self.runtime.child_env(dict(target.environment))
 

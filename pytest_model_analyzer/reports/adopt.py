@@ -28,9 +28,7 @@ def adoption_diff(repository: Path, model: str, config: Mapping[str, Any]) -> st
 def adoption_diffs(repository: Path, best: Measurement) -> str:
     """The change that adopts the configuration `best` was measured with: its model's config.pbtxt and, for an
     ensemble, a BLS model or models profiled together, each composing model's (only the files that change)."""
-    own = [(best.model, best.config)] if best.config else []  # models profiled together have no config
-    changes = [*own, *((composing["model"], composing["config"]) for composing in best.composing)]
-    return "".join(adoption_diff(repository, model, config) for model, config in changes
+    return "".join(adoption_diff(repository, model, config) for _, model, config in best.model_configs()
                    if not _as_shipped(repository, model, config))
 
 

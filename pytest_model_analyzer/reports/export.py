@@ -83,13 +83,8 @@ def _write_config(profile: ProfileConfig, variant: VariantResult, what: str, wri
                   result: ExportResult) -> None:
     """`<output_model_repository_path>/<variant>/config.pbtxt`, once per variant; an ensemble's or BLS model's
     composing models' variants beside it (`add_config_3`), as Model Analyzer writes them."""
-    representative = variant.representative
-    # Models profiled together have no config of their own: only theirs are written (`add_config_3`, ...).
-    own = [(variant.variant, representative.model, representative.config)] if representative.config else []
-    directories = [*own, *((composing["variant"], composing["model"], composing["config"])
-                           for composing in representative.composing)]
     repo = profile["model_repository"]
-    for directory, model, config in directories:
+    for directory, model, config in variant.representative.model_configs():
         if directory in written:
             continue
         try:

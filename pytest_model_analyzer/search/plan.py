@@ -12,12 +12,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pytest_model_analyzer.config.limits import MAX_POINTS, MAX_VARIANTS, require_at_most
 from pytest_model_analyzer.config.points import count_points
-from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, SearchMode
+from pytest_model_analyzer.config.profile import ComposingModel, ModelSpec, ProfileConfig, SearchMode
 from pytest_model_analyzer.config.variants import Variant, name_variants
 from pytest_model_analyzer.domain.identity import CONCURRENCY
 from pytest_model_analyzer.search.space import (
@@ -73,23 +73,18 @@ def _plan_composing(model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
     max_batch_size is the smallest of its composing models'; the formula load comes from the first searched
     model's max_batch_size and instances, as Model Analyzer computes it."""
     settings = profile.settings
-    searched: list[tuple[str, Mapping[str, Any], bool, Mapping[str, Any]]] = (
-        [(model.name, model.base_config, model.cpu_only, model.fixed_parameters)] if model.searches_itself else [])
-    if model.members:
-        searched += [(member.name, member.base_config, member.cpu_only, member.fixed_parameters)
-                     for member in model.members]
-    else:
-        searched += [(composing.name, composing.base_config, composing.cpu_only, {}) for composing in model.composing]
-    spaces = [name_variants(name, automatic_parameters(base, settings, cpu_only, fixed), base)[1:]
-              for name, base, cpu_only, fixed in searched]
+    itself = ComposingModel(model.name, model.base_config, model.cpu_only, model.fixed_parameters)
+    searched = [itself, *model.composing] if model.searches_itself else list(model.composing)
+    spaces = [name_variants(s.name, automatic_parameters(s.base_config, settings, s.cpu_only, s.fixed_parameters),
+                            s.base_config)[1:] for s in searched]
     require_at_most("run_config_search_max_instance_count", math.prod(len(space) for space in spaces), MAX_VARIANTS,
-                    f"combinations of the variants of {', '.join(name for name, *_ in searched)}")
+                    f"combinations of the variants of {', '.join(s.name for s in searched)}")
     bounds = quick_bounds(settings, profile.explicit)
     default = model.variants[0]
     variants = [default]
     # The default's formula load: the model's own config, or for models profiled together the first one's.
-    fixed, base = (searched[0][3], searched[0][1]) if model.members else (model.fixed_parameters, model.base_config)
-    extra_loads = {default.name: (formula_concurrency(fixed, base, *bounds),)}
+    first = searched[0] if model.members else itself
+    extra_loads = {default.name: (formula_concurrency(first.fixed_parameters, first.base_config, *bounds),)}
     names = [composing.name for composing in model.composing]
     for index, combination in enumerate(itertools.product(*spaces)):
         own = (_ensemble_parameters(model, combination) if model.is_ensemble
@@ -100,7 +95,8 @@ def _plan_composing(model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
         variant = Variant(name, own,
                           composing=tuple(zip(names, combination[len(combination) - len(names):], strict=True)))
         variants.append(variant)
-        extra_loads[variant.name] = (formula_concurrency(combination[0].parameters, searched[0][1], *bounds),)
+        extra_loads[variant.name] = (formula_concurrency(combination[0].parameters, searched[0].base_config,
+                                                         *bounds),)
     return dataclasses.replace(model, variants=tuple(variants), extra_loads=extra_loads)
 
 
