@@ -29,18 +29,14 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import yaml
-from harness import emit, median_range, require, run_profile
+from harness import emit, median_range, planned_profile, replay_profile, require, run_profile
 
 from pytest_model_analyzer.analysis.ranking import rank, score
-from pytest_model_analyzer.config.builder import build_profile
 from pytest_model_analyzer.config.points import Point, profile_points
-from pytest_model_analyzer.config.profile import ModelSpec
+from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra import runtime
 from pytest_model_analyzer.infra.stack import make_measurer, open_monitor, open_server
-from pytest_model_analyzer.results.ledger import Ledger
-from pytest_model_analyzer.search.plan import plan_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMON = f"""
@@ -64,25 +60,24 @@ COMBINATIONS = 81  # (3 instance counts x 3 max_batch_sizes) per model, two mode
 
 
 def planned(body: str) -> ModelSpec:
-    (model,) = plan_profile(build_profile(yaml.safe_load(body), config_dir=Path(__file__).parent)).models
+    (model,) = planned_profile(body).models
     return model
 
 
-def formula_points(body: str) -> list[Point]:
-    profile = plan_profile(build_profile(yaml.safe_load(body), config_dir=Path(__file__).parent))
+def formula_points(profile: ProfileConfig) -> list[Point]:
     return [point for point in profile_points(profile)
             if point.load in point.model.extra_loads.get(point.variant.name, ())]
 
 
 def exhaustive(body: str, workdir: Path) -> list[Measurement]:
     """Every combination at its formula load, measured now through the plugin's Measurer on a fresh server."""
-    profile = plan_profile(build_profile(yaml.safe_load(body), config_dir=Path(__file__).parent))
+    profile = planned_profile(body)
     prepared = runtime.prepare()
     server, control = open_server(profile, prepared, workdir)
     try:
         monitor = open_monitor(profile, server)
         measurer = make_measurer(profile, prepared, server, control, monitor, workdir / "perf", lambda tail: None)
-        points = formula_points(body)
+        points = formula_points(profile)
         require(len(points) == COMBINATIONS + 1, f"expected {COMBINATIONS} combinations and the default, "
                                                  f"planned {len(points)}")
         measured = [measurer.measure(point) for point in points]
@@ -101,11 +96,6 @@ def live_quick(body: str, workdir: Path) -> list[Measurement]:
 
 def replay_quick(body: str, figures: dict[str, Measurement]) -> list[Measurement]:
     """The climb through the plugin's ledger, each point answered by the exhaustive figure of its combination."""
-    profile = plan_profile(build_profile(yaml.safe_load(body), config_dir=Path(__file__).parent))
-    points = list(profile_points(profile))
-    ledger = Ledger()
-    for point in points:
-        ledger.search.register(point)
     asked: list[Measurement] = []
 
     def measure(point: Point) -> Measurement:
@@ -114,8 +104,7 @@ def replay_quick(body: str, figures: dict[str, Measurement]) -> list[Measurement
         asked.append(dataclasses.replace(recorded, variant=point.variant.name))
         return asked[-1]
 
-    for point in points:
-        ledger.resolve(point, measure)
+    replay_profile(body, measure)
     return asked
 
 

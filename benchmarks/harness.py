@@ -96,6 +96,30 @@ def run_profile(workdir: Path, body: str, who: str) -> tuple[list[Any], ItemCoun
     return measurements, items, seconds
 
 
+def planned_profile(body: str) -> Any:
+    """The profile YAML `body` as collection sees it: validated and planned (paths relative to benchmarks/)."""
+    import yaml
+
+    from pytest_model_analyzer.config.builder import build_profile
+    from pytest_model_analyzer.search.plan import plan_profile
+
+    return plan_profile(build_profile(yaml.safe_load(body), config_dir=Path(__file__).parent))
+
+
+def replay_profile(body: str, answer: Callable[[Any], Any]) -> list[Any]:
+    """Every point of the profile `body` resolved through the plugin's own ledger and search, in collection order,
+    as its items would resolve them, with `answer` standing in for perf_analyzer: it is asked for exactly what the
+    search would measure. Returns each point's measurement (None for a point the search skips)."""
+    from pytest_model_analyzer.config.points import profile_points
+    from pytest_model_analyzer.results.ledger import Ledger
+
+    points = list(profile_points(planned_profile(body)))
+    ledger = Ledger()
+    for point in points:
+        ledger.search.register(point)
+    return [ledger.resolve(point, answer).measurement for point in points]
+
+
 def require_measured(junit: Path, points: int, who: str) -> ItemCount:
     """Every one of `points` items got a measurement taken in this run (none from a checkpoint)."""
     require(junit.exists(), f"{who}: no junit XML at {junit}")

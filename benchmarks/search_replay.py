@@ -26,16 +26,11 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import yaml
-from harness import emit, median_range, require, run_profile
+from harness import emit, median_range, replay_profile, require, run_profile
 from search import BOUNDS, COMMON, RUNS
 
-from pytest_model_analyzer.config.builder import build_profile
-from pytest_model_analyzer.config.points import profile_points
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.results.ledger import Ledger
 from pytest_model_analyzer.search import driver, optuna_search
-from pytest_model_analyzer.search.plan import plan_profile
 
 OPTUNA = COMMON + BOUNDS + "run_config_search_mode: optuna\nnum_configs_per_model: 3\n"
 MODEL_ANALYZERS_SAMPLER = "Model Analyzer's sampler"  # optuna's 10 random trials before TPE steers
@@ -61,11 +56,6 @@ def exhaustive(directory: Path) -> list[Measurement]:
 def replay(body: str, figures: dict[tuple[str, int, int], Measurement], seed: int | None,
            model_analyzers_sampler: bool = False) -> tuple[int, str]:
     """(measurements the search takes, the digest of the config it ranks best) on the recorded figures."""
-    profile = plan_profile(build_profile(yaml.safe_load(body), config_dir=Path(__file__).parent))
-    points = list(profile_points(profile))
-    ledger = Ledger()
-    for point in points:
-        ledger.search.register(point)
     asked: list[str] = []
 
     def measure(point) -> Measurement:
@@ -80,7 +70,7 @@ def replay(body: str, figures: dict[tuple[str, int, int], Measurement], seed: in
     if model_analyzers_sampler:
         optuna_search.startup_trials = lambda budget: 10  # type: ignore[assignment]
     try:
-        rows = [ledger.resolve(point, measure).measurement for point in points]
+        rows = replay_profile(body, measure)
     finally:
         driver.seed_for, optuna_search.startup_trials = original
     measured = [m for m in rows if m is not None]
