@@ -4,6 +4,7 @@ by each perf_analyzer into its own process (c_api)."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +99,53 @@ _REMOTE_SILENT = f"stopped answering (no answer from v2/health/live within {LIVE
 EXIT_GRACE_S = 3.0  # how long a server that stopped answering may take to finish dying (seen: seconds, on GPUs)
 
 
+SHM_DIRECTORY = Path("/dev/shm")
+_SHM_PREFIX = "pma_shm_"
+_HOST = format(zlib.crc32(socket.gethostname().encode()), "08x")  # a container with our pids' namespace
+_starts = itertools.count()
+
+
+def shm_prefix() -> str:
+    """The name prefix for the Python backend's shared-memory regions of one server start: this host, this
+    process, a count. Triton names each region `<prefix><uuid>` and unlinks it only when the model unloads in
+    time; a server stopped or killed with a Python model loaded leaves 1 MiB or more behind in /dev/shm for
+    good (1,195 regions, 1.2 GB, had piled up on a development machine), and a container's default 64 MiB
+    /dev/shm then refuses every Python model. With a prefix of our own the regions can be removed."""
+    return f"{_SHM_PREFIX}{_HOST}_{os.getpid()}_{next(_starts)}_"
+
+
+def remove_shm_regions(prefix: str) -> None:
+    """Unlink the regions named with `prefix` (a process still mapping one keeps it until it exits)."""
+    for path in SHM_DIRECTORY.glob(f"{prefix}*"):
+        path.unlink(missing_ok=True)
+
+
+def orphaned_shm_regions() -> list[Path]:
+    """This host's regions whose server's owner (a pytest or fleet process) no longer runs: left by a run killed
+    outright, whose servers died with it (SIGKILL from the parent-death signal) before any cleanup."""
+    orphaned = []
+    for path in SHM_DIRECTORY.glob(f"{_SHM_PREFIX}{_HOST}_*"):
+        owner = path.name[len(_SHM_PREFIX) + len(_HOST) + 1:].split("_", 1)[0]
+        if owner.isdigit() and not _runs(int(owner)):
+            orphaned.append(path)
+    return orphaned
+
+
+def remove_orphaned_shm_regions() -> None:
+    for path in orphaned_shm_regions():
+        path.unlink(missing_ok=True)
+
+
+def _runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class LocalServer:
     """A `tritonserver` process of our own: loopback ports picked at start, explicit model control."""
 
@@ -125,6 +174,7 @@ class LocalServer:
         self.endpoints: Endpoints | None = None
         self._ports: tuple[int, int, int] | None = None
         self._watchdog_stop = threading.Event()
+        self.shm_prefix = ""  # this start's, where the server was given one (`shm_prefix`)
 
     @property
     def pid(self) -> int | None:
@@ -168,6 +218,8 @@ class LocalServer:
         if self.runtime.backend_dir is not None:
             command.append(f"--backend-directory={self.runtime.backend_dir}")
         command += [f"--{name}={value}" for name, value in flags.items()]
+        if self.shm_prefix:
+            command.append(f"--backend-config=python,shm-region-prefix-name={self.shm_prefix}")
         return command
 
     def start(self) -> Endpoints:
@@ -181,6 +233,11 @@ class LocalServer:
                 http=f"{host}:{ports[0]}", grpc=f"{self.flags.get('grpc-address', '127.0.0.1')}:{ports[1]}",
                 metrics_url=f"http://{self.flags.get('metrics-address', '127.0.0.1')}:{ports[2]}/metrics",
             )
+            # Unless the config names a prefix of its own, this start's Python regions are ours to remove.
+            own = "shm-region-prefix-name" not in self.flags.get("backend-config", "")
+            self.shm_prefix = shm_prefix() if own else ""
+            if own:
+                remove_orphaned_shm_regions()
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             with self.log_path.open("ab") as log:
                 log.write(f"\n=== pytest-model-analyzer: starting {self.executable}\n".encode())
@@ -191,7 +248,7 @@ class LocalServer:
                     start_new_session=True,
                     preexec_fn=set_parent_death_signal,
                 )
-            self._watch(self.process)
+            self._watch(self.process, self.shm_prefix)
             deadline = time.monotonic() + self.ready_timeout
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
@@ -209,8 +266,9 @@ class LocalServer:
             f"(log: {self.log_path}):\n{last_error}"
         )
 
-    def _watch(self, process: subprocess.Popen[bytes]) -> None:
-        """Reap the server the moment it dies and kill what it leaves behind.
+    def _watch(self, process: subprocess.Popen[bytes], shm: str) -> None:
+        """Reap the server the moment it dies and kill what it leaves behind: its backend stubs, and the shared
+        memory regions named with `shm`, this start's prefix.
 
         A Python backend stub outlives a killed server and keeps the server's accepted connections open, so
         perf_analyzer or a model load would wait on them until their own timeouts (10 minutes by default).
@@ -225,6 +283,8 @@ class LocalServer:
                 if process.poll() is not None:
                     with contextlib.suppress(ProcessLookupError, PermissionError):
                         os.killpg(process.pid, signal.SIGKILL)
+                    if shm:
+                        remove_shm_regions(shm)
                     return
 
         threading.Thread(target=watch, name="tritonserver-watchdog", daemon=True).start()
@@ -240,9 +300,11 @@ class LocalServer:
         except subprocess.TimeoutExpired:
             kill_group(process, signal.SIGKILL)
             process.wait()
-        # The backend stubs live in the server's group; make sure none is left behind.
+        # The backend stubs live in the server's group; make sure none is left behind, nor their regions.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
+        if self.shm_prefix:
+            remove_shm_regions(self.shm_prefix)
         self.process = None
 
     def restart(self) -> Endpoints:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_model_analyzer.infra.server import orphaned_shm_regions
 from tests.support import MODELS
 
 HERE = Path(__file__).resolve().parent
@@ -22,6 +24,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_memory_left_behind() -> Iterator[None]:
+    """Whatever a test's runs went through (a crash, a killed worker, Ctrl-C), the servers they started have
+    taken their Python backend regions with them by the time the test ends (infra/server.py::shm_prefix)."""
+    yield
+    left = orphaned_shm_regions()
+    assert not left, f"/dev/shm regions of servers whose run has ended: {[path.name for path in left]}"
 
 
 @dataclass
