@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_model_analyzer.infra import runtime
 from pytest_model_analyzer.infra.monitor import gpu_inventory
-from tests.support import FAST_FLAGS_YAML
+from pytest_model_analyzer.infra.server import LocalServer
+from tests.support import FAST_FLAGS_YAML, MODELS
 
 GPUS = gpu_inventory()
 pytestmark = pytest.mark.skipif(not GPUS, reason="no NVIDIA GPU: NVML reports none on this machine")
@@ -93,3 +95,33 @@ def test_more_workers_than_gpus_is_a_usage_error(run_profile, model_repo, tmp_pa
     run = run_profile(f"model_repository: {repo}\nprofile_models: gpu_probe\n", "-n", str(len(GPUS) + 1))
     assert run.result.ret == pytest.ExitCode.USAGE_ERROR
     run.result.stderr.fnmatch_lines([f"*-n {len(GPUS) + 1}: * GPU(s) selected by `gpus`*one worker per GPU*"])
+
+
+def test_a_remote_servers_own_gpus_come_from_its_metrics_endpoint(run_profile, tmp_path: Path) -> None:
+    """Remote mode reads the GPUs from the server's `nv_gpu_*` gauges, not from this machine's NVML: on a GPU
+    host, a real server's gauges name the same GPUs, by UUID, as NVML does (tests/e2e/test_remote.py covers the
+    parsing with recorded gauges on any machine)."""
+    server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), tmp_path / "server.log")
+    endpoints = server.start()
+    try:
+        run = run_profile(f"""
+triton_launch_mode: remote
+triton_http_endpoint: {endpoints.http}
+triton_grpc_endpoint: {endpoints.grpc}
+triton_metrics_url: {endpoints.metrics_url}
+run_config_search_disable: true
+profile_models: add
+concurrency: 1
+{FAST_FLAGS_YAML}""", "-s")
+    finally:
+        server.stop()
+    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()
+    note = next(line for line in run.result.outlines
+                if f"GPU metrics from the server's metrics at {endpoints.metrics_url}: " in line)
+    assert note.count("GPU of the remote server") == len(GPUS) and all(g.uuid in note for g in GPUS), note
+    assert len(run.measured) == 1
+    per_gpu = run.measured[0]["gpu_metrics"]
+    assert set(per_gpu) == {g.uuid for g in GPUS}
+    for figures in per_gpu.values():
+        assert figures["gpu_total_memory"] > 0 and figures["gpu_power_usage"] > 0
+        assert 0 <= figures["gpu_utilization"] <= 100

@@ -93,18 +93,27 @@ def test_an_override_left_on_the_server_is_not_taken_for_the_default(run_profile
 
 
 RECORDED_GPU_METRICS = (Path(__file__).parent.parent / "infra" / "triton_gpu_metrics.prom").read_text()
+GPU_FAMILIES = ("nv_gpu_", "nv_energy_consumption")
+
+
+def without_gpu_gauges(text: str) -> str:
+    """A metrics text without its per-GPU families (samples, HELP and TYPE lines)."""
+    return "".join(line for line in text.splitlines(keepends=True)
+                   if not line.removeprefix("# HELP ").removeprefix("# TYPE ").startswith(GPU_FAMILIES))
 
 
 @pytest.fixture
 def metrics_with_gpus(running_server: LocalServer) -> Iterator[str]:
-    """A metrics endpoint for the real server with recorded GPU gauges added: what a GPU server's looks like,
-    on a machine without a GPU. The CPU gauges are the real server's, read through on each request."""
+    """A metrics endpoint for the real server with recorded GPU gauges in place of its own: what a server with
+    those two GPUs reports, on any machine. The CPU gauges are the real server's, read through on each request;
+    on a GPU host its own GPU's gauges are dropped (tests/e2e/test_gpu.py checks those), so that the GPUs are
+    exactly the recorded ones."""
     real = running_server.endpoints.metrics_url
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             with urllib.request.urlopen(real, timeout=5) as response:
-                body = (response.read().decode() + RECORDED_GPU_METRICS).encode()
+                body = (without_gpu_gauges(response.read().decode()) + RECORDED_GPU_METRICS).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; version=0.0.4")
             self.send_header("Content-Length", str(len(body)))
