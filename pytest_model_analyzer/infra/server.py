@@ -101,17 +101,28 @@ EXIT_GRACE_S = 3.0  # how long a server that stopped answering may take to finis
 
 SHM_DIRECTORY = Path("/dev/shm")
 _SHM_PREFIX = "pma_shm_"
-_HOST = format(zlib.crc32(socket.gethostname().encode()), "08x")  # a container with our pids' namespace
+
+
+def _pid_namespace() -> str:
+    """Who can tell whether a pid in a region's name still runs: processes of our PID namespace (its inode).
+    Two containers of one pod can share /dev/shm and a hostname, but not their pids."""
+    try:
+        return format(os.stat("/proc/self/ns/pid").st_ino, "x")
+    except OSError:
+        return format(zlib.crc32(socket.gethostname().encode()), "08x")
+
+
+_NAMESPACE = _pid_namespace()
 _starts = itertools.count()
 
 
 def shm_prefix() -> str:
-    """The name prefix for the Python backend's shared-memory regions of one server start: this host, this
-    process, a count. Triton names each region `<prefix><uuid>` and unlinks it only when the model unloads in
+    """The name prefix for the Python backend's shared-memory regions of one server start: this PID namespace,
+    this process, a count. Triton names each region `<prefix><uuid>` and unlinks it only when the model unloads in
     time; a server stopped or killed with a Python model loaded leaves 1 MiB or more behind in /dev/shm for
     good (1,195 regions, 1.2 GB, had piled up on a development machine), and a container's default 64 MiB
     /dev/shm then refuses every Python model. With a prefix of our own the regions can be removed."""
-    return f"{_SHM_PREFIX}{_HOST}_{os.getpid()}_{next(_starts)}_"
+    return f"{_SHM_PREFIX}{_NAMESPACE}_{os.getpid()}_{next(_starts)}_"
 
 
 def remove_shm_regions(prefix: str) -> None:
@@ -121,11 +132,11 @@ def remove_shm_regions(prefix: str) -> None:
 
 
 def orphaned_shm_regions() -> list[Path]:
-    """This host's regions whose server's owner (a pytest or fleet process) no longer runs: left by a run killed
+    """Our PID namespace's regions whose server's owner (a pytest or fleet process) no longer runs: left by a run killed
     outright, whose servers died with it (SIGKILL from the parent-death signal) before any cleanup."""
     orphaned = []
-    for path in SHM_DIRECTORY.glob(f"{_SHM_PREFIX}{_HOST}_*"):
-        owner = path.name[len(_SHM_PREFIX) + len(_HOST) + 1:].split("_", 1)[0]
+    for path in SHM_DIRECTORY.glob(f"{_SHM_PREFIX}{_NAMESPACE}_*"):
+        owner = path.name[len(_SHM_PREFIX) + len(_NAMESPACE) + 1:].split("_", 1)[0]
         if owner.isdigit() and not _runs(int(owner)):
             orphaned.append(path)
     return orphaned
