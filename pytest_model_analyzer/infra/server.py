@@ -118,8 +118,8 @@ _starts = itertools.count()
 
 def shm_prefix() -> str:
     """The name prefix for the Python backend's shared-memory regions of one server start: this PID namespace,
-    this process, a count. Triton names each region `<prefix><uuid>` and unlinks it only when the model unloads in
-    time; a server stopped or killed with a Python model loaded leaves 1 MiB or more behind in /dev/shm for
+    this process, a count. Triton names each region `<prefix><uuid>` and unlinks it only when the model unloads
+    in time; a server stopped or killed with a Python model loaded leaves 1 MiB or more behind in /dev/shm for
     good (1,195 regions, 1.2 GB, had piled up on a development machine), and a container's default 64 MiB
     /dev/shm then refuses every Python model. With a prefix of our own the regions can be removed."""
     return f"{_SHM_PREFIX}{_NAMESPACE}_{os.getpid()}_{next(_starts)}_"
@@ -132,8 +132,8 @@ def remove_shm_regions(prefix: str) -> None:
 
 
 def orphaned_shm_regions() -> list[Path]:
-    """Our PID namespace's regions whose server's owner (a pytest or fleet process) no longer runs: left by a run killed
-    outright, whose servers died with it (SIGKILL from the parent-death signal) before any cleanup."""
+    """Our PID namespace's regions whose server's owner (a pytest or fleet process) no longer runs: left by a
+    run killed outright, whose servers died with it (SIGKILL from the parent-death signal) before any cleanup."""
     orphaned = []
     for path in SHM_DIRECTORY.glob(f"{_SHM_PREFIX}{_NAMESPACE}_*"):
         owner = path.name[len(_SHM_PREFIX) + len(_NAMESPACE) + 1:].split("_", 1)[0]
@@ -153,7 +153,7 @@ def _runs(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # it runs, as another user
     return True
 
 
@@ -235,6 +235,10 @@ class LocalServer:
 
     def start(self) -> Endpoints:
         last_error = ""
+        # Unless the config names a prefix of its own, each attempt's Python regions are ours to remove.
+        own_regions = "shm-region-prefix-name" not in self.flags.get("backend-config", "")
+        if own_regions:
+            remove_orphaned_shm_regions()
         for _attempt in range(3):  # a picked port can be taken by someone else before the server binds it
             # A restart keeps the ports of the last start, so that clients and monitors stay valid.
             ports = self._ports or free_ports(3)
@@ -244,11 +248,7 @@ class LocalServer:
                 http=f"{host}:{ports[0]}", grpc=f"{self.flags.get('grpc-address', '127.0.0.1')}:{ports[1]}",
                 metrics_url=f"http://{self.flags.get('metrics-address', '127.0.0.1')}:{ports[2]}/metrics",
             )
-            # Unless the config names a prefix of its own, this start's Python regions are ours to remove.
-            own = "shm-region-prefix-name" not in self.flags.get("backend-config", "")
-            self.shm_prefix = shm_prefix() if own else ""
-            if own:
-                remove_orphaned_shm_regions()
+            self.shm_prefix = shm_prefix() if own_regions else ""
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             with self.log_path.open("ab") as log:
                 log.write(f"\n=== pytest-model-analyzer: starting {self.executable}\n".encode())
