@@ -7,13 +7,23 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from pytest_model_analyzer.infra import runtime
 from pytest_model_analyzer.infra.monitor import gpu_inventory
+from pytest_model_analyzer.infra.server import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
 # Fast perf_analyzer windows for the end-to-end tests (see ../shared/STACK.md: 0.3-3% run-to-run variation).
 FAST_FLAGS = {"measurement-mode": "time_windows", "measurement-interval": 200, "stability-percentage": 20}
 FAST_FLAGS_YAML = "perf_analyzer_flags: {" + ", ".join(f"{k}: {v}" for k, v in FAST_FLAGS.items()) + "}\n"
+
+
+def example_server(log_path: Path) -> LocalServer:
+    """The bundled tritonserver on the example repository, not yet started: for tests that drive a server
+    themselves (model control, remote mode, what a server leaves behind)."""
+    return LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), log_path)
+
+
 # The end-to-end tests run on CPU hosts (CI) and GPU hosts alike; where they differ, they ask this.
 HAS_GPU = bool(gpu_inventory())
 

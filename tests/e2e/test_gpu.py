@@ -13,10 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_model_analyzer.infra import runtime
 from pytest_model_analyzer.infra.monitor import gpu_inventory
-from pytest_model_analyzer.infra.server import LocalServer
-from tests.support import FAST_FLAGS_YAML, MODELS
+from tests.support import FAST_FLAGS_YAML, example_server
 
 GPUS = gpu_inventory()
 pytestmark = pytest.mark.skipif(not GPUS, reason="no NVIDIA GPU: NVML reports none on this machine")
@@ -101,7 +99,7 @@ def test_a_remote_servers_own_gpus_come_from_its_metrics_endpoint(run_profile, t
     """Remote mode reads the GPUs from the server's `nv_gpu_*` gauges, not from this machine's NVML: on a GPU
     host, a real server's gauges name the same GPUs, by UUID, as NVML does (tests/e2e/test_remote.py covers the
     parsing with recorded gauges on any machine)."""
-    server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), tmp_path / "server.log")
+    server = example_server(tmp_path / "server.log")
     endpoints = server.start()
     try:
         run = run_profile(f"""

@@ -11,14 +11,12 @@ from pathlib import Path
 import pytest
 
 from pytest_model_analyzer.config.variants import Variant
-from pytest_model_analyzer.infra import runtime
 from pytest_model_analyzer.infra.model_control import WARM_UP_REQUESTS, ModelControl, VariantLoadError
-from pytest_model_analyzer.infra.server import LocalServer
-from tests.support import FAST_FLAGS_YAML, MODELS
+from tests.support import FAST_FLAGS_YAML, MODELS, example_server
 
 
 def test_a_loaded_variant_has_served_warm_up_requests_before_it_is_measured(tmp_path: Path) -> None:
-    server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), tmp_path / "log")
+    server = example_server(tmp_path / "log")
     endpoints = server.start()
     try:
         control = ModelControl(endpoints.grpc)
@@ -38,7 +36,7 @@ def test_a_loaded_variant_has_served_warm_up_requests_before_it_is_measured(tmp_
 def test_a_frozen_server_ends_a_load_within_the_configured_deadline(tmp_path: Path) -> None:
     """SIGSTOP: the server accepts connections but never answers. A variant switch gives up after the
     deadline (perf_analyzer_timeout), naming it, instead of a client's default wait."""
-    server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), tmp_path / "log")
+    server = example_server(tmp_path / "log")
     endpoints = server.start()
     try:
         control = ModelControl(endpoints.grpc, timeout=2.0)

@@ -14,19 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from pytest_model_analyzer.infra import runtime
 from pytest_model_analyzer.infra.model_control import ModelControl
 from pytest_model_analyzer.infra.server import LocalServer, free_port
-from tests.support import FAST_FLAGS_YAML, MODELS
+from tests.support import FAST_FLAGS_YAML, example_server
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def running_server(tmp_path_factory: pytest.TempPathFactory):
-    rt = runtime.prepare()
-    server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, rt,
-                         tmp_path_factory.mktemp("remote") / "server.log")
+    server = example_server(tmp_path_factory.mktemp("remote") / "server.log")
     endpoints = server.start()
     control = ModelControl(endpoints.grpc)
     control.client.load_model("add")
@@ -162,7 +159,7 @@ def test_a_remote_server_frozen_mid_run_ends_it_within_its_deadlines(tmp_path: P
     the run ends in a time the profile sets, and each item says which deadline it hit."""
     from tests.e2e.test_interrupt import finish, start, wait_for_passes
 
-    server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), tmp_path / "server.log")
+    server = example_server(tmp_path / "server.log")
     endpoints = server.start()
     assert server.pid is not None
     profile = tmp_path / "frozen.yaml"

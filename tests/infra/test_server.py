@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_model_analyzer.infra import runtime
 from pytest_model_analyzer.infra.model_control import ModelControl
 from pytest_model_analyzer.infra.server import SHM_DIRECTORY, LocalServer, free_ports, shm_prefix
-from tests.support import MODELS
+from tests.support import example_server
 
 needs_shm = pytest.mark.skipif(not SHM_DIRECTORY.is_dir(), reason="no /dev/shm on this machine")
+real_server = pytest.mark.e2e  # these start the bundled tritonserver: `-m "not e2e"` leaves them out
 
 
 def test_the_ports_a_server_is_given_are_always_distinct() -> None:
@@ -33,7 +33,7 @@ def regions(prefix: str) -> list[str]:
 
 def serving_a_python_model(tmp_path: Path) -> LocalServer:
     """A real server with the Python model `add` loaded: the backend has created its shared-memory region."""
-    server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), tmp_path / "log")
+    server = example_server(tmp_path / "log")
     endpoints = server.start()
     control = ModelControl(endpoints.grpc)
     try:
@@ -44,6 +44,7 @@ def serving_a_python_model(tmp_path: Path) -> LocalServer:
     return server
 
 
+@real_server
 @needs_shm
 def test_a_stopped_server_leaves_no_shared_memory_behind(tmp_path: Path) -> None:
     """Triton's exit does not wait for a Python model to unload (`exit-timeout-secs`), so without this its
@@ -54,6 +55,7 @@ def test_a_stopped_server_leaves_no_shared_memory_behind(tmp_path: Path) -> None
     assert regions(prefix) == []
 
 
+@real_server
 @needs_shm
 def test_a_killed_servers_shared_memory_goes_with_it(tmp_path: Path) -> None:
     server = serving_a_python_model(tmp_path)
@@ -67,6 +69,7 @@ def test_a_killed_servers_shared_memory_goes_with_it(tmp_path: Path) -> None:
     server.stop()
 
 
+@real_server
 @needs_shm
 def test_a_killed_runs_regions_are_removed_when_the_next_server_starts(tmp_path: Path) -> None:
     """A run killed outright (SIGKILL) takes its servers with it before any cleanup; the regions named for a
@@ -78,7 +81,7 @@ def test_a_killed_runs_regions_are_removed_when_the_next_server_starts(tmp_path:
     foreign = SHM_DIRECTORY / "triton_python_backend_shm_region_pma_test"
     for path in (orphaned, ours, foreign):
         path.write_bytes(b"\0" * 16)
-    server = LocalServer(runtime.resolve_server("tritonserver"), MODELS, runtime.prepare(), tmp_path / "log")
+    server = example_server(tmp_path / "log")
     try:
         server.start()
         assert not orphaned.exists()
