@@ -80,9 +80,8 @@ def run(directory: Path, workers: int, interval: int, timelines: dict[int, list[
     require(count.measured == SETUPS, f"-n {workers} measured {count.measured} setups, not {SETUPS}: "
                                       "the two sides did not do the same work")
     timelines[workers] = breakdown(trace, wall, wall + seconds)
-    require(sum(share.items for share in timelines[workers]) == POINTS,
-            f"-n {workers}: the timeline holds {sum(share.items for share in timelines[workers])} items, "
-            f"not {POINTS}")
+    traced = sum(share.items for share in timelines[workers])
+    require(traced == POINTS, f"-n {workers}: the timeline holds {traced} items, not {POINTS}")
     return seconds
 
 

@@ -31,10 +31,6 @@ def _record(event: str, **fields: Any) -> None:
         file.write(json.dumps({"event": event, "at": time.time(), **fields}) + "\n")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    _record("configure")
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
     _record("item", nodeid=item.nodeid)
@@ -47,10 +43,6 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if nextitem is None:  # the session's fixtures end here: the server stops
         _record("session_end")
     yield
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    _record("unconfigure")
 
 
 @dataclass(frozen=True)
