@@ -12,6 +12,7 @@ inconclusive, never silently passed and never failed.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -99,25 +100,51 @@ def _percent(value: float) -> str:
 class CheckResult:
     check: RegressionCheck
     judgement: Judgement
-    trials: int
+    trials: int  # this run's trials, or, `paired`, the pairs measured on both sides
+    paired: bool = False  # the baseline was measured beside the point in this run (analysis/ab.py)
 
     @property
     def verdict(self) -> Verdict:
         return self.judgement.verdict
 
     def describe(self, baseline_name: str) -> str:
-        """`perf_throughput -12.4% (95% CI -15.1% to -9.6%) vs 3.ckpt, allowed 5%, 3 trials`."""
+        """`perf_throughput -12.4% (95% CI -15.1% to -9.6%) vs 3.ckpt, allowed 5%, 3 trials`, or, paired,
+        `perf_throughput -9.4% (95% CI -12.0% to -6.8%) vs baseline origin/main (same run, 4 pairs), allowed 5%`."""
         j, metric = self.judgement, self.check.metric
         if j.reason:
             return f"{metric}: {j.reason}"
         interval = (f" (95% CI {_percent(j.low)} to {_percent(j.high)})" if j.resolution is not None
                     else " (noise not known yet)")
-        text = (f"{metric} {_percent(j.change)}{interval} vs {baseline_name}, allowed {self.check.describe()}, "
-                f"{self.trials} trial{'s' if self.trials > 1 else ''}")
+        if self.paired:
+            text = (f"{metric} {_percent(j.change)}{interval} vs baseline {baseline_name} (same run, {self.trials} "
+                    f"pair{'s' if self.trials > 1 else ''}), allowed {self.check.describe()}")
+        else:
+            text = (f"{metric} {_percent(j.change)}{interval} vs {baseline_name}, allowed {self.check.describe()}, "
+                    f"{self.trials} trial{'s' if self.trials > 1 else ''}")
         if j.verdict is Verdict.INCONCLUSIVE or j.verdict is Verdict.UNDECIDED:
             resolution = f"about {100 * j.resolution:.1f}%" if j.resolution is not None else "not known yet"
             text += f": too noisy to judge here (the smallest change this point resolves: {resolution})"
         return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON data: it travels with the item's report (xdist, the job summary), so that every
+        place shows the interval the item was judged by."""
+        j = self.judgement
+        return {"metric": self.check.metric, "threshold": self.check.threshold, "percent": self.check.percent,
+                "verdict": j.verdict.value, "change": j.change, "low": _finite(j.low), "high": _finite(j.high),
+                "resolution": j.resolution, "reason": j.reason, "trials": self.trials, "paired": self.paired}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckResult:
+        judgement = Judgement(Verdict(data["verdict"]), data["change"],
+                              -math.inf if data["low"] is None else data["low"],
+                              math.inf if data["high"] is None else data["high"], data["resolution"], data["reason"])
+        return cls(RegressionCheck(data["metric"], data["threshold"], data["percent"]), judgement, data["trials"],
+                   data["paired"])
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -134,6 +161,15 @@ class Comparison:
     @property
     def undecided(self) -> bool:
         return bool(self.having(Verdict.UNDECIDED))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"results": [result.to_dict() for result in self.results], "config_changed": list(self.config_changed),
+                "new": self.new}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
+        return cls(tuple(CheckResult.from_dict(result) for result in data["results"]), tuple(data["config_changed"]),
+                   data["new"])
 
 
 @dataclass(frozen=True)

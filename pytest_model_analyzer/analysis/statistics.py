@@ -136,8 +136,18 @@ def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, h
     if not logs_c or not logs_b:
         return Judgement(Verdict.INCONCLUSIVE, reason="no positive values to compare")
     d = statistics.fmean(logs_c) - statistics.fmean(logs_b)
+    base = statistics.fmean(logs_b)
+    return settle(d, [value - base for value in logs_c], noise.standard_error(len(logs_c), len(logs_b)),
+                  noise.standard_error(max(len(logs_c), MAX_TRIALS), len(logs_b)), allowed, higher_is_better, final)
+
+
+def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, best: tuple[float, int] | None,
+           allowed: float, higher_is_better: bool, final: bool) -> Judgement:
+    """The one decision rule, for a comparison with a checkpoint (`judge`) and for pairs measured in the same
+    run (analysis/ab.py). `d`: the estimated log change; `changes`: each trial's (or pair's) own log change,
+    for confirming a failure; `error`: (se, df) of `d`, None while unknown; `best`: (se, df) that the trial
+    budget could still reach, for deciding whether another trial is worth taking."""
     change = math.exp(d) - 1
-    error = noise.standard_error(len(logs_c), len(logs_b))
     if error is None:  # no noise estimate yet: another trial gives one
         return Judgement(Verdict.INCONCLUSIVE if final else Verdict.UNDECIDED, change, -math.inf, math.inf)
     se, df = error
@@ -147,19 +157,18 @@ def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, h
         # Within the allowance, but measurably worse than the baseline: one trial may have caught the good
         # side of a real regression. Firm it up before passing it.
         verdict = Verdict.UNDECIDED
-    elif verdict is Verdict.FAIL and not _confirmed(logs_c, logs_b, allowed, higher_is_better):
+    elif verdict is Verdict.FAIL and not _confirmed(changes, allowed, higher_is_better):
         if not final:
             verdict = Verdict.UNDECIDED  # confirm with another trial before reporting
-        elif len(logs_c) > 1:
+        elif len(changes) > 1:
             verdict = Verdict.INCONCLUSIVE  # the trials disagree: a noisy difference, not a regression
-    elif verdict is Verdict.UNDECIDED:
+    elif verdict is Verdict.UNDECIDED and (
+            final or best is None
+            or _verdict(d, t_quantile(best[1]) * best[0], allowed, higher_is_better) is Verdict.UNDECIDED):
         # Sequential testing: another trial is worth taking only if the trial budget could decide at this
         # estimate. Noise between sessions is not reduced by trials; when it alone keeps the point
         # undecided, stop now.
-        best = noise.standard_error(max(len(logs_c), MAX_TRIALS), len(logs_b))
-        if final or best is None or _verdict(d, t_quantile(best[1]) * best[0], allowed,
-                                             higher_is_better) is Verdict.UNDECIDED:
-            verdict = Verdict.INCONCLUSIVE
+        verdict = Verdict.INCONCLUSIVE
     return Judgement(verdict, change, math.exp(d - half) - 1, math.exp(d + half) - 1, math.exp(half) - 1)
 
 
@@ -168,10 +177,9 @@ def _limit(allowed: float, higher_is_better: bool) -> float:
     return -math.log(1 - min(allowed, 0.999)) if higher_is_better else math.log(1 + allowed)
 
 
-def _confirmed(logs_c: Sequence[float], logs_b: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
-    """At least two trials, each on its own worse than allowed."""
-    base = statistics.fmean(logs_b)
-    worsening = [(base - value) if higher_is_better else (value - base) for value in logs_c]
+def _confirmed(changes: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
+    """At least two trials (or pairs), each on its own worse than allowed; `changes` are their log changes."""
+    worsening = [-change if higher_is_better else change for change in changes]
     return sum(w > _limit(allowed, higher_is_better) for w in worsening) >= 2
 
 

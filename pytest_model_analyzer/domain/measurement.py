@@ -13,6 +13,12 @@ from typing import Any
 
 from pytest_model_analyzer.domain.identity import PointId, Setup
 
+# The fields a paired baseline measurement has beyond a Measurement's own.
+SOURCE = "from"  # where the baseline version came from, in words
+KEY = "key"  # both sides' model files: a stored pair is reused only while neither side changed
+PAIR_ORDER = "order"  # per pair, which side ran first: "AB" (the candidate) or "BA"
+PAIRING_FIELDS = (SOURCE, KEY, PAIR_ORDER)
+
 
 @dataclass
 class Measurement:
@@ -39,6 +45,10 @@ class Measurement:
     # An ensemble's or BLS model's composing models as loaded, in order: {"model", "variant" (its name), "config"
     # (requested), "effective_config" (as the server reported it)}; the requested configs are in `config_digest`.
     composing: list[dict[str, Any]] = field(default_factory=list)
+    # Measured against a baseline in the same run (A/B, analysis/ab.py): the baseline version's measurement of
+    # the same point, taken on the same server in alternation with this one, as a dict (see `paired`). Its trials
+    # pair with this measurement's by position; PAIR_ORDER says which side ran first in each pair.
+    baseline: dict[str, Any] = field(default_factory=dict)
 
     @property
     def point_id(self) -> PointId:
@@ -76,10 +86,30 @@ class Measurement:
         """This measurement with `other` (a later trial of the same point) added; metrics become medians."""
         trials = {tag: [*self.samples(tag), value] for tag, value in other.metrics.items() if tag in self.metrics}
         metrics = {**self.metrics, **{tag: statistics.median(values) for tag, values in trials.items()}}
-        return dataclasses.replace(self, metrics=metrics, trials=trials,
+        baseline = self.baseline
+        mine, theirs = self.baseline_side(), other.baseline_side()
+        if mine is not None and theirs is not None:  # a further pair: both sides gain a trial
+            merged = mine.with_trial(theirs)
+            baseline = {**self.baseline, **{k: v for k, v in merged.to_dict().items() if k != "baseline"},
+                        PAIR_ORDER: [*self.baseline.get(PAIR_ORDER, []), *other.baseline.get(PAIR_ORDER, [])]}
+        return dataclasses.replace(self, metrics=metrics, trials=trials, baseline=baseline,
                                    requests=min(self.requests, other.requests) if self.requests else other.requests,
                                    duration_s=self.duration_s + other.duration_s,
                                    window_adjusts=self.window_adjusts + other.window_adjusts)
+
+    def baseline_side(self) -> Measurement | None:
+        """The baseline version's measurement of this point, when it was measured beside it in this run."""
+        if not self.baseline:
+            return None
+        return Measurement.from_dict({k: v for k, v in self.baseline.items() if k not in PAIRING_FIELDS})
+
+    def paired(self, baseline: Measurement, source: str, key: str, order: str) -> Measurement:
+        """This (the candidate's) measurement with the baseline's of the same point attached: `source` names the
+        baseline ("origin/main (3f2a1b0)"), `key` is what a stored pair must match to be reused (both sides'
+        model files), `order` the pair's order ("AB": the candidate first, "BA": the baseline first)."""
+        side = {k: v for k, v in baseline.to_dict().items() if k != "baseline"}
+        side.update({SOURCE: source, KEY: key, PAIR_ORDER: [order]})
+        return dataclasses.replace(self, baseline=side)
 
     def to_dict(self) -> dict[str, Any]:
         """Shallow: the configs are shared per variant, and asdict's deep copy of them dominated saving."""

@@ -96,7 +96,7 @@ _FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "parameters": (dict, "a mapping"), "perf_analyzer_flags": (dict, "a mapping"),
     "gpu_metrics": (dict, "a mapping"), "timestamp": (_NUMBER, "a number"), "duration_s": (_NUMBER, "a number"),
     "window_adjusts": (int, "a whole number"), "source": (str, "a string"), "trials": (dict, "a mapping"),
-    "requests": (_NUMBER, "a number"), "composing": (list, "a list"),
+    "requests": (_NUMBER, "a number"), "composing": (list, "a list"), "baseline": (dict, "a mapping"),
 }
 _REQUIRED = ("model", "variant", "batch_size", "load_kind", "load", "metrics", "config", "effective_config")
 
@@ -129,6 +129,28 @@ def _shape_problem(row: Any, configs: dict[str, Any]) -> str:
     if not all(isinstance(c, dict) and isinstance(c.get("model"), str) and isinstance(c.get("variant"), str)
                and isinstance(c.get("config"), dict) for c in row.get("composing", [])):
         return "`composing` must list each composing model's `model`, `variant` and `config`"
+    return _baseline_problem(row.get("baseline", {}))
+
+
+def _baseline_problem(side: dict[str, Any]) -> str:
+    """A paired baseline measurement (A/B in one run): a measurement of its own, with its configs inline."""
+    if not side:
+        return ""
+    if not isinstance(side.get("from"), str) or not isinstance(side.get("key"), str):
+        return "`baseline` must name where it came from (`from`) and its `key`"
+    if not isinstance(side.get("metrics"), dict) or not all(
+            isinstance(v, _NUMBER) and not isinstance(v, bool) for v in side["metrics"].values()):
+        return "`baseline.metrics` must map each metric to a number"
+    trials = side.get("trials", {})
+    if not isinstance(trials, dict) or not all(
+            isinstance(v, list) and all(isinstance(x, _NUMBER) for x in v) for v in trials.values()):
+        return "`baseline.trials` must map each metric to a list of numbers"
+    if not isinstance(side.get("order", []), list):
+        return "`baseline.order` must be a list"
+    try:
+        Measurement.from_dict({k: v for k, v in side.items() if k not in ("from", "key", "order")})
+    except TypeError as exc:
+        return f"`baseline` is not a measurement ({exc})"
     return ""
 
 

@@ -6,17 +6,21 @@ measurement; a test can hand it any other callable with the same contract.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_model_analyzer.config.model_config import requested_config
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.errors import MeasurementError
+from pytest_model_analyzer.domain.identity import PointId, digest
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import combined_metrics
 from pytest_model_analyzer.infra import perf_analyzer
+from pytest_model_analyzer.infra.baseline import Pairing
 from pytest_model_analyzer.infra.model_control import ModelControl, RepositoryControl, VariantLoadError
 from pytest_model_analyzer.infra.monitor import ResourceMonitor
 from pytest_model_analyzer.infra.runtime import Runtime
@@ -60,16 +64,21 @@ class Measurer:
         self.on_restart(tail)
         self.control.reset(endpoints.grpc)
 
-    def measure(self, point: Point) -> Measurement:
+    def measure(self, point: Point, served_as: Mapping[str, str] | None = None,
+                beside: Collection[str] = ()) -> Measurement:
+        """`served_as`: the names the point's models are served under (an A/B run's baseline side); `beside`:
+        models that stay loaded (the other side of the pair)."""
         members = point.model.members
+        names = served_as or {}
         try:
             self.ensure_server(point)
-            effective = self.control.ensure(point.model.name, point.variant, load_self=not members)
+            effective = self.control.ensure(point.model.name, point.variant, load_self=not members,
+                                            served_as=names, beside=beside)
         except VariantLoadError as exc:
             trouble = self.server.trouble()
             if trouble:
                 # Not the variant's fault: its next items are tried again on the restarted server.
-                self.control.forget_failure(point.model.name, point.variant)
+                self.control.forget_failure(names.get(point.model.name, point.model.name), point.variant)
                 raise MeasurementError(f"the Triton server {trouble} while loading {point.variant.name}:\n"
                                        f"{self.server.log_tail()}\n{exc}") from None
             raise MeasurementError(str(exc)) from None
@@ -78,7 +87,7 @@ class Measurer:
         # Models profiled together: one perf_analyzer per model, started together (Model Analyzer's concurrent
         # profiling); they share the combination's perf_analyzer flags (config/concurrent.py).
         measured = point.variant.composing if members else [(point.model.name, point.variant)]
-        runs = {name: self._call(point, name, variant.name) for name, variant in measured}
+        runs = {name: self._call(point, names.get(name, name), variant.name) for name, variant in measured}
         started = time.time()
         try:
             with self.monitor.record() as recording:
@@ -101,7 +110,8 @@ class Measurer:
             perf_analyzer_flags=point.perf_analyzer_flags, gpu_metrics=per_gpu, timestamp=started,
             duration_s=max(seconds for _, seconds, _ in results.values()),
             window_adjusts=sum(adjusts for _, _, adjusts in results.values()), requests=requests,
-            composing=[{**composing, "effective_config": self.control.served(composing["model"])}
+            composing=[{**composing, "effective_config": self.control.served(names.get(composing["model"],
+                                                                                        composing["model"]))}
                        for composing in point.composing],
         )
 
@@ -127,3 +137,60 @@ class Measurer:
             futures = {name: pool.submit(one, call, env) for name, (call, env) in runs.items()}
             wait(list(futures.values()))
         return {name: future.result() for name, future in futures.items()}
+
+
+@dataclass
+class PairedMeasurer:
+    """An A/B run's measurer (analysis/ab.py): each measurement of a point is a pair, the baseline version's and
+    the candidate's taken one after the other on the same server. A point's pairs alternate their order (AB,
+    BA, ...), and so do the first pairs of successive points, so that neither side always runs first. A model
+    the baseline lacks is measured alone (reported as new, not gated)."""
+
+    measurer: Measurer
+    pairing: Pairing
+    _pairs: dict[PointId, int] = field(default_factory=dict)  # pairs taken per point, offset by its first order
+    _points: int = 0
+
+    def __post_init__(self) -> None:
+        if self.pairing.swap and isinstance(self.measurer.control, ModelControl):
+            self.measurer.control.wait_for_unload = True  # one side on the server at a time, really
+
+    def measure(self, point: Point) -> Measurement:
+        model = point.model.name
+        if model in self.pairing.missing:
+            return self.measurer.measure(point)
+        taken = self._pairs.get(point.id)
+        if taken is None:
+            taken = self._points % 2
+            self._points += 1
+        self._pairs[point.id] = taken + 1
+        baseline_first = taken % 2 == 1
+        loaded = [*(name for name, _ in point.variant.composing), *([] if point.model.members else [model])]
+        served = {name: self.pairing.served_as[name] for name in loaded}
+        swap = self.pairing.swap
+
+        def candidate() -> Measurement:
+            return self.measurer.measure(point, beside=() if swap else list(served.values()))
+
+        def baseline() -> Measurement:
+            return self.measurer.measure(point, served_as=served, beside=() if swap else loaded)
+
+        if baseline_first:
+            before = baseline()
+            after = candidate()
+        else:
+            after = candidate()
+            before = baseline()
+        before = self._as_requested(point, before)
+        return after.paired(before, self.pairing.source, self.pairing.keys[model], "BA" if baseline_first else "AB")
+
+    def _as_requested(self, point: Point, measured: Measurement) -> Measurement:
+        """The baseline side with the config it asked for: the variant laid over the baseline's own config.pbtxt
+        (the point's config is the candidate's)."""
+        bases = self.pairing.base_configs
+        composing = [{**entry, "config": requested_config(dict(bases[entry["model"]]), variant)}
+                     for entry, (_, variant) in zip(measured.composing, point.variant.composing, strict=True)]
+        config = requested_config(dict(bases[point.model.name]), point.variant) if measured.config else {}
+        config_digest = (digest({"config": config, "composing": [[c["model"], c["config"]] for c in composing]})
+                         if composing else digest(config))
+        return dataclasses.replace(measured, config=config, config_digest=config_digest, composing=composing)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,9 @@ class ModelControl:
         self.loaded: dict[str, str] = {}  # model -> canonical variant parameters now on the server
         self.effective: dict[str, dict[str, Any]] = {}  # model -> its config as the server reports it
         self.failed: dict[tuple[str, str], str] = {}
+        # Triton unloads in the background: its unload call returns while the model still holds its memory.
+        # An A/B run in swap mode (a model too large to hold twice) waits until it is gone before the next load.
+        self.wait_for_unload = False
 
     @staticmethod
     def _connect(grpc_url: str) -> Any:
@@ -89,37 +92,61 @@ class ModelControl:
                 ) from None
             raise VariantLoadError(f"{what} {model} failed: {message}") from None
 
-    def ensure(self, model: str, variant: Variant, load_self: bool = True) -> dict[str, Any]:
+    def ensure(self, model: str, variant: Variant, load_self: bool = True,
+               served_as: Mapping[str, str] | None = None, beside: Collection[str] = ()) -> dict[str, Any]:
         """Make `variant` the one the server serves; returns its effective config as the server reports it.
 
         An ensemble's or BLS model's composing models are loaded first, each under its own name with its
         variant's config (an ensemble's steps and a BLS model's code call them by name), then the model itself;
-        every other model is unloaded. Models profiled together are the composing models of a combination that
-        is no model of the server (`load_self` False): they are loaded, and {} is returned."""
+        every other model is unloaded, except those named in `beside` (the other side of an A/B pair). Models
+        profiled together are the composing models of a combination that is no model of the server
+        (`load_self` False): they are loaded, and {} is returned. `served_as` maps a model to the name it is
+        served under (an A/B run's baseline, `<model>__baseline`)."""
+        names = served_as or {}
         key = variant.key()
-        if (model, key) in self.failed:
-            raise VariantLoadError(self.failed[(model, key)])
+        failure = (names.get(model, model), key)
+        if failure in self.failed:
+            raise VariantLoadError(self.failed[failure])
         if self.reload_disabled:
             if not variant.is_default:
                 raise PointSkipped("reload_model_disable is set: only the config already loaded is measured")
-            return self.config(model)
-        wanted = [*variant.composing, *([(model, variant)] if load_self else [])]
+            return self.config(names.get(model, model))
+        wanted = [(names.get(name, name), v) for name, v in [*variant.composing, *([(model, variant)] if load_self
+                                                                                  else [])]]
+        served = names.get(model, model)
         if all(self.loaded.get(name) == canonical(v.parameters) and name in self.effective for name, v in wanted):
-            return self.served(model)
-        names = {name for name, _ in wanted}
-        for other in reversed([name for name in self.loaded if name not in names]):
+            return self.served(served)
+        keep = {name for name, _ in wanted} | set(beside)
+        unloaded = list(reversed([name for name in self.loaded if name not in keep]))
+        for other in unloaded:
             self._call("unload_model", other)  # the model before the composing models it calls
             del self.loaded[other]
             self.effective.pop(other, None)
+        if unloaded and self.wait_for_unload:
+            self._wait_until_unloaded(unloaded)
         try:
             for name, wanted_variant in wanted:
                 self._load(name, wanted_variant)
         except VariantLoadError as exc:
-            self.failed[(model, key)] = f"{variant.name} did not load: {exc}"
-            raise VariantLoadError(self.failed[(model, key)]) from None
-        for name in [model] if load_self else [name for name, _ in variant.composing]:
+            self.failed[failure] = f"{variant.name} did not load: {exc}"
+            raise VariantLoadError(self.failed[failure]) from None
+        for name in [served] if load_self else [names.get(name, name) for name, _ in variant.composing]:
             self.warm_up(name)
-        return self.served(model)
+        return self.served(served)
+
+    def _wait_until_unloaded(self, models: list[str]) -> None:
+        """Until the repository index says none of `models` is ready or unloading, within the call timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            index = self.client.get_model_repository_index(as_json=True, client_timeout=self.timeout)
+            busy = [entry["name"] for entry in index.get("models", []) if entry.get("name") in models
+                    and entry.get("state") in ("READY", "UNLOADING", "LOADING")]
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                raise VariantLoadError(f"{', '.join(busy)} did not unload within {self.timeout:g} s "
+                                       "(perf_analyzer_timeout)")
+            time.sleep(0.05)
 
     def served(self, model: str) -> dict[str, Any]:
         """The config the server reported for `model` at its last load ({} when not loaded by this control). Shared
@@ -148,7 +175,8 @@ class ModelControl:
         self.effective[model] = self.config(model)
 
     def forget_failure(self, model: str, variant: Variant) -> None:
-        """A load that failed because the server died says nothing about the variant: try it again."""
+        """A load that failed because the server died says nothing about the variant: try it again (`model`:
+        the name it is served under)."""
         self.failed.pop((model, variant.key()), None)
 
     def warm_up(self, model: str) -> None:
@@ -192,7 +220,9 @@ class RepositoryControl:
         self.base_configs = base_configs
         self.configs: dict[str, dict[str, Any]] = {}  # by variant name
 
-    def ensure(self, model: str, variant: Variant, load_self: bool = True) -> dict[str, Any]:
+    def ensure(self, model: str, variant: Variant, load_self: bool = True,
+               served_as: Mapping[str, str] | None = None, beside: Collection[str] = ()) -> dict[str, Any]:
+        """`served_as` and `beside` serve A/B runs, which need a server of their own (never c_api)."""
         if variant.name not in self.configs:
             config = apply_variant(self.base_configs[model], variant)
             try:

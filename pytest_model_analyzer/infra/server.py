@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,9 +171,12 @@ class LocalServer:
         metrics_interval_ms: int = 1000,
         ready_timeout: float = 60.0,
         pinned_environment: Mapping[str, str] | None = None,
+        extra_repositories: Sequence[Path] = (),
     ) -> None:
         self.executable = executable
         self.model_repository = model_repository
+        # Served beside model_repository (an A/B run's baseline models, infra/baseline.py); names stay unique.
+        self.extra_repositories = tuple(extra_repositories)
         self.runtime = runtime
         self.log_path = log_path
         self.flags = dict(flags or {})
@@ -223,6 +226,7 @@ class LocalServer:
         flags.update(self.flags)  # the config may choose other addresses or timeouts
         command = [
             str(self.executable), f"--model-repository={self.model_repository}",
+            *(f"--model-repository={extra}" for extra in self.extra_repositories),
             "--model-control-mode=explicit", f"--http-port={http}", f"--grpc-port={grpc}",
             f"--metrics-port={metrics}",
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pytest_model_analyzer.config.profile import ProfileConfig
@@ -39,7 +39,8 @@ def _worker_gpu(profile: ProfileConfig, slot: int | None) -> GpuInfo | None:
 
 
 def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
-                slot: int | None = None) -> tuple[Server, Control]:
+                slot: int | None = None, extra_repositories: Sequence[Path] = ()) -> tuple[Server, Control]:
+    """`extra_repositories`: served beside the profile's model repository (an A/B run's staged baseline)."""
     settings = profile.settings
     gpu = _worker_gpu(profile, slot)
     pinned = {"CUDA_VISIBLE_DEVICES": gpu.uuid} if gpu else None  # this worker's GPU only
@@ -62,7 +63,7 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
             model_repository=profile.model_repository, runtime=runtime, log_path=log,
             flags=first.triton_server_flags, environment=first.triton_server_environment,
             metrics_interval_ms=max(1, int(settings["monitoring_interval"] * 1000)),
-            pinned_environment=pinned,
+            pinned_environment=pinned, extra_repositories=extra_repositories,
         )
     endpoints = server.start()
     try:

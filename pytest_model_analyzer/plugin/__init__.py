@@ -35,6 +35,7 @@ from pytest_model_analyzer.plugin.options import (
     cli_overrides,
     drift_allowance,
     open_checkpoints,
+    paired_baseline,
     profile_path,
 )
 from pytest_model_analyzer.plugin.session import SESSION_KEY, ModelAnalyzerSession
@@ -101,19 +102,27 @@ def pytest_configure(config: pytest.Config) -> None:
 
         store.testbed = fingerprint(gpus)
     compare_with = baseline(config, store)
+    paired = paired_baseline(config, profile)
+    pairing = None
+    if paired is not None:
+        compare_with, pairing = paired
+        config.add_cleanup(pairing.close)
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No test paths given: collect the profile alone, no test files needed.
         config.args = [str(profile.source)]
     # A comparison against a baseline measures everything again: reusing stored points would compare the
     # baseline with itself.
+    # An A/B run reuses only stored pairs of the same baseline and candidate (a resumed or killed run).
     stored = store.loaded.values() if store is not None and compare_with is None else ()
+    if store is not None and pairing is not None:
+        stored = [measurement for measurement in store.loaded.values() if pairing.reusable(measurement)]
     stored_from = store.loaded_from.name if store is not None and store.loaded_from else "checkpoint"
     ledger = Ledger(stored, stored_from, imported, first_trials_ahead=compare_with is not None,
                     ahead_by_variant=is_worker(config))
     keeper = CheckpointKeeper(store, ledger, writes=not is_worker(config))
     ledger.on_new = keeper.keep
     interrupts = InterruptHooks(config, keeper)
-    session = ModelAnalyzerSession(config, profile, ledger, keeper, interrupts.handler, compare_with,
+    session = ModelAnalyzerSession(config, profile, ledger, keeper, interrupts.handler, compare_with, pairing,
                                    drift_allowed=drift_allowance(config))
     config.stash[SESSION_KEY] = session
     for recovery in recovered:

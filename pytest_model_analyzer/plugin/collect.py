@@ -7,6 +7,7 @@ for any test.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,16 @@ from pytest_model_analyzer.config.model_config import ModelConfigError
 from pytest_model_analyzer.config.points import Point, variant_points
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, SearchMode
 from pytest_model_analyzer.config.variants import Variant, apply_variant
+from pytest_model_analyzer.domain.errors import GateFailure
 from pytest_model_analyzer.domain.identity import canonical
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ModelAnalyzerSession, set_measurement, set_property
+from pytest_model_analyzer.plugin.session import (
+    COMPARISON,
+    INCONCLUSIVE,
+    ModelAnalyzerSession,
+    set_measurement,
+    set_property,
+)
 from pytest_model_analyzer.results.ledger import SAME_CONFIG
 from pytest_model_analyzer.search.binary import BinaryStep
 from pytest_model_analyzer.search.driver import SearchDriver
@@ -104,16 +112,24 @@ def check_gates(ma_measurement: Measurement, ma_session: ModelAnalyzerSession, r
     item = request.node
     origin = ma_session.ledger.origin(item.ma_point.id)
     another_trial = None
-    if not origin or origin.startswith(SAME_CONFIG):
+    # A pair stored by an earlier A/B run of the same baseline and candidate is still a pair: more may be added.
+    if not origin or origin.startswith(SAME_CONFIG) or ma_session.pairing is not None:
         def another_trial() -> Measurement:
             return request.getfixturevalue("ma_measurer").measure(item.ma_point)  # type: ignore[no-any-return]
     try:
-        _, inconclusive = ma_session.check(ma_measurement, another_trial)
+        result = ma_session.check(ma_measurement, another_trial, shared=origin.startswith(SAME_CONFIG))
+    except GateFailure:
+        comparison = ma_session.compared_setups.get(ma_measurement.setup)
+        if comparison is not None:
+            set_property(item, COMPARISON, json.dumps(comparison.to_dict()))
+        raise
     finally:
         final = ma_session.ledger.measurement_of(item.ma_point.id) or ma_measurement
         set_measurement(item, final)  # with the trials the check took
-    if inconclusive:
-        set_property(item, INCONCLUSIVE, "; ".join(inconclusive))
+    if result.comparison is not None:
+        set_property(item, COMPARISON, json.dumps(result.comparison.to_dict()))
+    if result.inconclusive:
+        set_property(item, INCONCLUSIVE, "; ".join(result.inconclusive))
 
 
 class MeasurementItem(pytest.Function):

@@ -27,6 +27,8 @@ from pytest_model_analyzer.plugin.session import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pytest_model_analyzer.infra.monitor import ResourceMonitor
     from pytest_model_analyzer.infra.runtime import Runtime
     from pytest_model_analyzer.infra.stack import Control, Server
@@ -113,7 +115,13 @@ def start_server_early(session: pytest.Session) -> None:
 
     workdir = config._tmp_path_factory.mktemp("ma-server")  # type: ignore[attr-defined]  # tmp_path_factory's own
     config.stash[EARLY_SERVER] = EarlyServer(
-        lambda: open_server(ma_session.profile, runtime.prepare(), workdir, worker_slot(config)))
+        lambda: open_server(ma_session.profile, runtime.prepare(), workdir, worker_slot(config),
+                            baseline_repositories(ma_session)))
+
+
+def baseline_repositories(ma_session: ModelAnalyzerSession) -> list[Path]:
+    """An A/B run's staged baseline models, served beside the candidate's repository."""
+    return [ma_session.pairing.repository] if ma_session.pairing is not None else []
 
 
 @pytest.fixture(scope="session")
@@ -125,7 +133,8 @@ def ma_server(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, 
     slot = worker_slot(request.config)
     early = request.config.stash.get(EARLY_SERVER, None)
     server, control = _or_measurement_error(request, early.take if early is not None else (
-        lambda: open_server(ma_session.profile, ma_runtime, tmp_path_factory.mktemp("ma-server"), slot)))
+        lambda: open_server(ma_session.profile, ma_runtime, tmp_path_factory.mktemp("ma-server"), slot,
+                            baseline_repositories(ma_session))))
     try:
         yield server, control
     finally:
@@ -167,9 +176,14 @@ def ma_measurer(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession
         ma_session.facts.server_restarts += 1
 
     server, control = ma_server
-    return _or_measurement_error(request, lambda: make_measurer(
+    measurer = _or_measurement_error(request, lambda: make_measurer(
         ma_session.profile, ma_runtime, server, control, ma_monitor, tmp_path_factory.mktemp("ma-perf"),
         on_restart=restarted))
+    if ma_session.pairing is not None:
+        from pytest_model_analyzer.infra.measurer import PairedMeasurer
+
+        return PairedMeasurer(measurer, ma_session.pairing)  # each measurement a pair: baseline and candidate
+    return measurer
 
 
 @pytest.fixture

@@ -23,7 +23,14 @@ from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.plugin.distributed import WORKER_OUTPUT, is_worker, stop_requested
 from pytest_model_analyzer.plugin.fixtures import EARLY_SERVER, start_server_early
-from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ORIGIN, ModelAnalyzerSession, measurement_of, property_of
+from pytest_model_analyzer.plugin.session import (
+    INCONCLUSIVE,
+    ORIGIN,
+    ModelAnalyzerSession,
+    comparison_of,
+    measurement_of,
+    property_of,
+)
 from pytest_model_analyzer.reports.adopt import adoption_diffs
 from pytest_model_analyzer.reports.export import export, rankings
 from pytest_model_analyzer.reports.markdown import RunSummary, render
@@ -111,6 +118,9 @@ class RunHooks:
         if self.controller is not None and self.session.ledger.observe(measurement, origin):
             self.session.keeper.save()  # a worker that crashes later loses nothing it reported
         if report.when == "call":
+            comparison = comparison_of(report)
+            if comparison is not None:
+                self.session.comparisons[measurement.point_id] = comparison
             self.session.outcomes[measurement.point_id] = (
                 "inconclusive" if report.passed and property_of(report, INCONCLUSIVE) else report.outcome)
             if report.failed:
@@ -186,10 +196,8 @@ def write_job_summary(state: ModelAnalyzerSession, rows: Sequence[Measurement]) 
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY", "")
     if not path and not step_summary:
         return
-    comparisons = []
-    if state.baseline is not None:
-        noises = state.baseline.noise_table(rows)
-        comparisons = [(m.point_id, state.baseline.compare(m, rows, final=True, noises=noises)) for m in rows]
+    # As each item judged its point: the same interval as its message, its junit properties and the terminal.
+    comparisons = list(state.comparisons.items()) if state.baseline is not None else []
     summary = RunSummary(
         title=f"Model analyzer: {state.profile.source.name if state.profile.source else 'profile'}",
         covered=coverage(state, rows), rankings=state.rankings,
@@ -200,6 +208,8 @@ def write_job_summary(state: ModelAnalyzerSession, rows: Sequence[Measurement]) 
         missing_points=(state.baseline.missing([m.name for m in state.profile.models])
                         if state.baseline is not None else []),
         notes=[note for note in state.facts.notes if note.startswith(("GPU metrics", "top ", "config drift"))],
+        same_run=state.pairing is not None,
+        sides={m.point_id: (side.metrics, m.metrics) for m in rows if (side := m.baseline_side()) is not None},
     )
     text = render(summary)
     for target, mode in ((path, "w"), (step_summary, "a")):

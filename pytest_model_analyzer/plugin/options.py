@@ -11,10 +11,19 @@ from typing import Any
 
 import pytest
 
+from pytest_model_analyzer.analysis.ab import PairedBaseline
 from pytest_model_analyzer.analysis.regression import Baseline, parse_checks
 from pytest_model_analyzer.config.options import OPTIONS
+from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.infra.baseline import (
+    BaselineError,
+    Pairing,
+    loaded_models,
+    open_pairing,
+    paired_baseline_problem,
+)
 from pytest_model_analyzer.infra.checkpoint import (
     SUFFIX,
     CheckpointError,
@@ -45,6 +54,16 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ma-compare-same-testbed", action="store_true", default=False,
                     help="refuse to compare with a baseline measured on another testbed (CPU, GPUs, driver) "
                          "instead of warning")
+    group.addoption("--ma-baseline-repository", metavar="PATH", default=None,
+                    help="A/B in one run: measure every point on the baseline version of the models in this model "
+                         "repository (same names) and on the candidate, alternately on one server; gate with "
+                         "--ma-compare-fail")
+    group.addoption("--ma-baseline-rev", metavar="REV", default=None,
+                    help="A/B in one run, the baseline taken from git revision REV (e.g. origin/main) of the git "
+                         "repository holding model_repository; the working tree is not touched")
+    group.addoption("--ma-baseline-swap", action="store_true", default=False,
+                    help="A/B: load one side at a time (models too large to hold twice) instead of both side by "
+                         "side")
     group.addoption("--ma-fail-if-not-best", metavar="PERCENT", default=None,
                     help="fail the run when a model's shipped config (<model>_config_default) is more than PERCENT "
                          "worse than the best config found, or breaks constraints the best meets; the run writes "
@@ -117,8 +136,9 @@ def baseline(config: pytest.Config, store: CheckpointStore | None) -> Baseline |
     from another testbed is warned about, or refused with `--ma-compare-same-testbed`."""
     which, spec = config.getoption("ma_compare"), config.getoption("ma_compare_fail")
     if which is None:
-        if spec:
-            raise pytest.UsageError("--ma-compare-fail needs --ma-compare (the checkpoint to compare with)")
+        if spec and not paired_baseline_given(config):
+            raise pytest.UsageError("--ma-compare-fail needs --ma-compare (the checkpoint to compare with) or "
+                                    "--ma-baseline-rev/--ma-baseline-repository (a baseline measured in this run)")
         return None
     if store is None:
         return None
@@ -163,3 +183,35 @@ def drift_allowance(config: pytest.Config) -> float | None:
     if not value >= 0:
         raise pytest.UsageError(f"--ma-fail-if-not-best: expected a percentage such as 5 or 5%, got `{given}`")
     return value
+
+
+def paired_baseline_given(config: pytest.Config) -> bool:
+    return bool(config.getoption("ma_baseline_repository", default=None)
+                or config.getoption("ma_baseline_rev", default=None))
+
+
+def paired_baseline(config: pytest.Config, profile: ProfileConfig) -> tuple[PairedBaseline, Pairing] | None:
+    """`--ma-baseline-repository` / `--ma-baseline-rev`: the baseline measured beside each point in this run
+    (analysis/ab.py), staged for the server (infra/baseline.py), with the checks of `--ma-compare-fail`."""
+    repository = config.getoption("ma_baseline_repository", default=None)
+    rev = config.getoption("ma_baseline_rev", default=None)
+    if not repository and not rev:
+        if config.getoption("ma_baseline_swap", default=False):
+            raise pytest.UsageError("--ma-baseline-swap needs --ma-baseline-rev or --ma-baseline-repository")
+        return None
+    flag = "--ma-baseline-rev" if rev else "--ma-baseline-repository"
+    if config.getoption("ma_compare", default=None) is not None:
+        raise pytest.UsageError(f"{flag} and --ma-compare: compare with a baseline measured in this run or with a "
+                                "checkpoint, not both")
+    problem = paired_baseline_problem(profile)
+    if problem:
+        raise pytest.UsageError(f"{flag}: {problem}")
+    spec = config.getoption("ma_compare_fail")
+    try:
+        checks = parse_checks(spec) if spec else []
+        pairing = open_pairing(repository=repository, rev=rev, candidate=Path(profile["model_repository"]),
+                               models=[(model.name, loaded_models(model)) for model in profile.models],
+                               swap=bool(config.getoption("ma_baseline_swap", default=False)))
+    except (ConfigError, BaselineError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return PairedBaseline(pairing.name, checks), pairing

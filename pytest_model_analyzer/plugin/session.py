@@ -14,14 +14,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_model_analyzer.analysis.ab import MAX_PAIRS, PairedBaseline
 from pytest_model_analyzer.analysis.gates import trials_agree, violations
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.analysis.regression import Baseline, Comparison
 from pytest_model_analyzer.analysis.statistics import MAX_TRIALS, Verdict
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.errors import GateFailure
-from pytest_model_analyzer.domain.identity import PointId
+from pytest_model_analyzer.domain.identity import PointId, Setup
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.infra.baseline import Pairing
 from pytest_model_analyzer.infra.interrupt import InterruptHandler
 from pytest_model_analyzer.reports.columns import Column
 from pytest_model_analyzer.results.facts import RunFacts
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 PROPERTY = "ma_measurement"  # an item's measurement, as JSON, in its user_properties (and junit XML)
 ORIGIN = "ma_from"  # where a reused measurement came from
 INCONCLUSIVE = "ma_inconclusive"  # the gate checks that could not decide, in words
+COMPARISON = "ma_comparison"  # the point's comparison with the baseline, as JSON (analysis/regression.py)
+BASELINE_PREFIX = "baseline_"  # an A/B run's baseline figures, each a property of its own: baseline_perf_throughput
 SESSION_KEY = pytest.StashKey["ModelAnalyzerSession"]()
 
 
@@ -61,6 +65,14 @@ def set_measurement(item: pytest.Item, measurement: Measurement) -> None:
     set_property(item, PROPERTY, measurement.to_json())
     for name, value in sorted(measurement.metrics.items()):
         set_property(item, name, f"{value:.6g}")
+    baseline = measurement.baseline_side()
+    for name, value in sorted(baseline.metrics.items() if baseline is not None else ()):
+        set_property(item, f"{BASELINE_PREFIX}{name}", f"{value:.6g}")
+
+
+def comparison_of(report: pytest.TestReport) -> Comparison | None:
+    text = property_of(report, COMPARISON)
+    return Comparison.from_dict(json.loads(text)) if text else None
 
 
 @dataclass
@@ -70,7 +82,8 @@ class ModelAnalyzerSession:
     ledger: Ledger
     keeper: CheckpointKeeper
     interrupt: InterruptHandler
-    baseline: Baseline | None = None
+    baseline: Baseline | PairedBaseline | None = None  # a checkpoint's, or one measured in this run (A/B)
+    pairing: Pairing | None = None  # an A/B run's baseline models, as staged for the server
     facts: RunFacts = field(default_factory=RunFacts)
     outcomes: dict[PointId, str] = field(default_factory=dict)  # each point's gate: passed, failed, inconclusive
     new_points: list[PointId] = field(default_factory=list)  # compared points the baseline does not have
@@ -79,26 +92,36 @@ class ModelAnalyzerSession:
     rankings: list[ModelRanking] = field(default_factory=list)  # computed once, at the end of the run
     columns: list[Column] = field(default_factory=list)  # the users' report columns (pytest_ma_report_columns)
     exported: list[Path] = field(default_factory=list)
+    # Each point's comparison with the baseline as its item judged it (from its report, also under xdist): the
+    # job summary shows these, so an interval reads the same in every place.
+    comparisons: dict[PointId, Comparison] = field(default_factory=dict)
+    compared_setups: dict[Setup, Comparison] = field(default_factory=dict)  # carried by a shared measurement
 
-    def check(self, measurement: Measurement,
-              another_trial: Callable[[], Measurement] | None = None) -> tuple[Measurement, list[str]]:
+    def check(self, measurement: Measurement, another_trial: Callable[[], Measurement] | None = None,
+              shared: bool = False) -> GateResult:
         """Fail the item when its measurement violates a constraint or a user's gate, or is worse than the
         baseline by more than allowed. Near an allowance, or past a constraint, `another_trial` takes more
-        trials (up to MAX_TRIALS) before deciding. Returns the measurement (with its trials) and the checks that stayed
-        inconclusive."""
+        trials (pairs, against a baseline measured in this run) before deciding. `shared`: the measurement is
+        another variant's with the same config, which carries that variant's comparison. Returns the
+        measurement (with its trials), the checks that stayed inconclusive and the comparison."""
         found: list[str] = []
         notes: list[str] = []
+        comparison = None
         if self.baseline is not None:
-            comparison = self._compare(measurement, final=another_trial is None)
-            while comparison.undecided and another_trial is not None:
-                measurement = self.ledger.revise(measurement.with_trial(another_trial()))
-                comparison = self._compare(measurement, final=False)
+            comparison = self.compared_setups.get(measurement.setup) if shared else None
+            if comparison is None:
+                comparison = self._compare(measurement, final=another_trial is None)
+                while comparison.undecided and another_trial is not None:
+                    measurement = self.ledger.revise(measurement.with_trial(another_trial()))
+                    comparison = self._compare(measurement, final=False)
+                self.compared_setups[measurement.setup] = comparison
             failed = comparison.having(Verdict.FAIL)
             found += [result.describe(self.baseline.name) for result in failed]
             if failed and comparison.config_changed:
                 shown = "; ".join(comparison.config_changed[:5])
                 more = len(comparison.config_changed) - 5
-                found.append(f"config changed since {self.baseline.name}: {shown}"
+                against = f"the baseline {self.baseline.name}" if self.pairing else self.baseline.name
+                found.append(f"config changed since {against}: {shown}"
                              + (f" (and {more} more)" if more > 0 else ""))
             notes += [result.describe(self.baseline.name) for result in comparison.having(Verdict.INCONCLUSIVE)]
             if comparison.new:
@@ -115,9 +138,17 @@ class ModelAnalyzerSession:
             found += list(extra)
         if found:
             raise GateFailure("; ".join(found) + f" [{measurement.point_id.label}]")
-        return measurement, notes
+        return GateResult(measurement, notes, comparison)
 
     def _compare(self, measurement: Measurement, final: bool) -> Comparison:
         """`final`: no trial can be taken (a stored measurement), or the trial budget is spent."""
         assert self.baseline is not None
-        return self.baseline.compare(measurement, self.ledger.rows(), final or measurement.trial_count >= MAX_TRIALS)
+        budget = MAX_PAIRS if self.pairing is not None else MAX_TRIALS
+        return self.baseline.compare(measurement, self.ledger.rows(), final or measurement.trial_count >= budget)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    measurement: Measurement  # with the trials the check took
+    inconclusive: list[str]  # the comparison's checks that could not decide, in words
+    comparison: Comparison | None  # against the baseline, when there is one

@@ -87,8 +87,10 @@ class TerminalHooks:
         if state.baseline is None:
             return
         counts = {word: list(state.outcomes.values()).count(word) for word in ("passed", "failed", "inconclusive")}
+        against = (f"the baseline {state.baseline.name} (measured in this run)" if state.pairing is not None
+                   else state.baseline.name)
         terminalreporter.write_line(
-            f"model-analyzer: compared with {state.baseline.name}: {counts['passed']} passed, {counts['failed']} "
+            f"model-analyzer: compared with {against}: {counts['passed']} passed, {counts['failed']} "
             f"failed, {counts['inconclusive']} inconclusive (too noisy to judge here, see each item)",
             yellow=bool(counts["inconclusive"]))
         if state.new_points:

@@ -34,6 +34,8 @@ td:first-child,th:first-child{text-align:left}
 .plots{display:flex;flex-wrap:wrap;gap:1rem}svg{background:#fff;border:1px solid #eee}
 """
 
+BASELINE_SUFFIX = " (baseline)"  # an A/B run's baseline curve of a variant, beside the candidate's
+
 SCRIPT = """
 document.documentElement.dataset.errors = "0";
 window.addEventListener("error", function () {
@@ -71,6 +73,9 @@ def _model_section(profile: ProfileConfig, ranking: ModelRanking, gpu_count: int
     front_rings: dict[str, list[tuple[float, float]]] = {}
     front = {id(m) for m in pareto_front([m for variant in ranking.variants for m in variant.measurements])}
     rows = []
+    # An A/B run (analysis/ab.py) measured the baseline version beside each point: its curves are drawn dashed
+    # beside the candidate's, and the table gives its figures and the change.
+    paired = any(m.baseline for variant in ranking.variants for m in variant.measurements)
     for variant in ranking.variants:
         changes = distinguishing_fields(model.base_config, variant.representative.config)
         for m in variant.measurements:
@@ -80,24 +85,47 @@ def _model_section(profile: ProfileConfig, ranking: ModelRanking, gpu_count: int
             by_load.setdefault(name, []).append((float(m.load), throughput))
             if id(m) in front:
                 front_rings.setdefault(name, []).append((m.metrics.get("perf_latency_p99", 0.0), throughput))
+            baseline = m.baseline_side()
+            if baseline is not None:
+                before = baseline.metrics.get("perf_throughput", 0.0)
+                latency.setdefault(f"{name}{BASELINE_SUFFIX}", []).append(
+                    (baseline.metrics.get("perf_latency_p99", 0.0), before))
+                by_load.setdefault(f"{name}{BASELINE_SUFFIX}", []).append((float(m.load), before))
             ok = satisfies(m.metrics, model.constraints)
             css = ' class="best"' if best is not None and m is best.representative else ""
             cells = "".join(f"<td>{html.escape(column.cell(m))}</td>" for column in columns)
+            if paired:
+                cells += _baseline_cells(m, baseline)
             rows.append(f"<tr{css}>{cells}<td class=\"changes\">{html.escape(changes)}</td>"
                         f"<td>{'yes' if id(m) in front else ''}</td>"
                         f"<td{'' if ok else ' class=fail'}>{'pass' if ok else 'FAIL'}</td></tr>")
+    dashed = {name for name in latency if name.endswith(BASELINE_SUFFIX)}
+    baseline_headers = ("<th>baseline throughput (infer/sec)</th><th>baseline p99 latency (ms)</th>"
+                        "<th>throughput change</th>") if paired else ""
+    baseline_note = (f"Dashed, named &quot;{html.escape(BASELINE_SUFFIX.strip())}&quot;: the baseline version, "
+                     "measured beside each point in this run. ") if paired else ""
     return "".join([
         f'<section data-model="{html.escape(ranking.model)}"><h2>{html.escape(ranking.model)}</h2>', verdict,
         '<div class="plots">',
         svg_plot(f"{ranking.model}: throughput vs p99 latency", "p99 latency (ms)", "throughput (infer/sec)", latency,
-                 highlighted=front_rings),
-        svg_plot(f"{ranking.model}: throughput vs {load}", load, "throughput (infer/sec)", by_load),
-        '</div><p class="note">Ringed: the Pareto front of throughput against p99 latency (no other point has '
-        "both more throughput and less latency).</p><table><tr>",
-        *(f"<th>{html.escape(column.header)}</th>" for column in columns),
+                 highlighted=front_rings, dashed=dashed),
+        svg_plot(f"{ranking.model}: throughput vs {load}", load, "throughput (infer/sec)", by_load, dashed=dashed),
+        f'</div><p class="note">{baseline_note}Ringed: the Pareto front of throughput against p99 latency (no '
+        "other point has both more throughput and less latency).</p><table><tr>",
+        *(f"<th>{html.escape(column.header)}</th>" for column in columns), baseline_headers,
         "<th>changes from the repository's config</th><th>Pareto front</th><th>gate</th></tr>",
         *rows, "</table></section>",
     ])
+
+
+def _baseline_cells(m: Measurement, baseline: Measurement | None) -> str:
+    """The baseline side of an A/B point: its throughput and p99, and the candidate's throughput change."""
+    if baseline is None:
+        return "<td></td><td></td><td>new</td>"
+    before, after = baseline.metrics.get("perf_throughput", 0.0), m.metrics.get("perf_throughput", 0.0)
+    change = f"{100 * (after / before - 1):+.1f}%" if before > 0 else ""
+    return (f"<td>{before:.1f}</td><td>{baseline.metrics.get('perf_latency_p99', 0.0):.2f}</td>"
+            f"<td>{change}</td>")
 
 
 def render(profile: ProfileConfig, rankings: Sequence[ModelRanking], measurements: Sequence[Measurement],

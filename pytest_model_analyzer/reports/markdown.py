@@ -37,6 +37,9 @@ class RunSummary:
     new_points: Sequence[PointId] = ()
     missing_points: Sequence[PointId] = ()
     notes: Sequence[str] = field(default_factory=tuple)
+    # A baseline measured in this run (A/B): each point's figures on both sides, (baseline, candidate) metrics.
+    same_run: bool = False
+    sides: Mapping[PointId, tuple[Mapping[str, float], Mapping[str, float]]] = field(default_factory=dict)
 
 
 def _cell(text: str) -> str:
@@ -85,9 +88,20 @@ def _verdict_rows(summary: RunSummary) -> list[list[str]]:
     for point_id, result in results:
         j = result.judgement
         interval = f"{100 * j.low:+.1f}% to {100 * j.high:+.1f}%" if j.resolution is not None else "not known"
-        rows.append([result.verdict.value, point_id.label, result.check.metric, f"{100 * j.change:+.1f}%",
+        figures = []
+        if summary.same_run:
+            before, after = summary.sides.get(point_id, ({}, {}))
+            metric = result.check.metric
+            figures = [f"{before[metric]:.4g}" if metric in before else "", f"{after[metric]:.4g}" if metric in after
+                       else "", str(result.trials)]
+        rows.append([result.verdict.value, point_id.label, result.check.metric, *figures, f"{100 * j.change:+.1f}%",
                      interval, result.check.describe()])
     return rows
+
+
+RULE = ("a check fails when the change is worse than allowed, its whole interval is worse than no change, and two "
+        "{trials} are each worse than allowed on their own; it passes when the change is within the allowance and "
+        "the interval's half-width is at most the allowance; anything else is inconclusive.")
 
 
 def render(summary: RunSummary, max_bytes: int = MAX_BYTES) -> str:
@@ -103,13 +117,19 @@ def render(summary: RunSummary, max_bytes: int = MAX_BYTES) -> str:
                                              for label, message in summary.failures], cut, "failed gates"), ""]
     if summary.baseline:
         rows = _verdict_rows(summary)
-        lines += [f"### Changes against `{summary.baseline}`", "",
-                  "Each change is the median of this run's trials against the baseline's, with its 95% interval, "
-                  "recomputed at the end of the run with every point's noise pooled (an item's own message has "
-                  "the figures it was judged by); a check fails only when the whole interval is worse than "
-                  "allowed.", ""]
-        lines += (_table(["verdict", "point", "metric", "change", "95% interval", "allowed"], rows, cut,
-                         "compared metrics") if rows else ["No metric was compared."]) + [""]
+        if summary.same_run:
+            lines += [f"### Changes against the baseline `{summary.baseline}`, measured in the same run", "",
+                      "Each point was measured on the baseline and on the candidate in alternation on the same "
+                      "server; the change is the mean of the pairs' ratios, with its 95% interval, as the item "
+                      "was judged; " + RULE.format(trials="pairs"), ""]
+            header = ["verdict", "point", "metric", "baseline", "candidate", "pairs", "change", "95% interval",
+                      "allowed"]
+        else:
+            lines += [f"### Changes against `{summary.baseline}`", "",
+                      "Each change is this run's trials against the baseline's, with its 95% interval, as the item "
+                      "was judged; " + RULE.format(trials="trials"), ""]
+            header = ["verdict", "point", "metric", "change", "95% interval", "allowed"]
+        lines += (_table(header, rows, cut, "compared metrics") if rows else ["No metric was compared."]) + [""]
         if summary.new_points:
             lines += [f"**New points** (not in `{summary.baseline}`): "
                       + ", ".join(f"`{p.label}`" for p in summary.new_points[:ROWS_PER_TABLE]), ""]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -114,9 +114,10 @@ def _legend(parts: list[str], index: int, name: str, color: str) -> None:
 
 def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequence[tuple[float, float]]],
              *, markers: Sequence[Marker] = (), highlighted: Mapping[str, Sequence[tuple[float, float]]] | None = None,
-             zero_based: bool = True, css_class: str = "plot") -> str:
+             zero_based: bool = True, css_class: str = "plot", dashed: Collection[str] = ()) -> str:
     """A line plot with markers, one series per name. `highlighted` points (per series) get a ring, e.g. the
-    Pareto front or a run on another testbed."""
+    Pareto front or a run on another testbed. A `dashed` series is drawn dashed in the colour of the series
+    before it: its companion, e.g. the baseline side of an A/B run beside the candidate's."""
     points = [point for values in series.values() for point in values]
     xs = [x for x, _ in points] or [0.0, 1.0]
     ys = [y for _, y in points] or [0.0, 1.0]
@@ -141,11 +142,14 @@ def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequen
                      f'stroke="#d62728" stroke-dasharray="4 3" class="change-point" data-x="{marker.x:g}"/>')
         parts.append(f'<text x="{sx(marker.x) + 4:.1f}" y="{TOP + 12}" font-size="10" fill="#d62728">'
                      f"{html.escape(marker.label)}</text>")
-    for index, (name, values) in enumerate(series.items()):
+    index = -1
+    for name, values in series.items():
+        index += name not in dashed or index < 0
         color = COLORS[index % len(COLORS)]
         ordered = sorted(values)
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in ordered)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2" '
+        dash = ' stroke-dasharray="6 4"' if name in dashed else ""
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"{dash} '
                      f'data-series="{html.escape(name)}"/>')
         for x, y in ordered:
             parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3.5" fill="{color}">'

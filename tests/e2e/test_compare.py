@@ -51,8 +51,12 @@ def test_a_config_change_that_slows_the_model_fails_and_names_the_change(run_pro
                                                                        tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     repo = sleep_repo(model_repo)
-    # One instance at concurrency 4 waits about 4 x 20 ms: within 120 ms before the change, not after it.
-    body = SUITE.format(repo=repo) + "constraints: {perf_latency_p99: {max: 120}}\n"
+    # One instance at concurrency 4 waits about 4 x 20 ms: within 120 ms before the change, not after it. The
+    # second variant's config equals the default's: its points reuse the default's measurements, and carry their
+    # verdicts.
+    body = SUITE.format(repo=repo).replace("[[{kind: KIND_CPU, count: 2}]]",
+                                           "[[{kind: KIND_CPU, count: 2}], [{kind: KIND_CPU, count: 1}]]")
+    body += "constraints: {perf_latency_p99: {max: 120}}\n"
     assert run_profile(body).result.ret == pytest.ExitCode.OK
     set_sleep(repo, 40)  # twice as slow: throughput halves
     step_summary = tmp_path / "step_summary.md"
@@ -61,7 +65,9 @@ def test_a_config_change_that_slows_the_model_fails_and_names_the_change(run_pro
     slower = run_profile(body, "--ma-compare=0", GATE)
     assert slower.result.ret == pytest.ExitCode.TESTS_FAILED
     # Compared by identity although the config digest changed; the same config's other points too.
-    assert [item.outcome for item in slower.items] == ["failed"] * 6, slower.result.stdout.str()
+    assert [item.outcome for item in slower.items] == ["failed"] * 9, slower.result.stdout.str()
+    same = {i.nodeid.split("::")[-1]: i.message.split(" [")[0] for i in slower.by_name("sleep_config_1")}
+    assert same == {i.nodeid.split("::")[-1]: i.message.split(" [")[0] for i in slower.by_name("sleep_config_default")}
     for item in slower.items:
         assert re.search(r"perf_throughput -[45]\d\.\d% \(95% CI -\d+\.\d% to -\d+\.\d%\) vs 0\.ckpt, allowed 10%",
                          item.message), item.message
@@ -71,7 +77,7 @@ def test_a_config_change_that_slows_the_model_fails_and_names_the_change(run_pro
     # regression), the changes with their intervals, and the best config with what sets it apart.
     text = step_summary.read_text()
     assert text.startswith("earlier step\n## Model analyzer: profile.yaml\n"), text
-    assert "all 6 points, 6 measured; 6 failed a gate; compared with `0.ckpt`." in text
+    assert "all 9 points, 9 measured; 9 failed a gate; compared with `0.ckpt`." in text, text
     assert re.search(r"\| sleep / sleep_config_default \(batch 1, concurrency 4\) \| perf_latency_p99 = "
                      r"\d+\.?\d* ms > max 120 ms", text), text
     assert re.search(r"\| fail \| sleep / sleep_config_\w+ \(batch 1, concurrency \d\) \| perf_throughput \| "

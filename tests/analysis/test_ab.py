@@ -1,0 +1,176 @@
+"""A/B in one run (analysis/ab.py): pairs, their pooled noise, and verdicts by the one decision rule."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_model_analyzer.analysis.ab import (
+    MAX_PAIRS,
+    PairedBaseline,
+    PairNoise,
+    judge_pairs,
+    pair_noise,
+    pair_ratios,
+)
+from pytest_model_analyzer.analysis.regression import CheckResult, Comparison, parse_checks
+from pytest_model_analyzer.analysis.statistics import Verdict
+from pytest_model_analyzer.domain.measurement import Measurement
+
+
+def side(load: int, throughput: float, p99: float = 10.0, requests: float = 5000.0, variant: str = "v") -> Measurement:
+    return Measurement("sleep", variant, 1, "concurrency", load, {"perf_throughput": throughput,
+                       "perf_latency_p99": p99}, config_digest="c", config={"max_batch_size": 8}, requests=requests)
+
+
+def paired(load: int, pairs: list[tuple[float, float]], variant: str = "v", requests: float = 5000.0) -> Measurement:
+    """A point measured as `pairs` of (baseline, candidate) throughput, alternating AB, BA."""
+    measurement = None
+    for index, (before, after) in enumerate(pairs):
+        pair = side(load, after, 1000 / after, requests, variant).paired(
+            side(load, before, 1000 / before, requests, variant), "origin/main (abc)", "k", "AB" if index % 2 == 0
+            else "BA")
+        measurement = pair if measurement is None else measurement.with_trial(pair)
+    assert measurement is not None
+    return measurement
+
+
+def sweep(change: float, noise: float, pairs: int = 1, points: int = 6, seed: int = 1) -> list[Measurement]:
+    rng = random.Random(seed)
+    return [paired(load, [(100.0 * load, 100.0 * load * change * math.exp(rng.gauss(0, noise)))
+                          for _ in range(pairs)]) for load in range(1, points + 1)]
+
+
+def gate(spec: str = "perf_throughput:5%") -> PairedBaseline:
+    return PairedBaseline("origin/main", parse_checks(spec))
+
+
+def test_a_pair_keeps_both_sides_and_further_pairs_add_to_both() -> None:
+    measurement = paired(4, [(100.0, 90.0), (102.0, 91.0), (98.0, 89.0)])
+    baseline = measurement.baseline_side()
+    assert baseline is not None
+    assert measurement.samples("perf_throughput") == [90.0, 91.0, 89.0]
+    assert baseline.samples("perf_throughput") == [100.0, 102.0, 98.0]
+    assert measurement.baseline["order"] == ["AB", "BA", "AB"]
+    assert measurement.baseline["from"] == "origin/main (abc)"
+    assert pair_ratios(measurement, "perf_throughput") == pytest.approx(
+        [math.log(0.9), math.log(91 / 102), math.log(89 / 98)])
+    # The JSON form (junit, xdist, checkpoints) keeps both sides.
+    again = Measurement.from_dict(measurement.to_dict())
+    assert pair_ratios(again, "perf_throughput") == pair_ratios(measurement, "perf_throughput")
+
+
+def test_noise_is_pooled_within_points_once_they_have_pairs_and_across_points_before() -> None:
+    assert pair_noise([[0.01], [0.02]]) is None  # two points, one pair each: no estimate yet
+    across = pair_noise([[0.01], [-0.01], [0.02], [0.0], [-0.02]])
+    assert across is not None and across.df == 4
+    within = pair_noise([[0.01, -0.01], [0.02, 0.0], [0.0, 0.02], [0.05, 0.03], [-0.01, 0.01]])
+    assert within is not None and within.df == 5
+    assert within.variance == pytest.approx(0.0002)
+
+
+def test_a_shared_change_is_not_noise() -> None:
+    """Every point 10% slower: the first pairs' scatter around their median is the machine's, not the change."""
+    noise = pair_noise([[math.log(0.9) + e] for e in (0.01, -0.01, 0.005, -0.005, 0.0)])
+    assert noise is not None and math.sqrt(noise.variance) < 0.01
+
+
+def test_an_unchanged_model_passes_and_a_slower_one_fails_with_one_interval() -> None:
+    ab = gate()
+    unchanged = sweep(1.0, 0.01, pairs=2)
+    for measurement in unchanged:
+        comparison = ab.compare(measurement, unchanged, final=True)
+        assert [r.verdict for r in comparison.results] == [Verdict.PASS]
+    slower = sweep(0.9, 0.01, pairs=2)
+    comparison = ab.compare(slower[0], slower, final=False)
+    result = comparison.results[0]
+    assert result.verdict is Verdict.FAIL
+    assert result.judgement.high < -0.05  # the whole interval is worse than allowed here
+    text = result.describe("origin/main")
+    assert text.startswith("perf_throughput -")
+    assert "vs baseline origin/main (same run, 2 pairs), allowed 5%" in text
+    # The result travels as JSON (the item's report) and reads the same afterwards.
+    assert CheckResult.from_dict(result.to_dict()).describe("origin/main") == text
+    assert Comparison.from_dict(comparison.to_dict()) == comparison
+
+
+def test_a_failure_is_confirmed_by_a_second_pair() -> None:
+    slower = sweep(0.85, 0.01, pairs=1)
+    first = gate().compare(slower[0], slower, final=False).results[0]
+    assert first.verdict is Verdict.UNDECIDED  # one pair worse than allowed: take another before failing
+    assert gate().compare(slower[0], slower, final=True).results[0].verdict is Verdict.FAIL
+
+
+def test_a_change_within_the_noise_is_inconclusive_never_failed() -> None:
+    noise = PairNoise(0.15 ** 2, 5)
+    judgement = judge_pairs([math.log(0.9), math.log(0.92)], 0.05, True, noise, final=False)
+    assert judgement.verdict is Verdict.INCONCLUSIVE  # even MAX_PAIRS could not decide: stop now
+    assert judgement.resolution is not None and judgement.resolution > 0.1
+
+
+def test_more_pairs_only_where_they_could_decide() -> None:
+    noise = PairNoise(0.03 ** 2, 10)
+    # One pair 4% worse at a 5% allowance: its interval is too wide yet, but four pairs could pass or fail it.
+    assert judge_pairs([math.log(0.96)], 0.05, True, noise, final=False).verdict is Verdict.UNDECIDED
+    # At the budget, no more pairs: decided or inconclusive.
+    at_budget = [math.log(0.96)] * MAX_PAIRS
+    assert judge_pairs(at_budget, 0.05, True, noise, final=False).verdict is not Verdict.UNDECIDED
+
+
+def test_a_percentile_keeps_its_request_rule_and_a_model_new_to_the_baseline_is_not_gated() -> None:
+    thin = paired(1, [(100.0, 90.0), (100.0, 90.0)], requests=40)
+    result = gate("perf_latency_p99:10%").compare(thin, [thin], final=True).results[0]
+    assert result.verdict is Verdict.INCONCLUSIVE and "needs 1000" in result.judgement.reason
+    assert gate().compare(side(1, 100.0), [], final=True).new
+
+
+def test_points_sharing_a_setup_count_once_in_the_noise() -> None:
+    points = sweep(1.0, 0.01, pairs=1, points=4)
+    copy = Measurement.from_dict({**points[0].to_dict(), "variant": "w"})  # same setup, another variant's name
+    assert gate().noise("perf_throughput", "sleep", [*points, copy]) is None  # 4 distinct setups, not 5
+
+
+def simulate(
+    change: float, noise: float, seed: int, points: int = 6, spec: str = "perf_throughput:5%"
+) -> list[Verdict]:
+    """The gate as a run applies it: every point's first pair ahead, then, point by point, more pairs while the
+    verdict is undecided (up to MAX_PAIRS). Each pair's ratio is `change` times log-normal noise."""
+    rng = random.Random(seed)
+
+    def pair(load: int) -> Measurement:
+        return paired(load, [(100.0 * load, 100.0 * load * change * math.exp(rng.gauss(0, noise)))])
+
+    run = [pair(load) for load in range(1, points + 1)]
+    ab, verdicts = gate(spec), []
+    for index in range(points):
+        comparison = ab.compare(run[index], run, final=False)
+        while comparison.undecided:
+            run[index] = run[index].with_trial(pair(index + 1))
+            comparison = ab.compare(run[index], run, final=False)
+        verdicts += [result.verdict for result in comparison.results]
+    return verdicts
+
+
+def test_false_alarms_stay_under_one_percent_on_an_unchanged_model() -> None:
+    """3% noise per pair (what this machine gives the sleep model at short windows), 1,200 point-checks."""
+    verdicts = [v for seed in range(200) for v in simulate(1.0, 0.03, seed)]
+    assert verdicts.count(Verdict.FAIL) / len(verdicts) <= 0.01
+
+
+def test_a_ten_percent_slowdown_is_caught_on_nearly_every_point() -> None:
+    verdicts = [v for seed in range(100) for v in simulate(0.9, 0.03, seed)]
+    assert verdicts.count(Verdict.FAIL) / len(verdicts) >= 0.95
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(min_value=0.5, max_value=2.0), st.integers(min_value=1, max_value=MAX_PAIRS))
+def test_the_interval_holds_the_change_it_reports(factor: float, pairs: int) -> None:
+    run = sweep(factor, 0.01, pairs=pairs)
+    judgement = gate().compare(run[0], run, final=True).results[0].judgement
+    if judgement.resolution is not None:
+        assert judgement.low <= judgement.change <= judgement.high
+    assert judgement.change == pytest.approx(factor - 1, abs=0.05)
