@@ -12,14 +12,18 @@ its n ratios, d, with standard error s / sqrt(n). The scatter of one pair's rati
 model's points (they share the server, the model and the machine's noise):
 
 * within points: the ratios' squared deviations from their point's mean, summed over the points with two or
-  more pairs, over sum(n_i - 1) degrees of freedom;
+  more pairs, over sum(n_i - 1) degrees of freedom: s_w^2, the noise that more pairs average out;
 * across points: the scatter of each point's first ratio around the median of them (the larger of their
   variance and the robust (1.4826 x MAD)^2), over (points - 1) degrees of freedom, once MIN_POINTS points have a
-  pair. A change that every point shares does not count as noise; one that differs between points does,
-  which errs towards "inconclusive", never towards a false failure.
+  pair. Beyond s_w^2 it holds s_b^2, an offset between the two sides of a point that persists over its pairs:
+  on a CPU-bound model on two cores, the two versions' backend processes compete with perf_analyzer for the
+  cores differently at each load (seen: an unchanged `add` 8% slower on all three pairs of one point, 13%
+  faster at another). More pairs do not reduce it; a change that every point shares does not count in it.
 
-With MIN_WITHIN_DF or more degrees of freedom within points, that estimate is used alone; with fewer, both
-are pooled; with neither, there is no estimate yet and the point takes another pair. The verdict is the one
+s_b^2 counts only when the scatter exceeds s_w^2 beyond chance (an F test at POOLING_LEVEL); otherwise it is 0.
+A point's change then has the standard error sqrt(s_w^2 / n + s_b^2). With one pair per point the scatter is
+all there is; with no scatter yet (fewer than MIN_POINTS points), s_w^2 alone. A change that differs between
+points counts as noise, which errs towards "inconclusive", never towards a false failure. The verdict is the one
 rule of analysis/statistics.py (`settle`), with the pairs standing for trials: fail when the change is
 worse than allowed, significantly worse than no change, and confirmed by two pairs each worse than allowed
 on its own; pass when within the allowance and resolvable at it; otherwise another pair while MAX_PAIRS
@@ -47,7 +51,9 @@ from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import METRICS
 
 MAX_PAIRS = 4  # a point near its allowance is measured at most this often on each side (ABBA twice)
-MIN_WITHIN_DF = 4  # within-point degrees of freedom that make the across-point scatter unnecessary
+# The points' scatter counts an offset between the sides only when it exceeds the within-point noise at this
+# level of the F distribution: Bancroft's preliminary test for pooling variance components (alpha 0.25).
+POOLING_LEVEL = 0.95
 
 
 def pair_ratios(measurement: Measurement, metric: str) -> list[float]:
@@ -61,13 +67,24 @@ def pair_ratios(measurement: Measurement, metric: str) -> list[float]:
 
 @dataclass(frozen=True)
 class PairNoise:
-    """The scatter of one pair's log ratio for one metric of one model, and its degrees of freedom."""
+    """The noise of one metric of one model's pairs, on the log scale: `within`, the variance of one pair's
+    ratio around its point's mean (more pairs average it out), over `df` degrees of freedom, and `between`, the
+    variance of an offset of each point's sides that persists over its pairs (more pairs do not), known from
+    the points' scatter over `between_df`."""
 
-    variance: float
+    within: float
     df: int
+    between: float = 0.0
+    between_df: int = 0
 
     def standard_error(self, pairs: int) -> tuple[float, int]:
-        return max(math.sqrt(self.variance / pairs), SE_FLOOR), self.df
+        variance = self.within / pairs + self.between
+        if not self.between:
+            return max(math.sqrt(variance), SE_FLOOR), self.df
+        # Satterthwaite: the variance is scatter - within x (1 - 1/n), two estimates with their own df.
+        scatter, shrink = self.between + self.within, self.within * (1 - 1 / pairs)
+        df = variance ** 2 / (scatter ** 2 / self.between_df + shrink ** 2 / max(self.df, 1))
+        return max(math.sqrt(variance), SE_FLOOR), max(int(df), 1)
 
 
 def pair_noise(ratios: Sequence[Sequence[float]]) -> PairNoise | None:
@@ -78,15 +95,23 @@ def pair_noise(ratios: Sequence[Sequence[float]]) -> PairNoise | None:
             mean = statistics.fmean(point)
             squares += sum((r - mean) ** 2 for r in point)
             within_df += len(point) - 1
-    if within_df >= MIN_WITHIN_DF:
-        return PairNoise(squares / within_df, within_df)
     firsts = [point[0] for point in ratios if point]
     if len(firsts) < MIN_POINTS:
         return PairNoise(squares / within_df, within_df) if within_df >= 2 else None
     center = statistics.median(firsts)
     scatter = max(statistics.variance(firsts), (1.4826 * statistics.median(abs(r - center) for r in firsts)) ** 2)
     across_df = len(firsts) - 1
+    if within_df and scatter > squares / within_df * _f_quantile(POOLING_LEVEL, across_df, within_df):
+        within = squares / within_df
+        return PairNoise(within, within_df, scatter - within, across_df)
+    # No evidence of an offset between the sides: the points' scatter is more of the same noise; pool both.
     return PairNoise((squares + scatter * across_df) / (within_df + across_df), within_df + across_df)
+
+
+def _f_quantile(level: float, df1: int, df2: int) -> float:
+    from scipy import stats  # as analysis/statistics.py: imported on first use
+
+    return float(stats.f.ppf(level, df1, df2))
 
 
 def judge_pairs(ratios: Sequence[float], allowed: float, higher_is_better: bool, noise: PairNoise | None,
