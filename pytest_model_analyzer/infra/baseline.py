@@ -20,7 +20,6 @@ import hashlib
 import shutil
 import subprocess
 import tarfile
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from pytest_model_analyzer.config.model_config import ModelConfigError, read_mod
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
 from pytest_model_analyzer.domain.errors import PluginError
 from pytest_model_analyzer.domain.measurement import KEY, Measurement
+from pytest_model_analyzer.infra.leftovers import owned_temp_dir
 from pytest_model_analyzer.infra.model_directory import to_pbtxt
 
 SERVED_SUFFIX = "__baseline"
@@ -159,7 +159,7 @@ def open_pairing(*, repository: str | None, rev: str | None, candidate: Path,
     ensemble's or BLS model's composing models, or the members of models profiled together)."""
     if repository and rev:
         raise BaselineError("--ma-baseline-repository and --ma-baseline-rev: give one baseline, not both")
-    workdir = Path(tempfile.mkdtemp(prefix="pma-baseline-"))
+    workdir = owned_temp_dir("baseline")
     try:
         if rev:
             source_repository, source = extract_revision(rev, candidate, workdir)

@@ -4,7 +4,6 @@ by each perf_analyzer into its own process (c_api)."""
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import signal
 import socket
@@ -13,12 +12,17 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_model_analyzer.domain.errors import PluginError
+from pytest_model_analyzer.infra.leftovers import (
+    remove_left_directories,
+    remove_orphaned_shm_regions,
+    remove_shm_regions,
+    shm_prefix,
+)
 from pytest_model_analyzer.infra.procs import kill_group, last_lines, set_parent_death_signal
 from pytest_model_analyzer.infra.runtime import Runtime
 
@@ -97,64 +101,6 @@ WATCHDOG_INTERVAL_S = 0.2  # how soon a dead server's orphaned backend stubs are
 LIVENESS_TIMEOUT_S = 2.0  # an idle server answers its liveness endpoint in a millisecond
 _REMOTE_SILENT = f"stopped answering (no answer from v2/health/live within {LIVENESS_TIMEOUT_S:g} s)"
 EXIT_GRACE_S = 3.0  # how long a server that stopped answering may take to finish dying (seen: seconds, on GPUs)
-
-
-SHM_DIRECTORY = Path("/dev/shm")
-_SHM_PREFIX = "pma_shm_"
-
-
-def _pid_namespace() -> str:
-    """Who can tell whether a pid in a region's name still runs: processes of our PID namespace (its inode).
-    Two containers of one pod can share /dev/shm and a hostname, but not their pids."""
-    try:
-        return format(os.stat("/proc/self/ns/pid").st_ino, "x")
-    except OSError:
-        return format(zlib.crc32(socket.gethostname().encode()), "08x")
-
-
-_NAMESPACE = _pid_namespace()
-_starts = itertools.count()
-
-
-def shm_prefix() -> str:
-    """The name prefix for the Python backend's shared-memory regions of one server start: this PID namespace,
-    this process, a count. Triton names each region `<prefix><uuid>` and unlinks it only when the model unloads
-    in time; a server stopped or killed with a Python model loaded leaves 1 MiB or more behind in /dev/shm for
-    good (1,195 regions, 1.2 GB, had piled up on a development machine), and a container's default 64 MiB
-    /dev/shm then refuses every Python model. With a prefix of our own the regions can be removed."""
-    return f"{_SHM_PREFIX}{_NAMESPACE}_{os.getpid()}_{next(_starts)}_"
-
-
-def remove_shm_regions(prefix: str) -> None:
-    """Unlink the regions named with `prefix` (a process still mapping one keeps it until it exits)."""
-    for path in SHM_DIRECTORY.glob(f"{prefix}*"):
-        path.unlink(missing_ok=True)
-
-
-def orphaned_shm_regions() -> list[Path]:
-    """Our PID namespace's regions whose server's owner (a pytest or fleet process) no longer runs: left by a
-    run killed outright, whose servers died with it (SIGKILL from the parent-death signal) before any cleanup."""
-    orphaned = []
-    for path in SHM_DIRECTORY.glob(f"{_SHM_PREFIX}{_NAMESPACE}_*"):
-        owner = path.name[len(_SHM_PREFIX) + len(_NAMESPACE) + 1:].split("_", 1)[0]
-        if owner.isdigit() and not _runs(int(owner)):
-            orphaned.append(path)
-    return orphaned
-
-
-def remove_orphaned_shm_regions() -> None:
-    for path in orphaned_shm_regions():
-        path.unlink(missing_ok=True)
-
-
-def _runs(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it runs, as another user
-    return True
 
 
 class LocalServer:
@@ -243,6 +189,7 @@ class LocalServer:
         own_regions = "shm-region-prefix-name" not in self.flags.get("backend-config", "")
         if own_regions:
             remove_orphaned_shm_regions()
+        remove_left_directories()  # what killed runs and unfinished servers left in /tmp
         for _attempt in range(3):  # a picked port can be taken by someone else before the server binds it
             # A restart keeps the ports of the last start, so that clients and monitors stay valid.
             ports = self._ports or free_ports(3)
@@ -300,6 +247,7 @@ class LocalServer:
                         os.killpg(process.pid, signal.SIGKILL)
                     if shm:
                         remove_shm_regions(shm)
+                    remove_left_directories()
                     return
 
         threading.Thread(target=watch, name="tritonserver-watchdog", daemon=True).start()
@@ -320,6 +268,9 @@ class LocalServer:
             os.killpg(process.pid, signal.SIGKILL)
         if self.shm_prefix:
             remove_shm_regions(self.shm_prefix)
+        # Stopped within its exit timeout, the server skipped its Python backend's finalize, which removes the
+        # backend's /tmp directory (infra/leftovers.py).
+        remove_left_directories()
         self.process = None
 
     def restart(self) -> Endpoints:

@@ -11,11 +11,12 @@ stop file named in their `workerinput` (xdist has no other channel towards runni
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from pytest_model_analyzer.infra.leftovers import owned_temp_dir
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,7 +68,7 @@ class ControllerHooks:
         self.merged: set[str] = set()
         # Points whose worker died while measuring them -> the failure held back until they are measured again.
         self.crashed: dict[str, pytest.TestReport | None] = {}
-        self.stopfile = Path(tempfile.mkdtemp(prefix="ma-xdist-")) / "stop"
+        self.stopfile = owned_temp_dir("xdist") / "stop"
 
     def request_stop(self) -> None:
         self.stopfile.touch()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,7 +14,13 @@ from typing import Any
 import pytest
 import yaml
 
-from pytest_model_analyzer.infra.server import orphaned_shm_regions
+from pytest_model_analyzer.infra.leftovers import (
+    PYTHON_ENV_PATTERN,
+    TEMP_PREFIX,
+    left_python_envs,
+    orphaned_shm_regions,
+    orphaned_temp_dirs,
+)
 from tests.support import MODELS
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +41,22 @@ def _no_shared_memory_left_behind() -> Iterator[None]:
     yield
     left = orphaned_shm_regions()
     assert not left, f"/dev/shm regions of servers whose run has ended: {[path.name for path in left]}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tmp_left_as_found() -> Iterator[None]:
+    """The end-to-end tests leave /tmp as they found it: the runs they start, stopped, killed or crashed, and
+    their servers leave none of their directories behind (infra/leftovers.py). Counted: what appeared during the
+    session that no running process owns any more (another suite running beside this one keeps its own)."""
+    tmp = Path(tempfile.gettempdir())
+
+    def ours() -> set[Path]:
+        return {*tmp.glob(PYTHON_ENV_PATTERN), *tmp.glob(f"{TEMP_PREFIX}*")}
+
+    before = ours()
+    yield
+    left = (ours() - before) & {*left_python_envs(tmp), *orphaned_temp_dirs(tmp)}
+    assert not left, f"left in {tmp} by the session's runs: {sorted(path.name for path in left)}"
 
 
 @dataclass

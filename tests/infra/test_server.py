@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from pytest_model_analyzer.infra.leftovers import SHM_DIRECTORY, shm_prefix
 from pytest_model_analyzer.infra.model_control import ModelControl
-from pytest_model_analyzer.infra.server import SHM_DIRECTORY, LocalServer, free_ports, shm_prefix
+from pytest_model_analyzer.infra.server import LocalServer, free_ports
 from tests.support import example_server
 
 needs_shm = pytest.mark.skipif(not SHM_DIRECTORY.is_dir(), reason="no /dev/shm on this machine")
