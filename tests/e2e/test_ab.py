@@ -43,9 +43,12 @@ def two_versions(model_repo, tmp_path: Path, candidate_ms: int) -> tuple[Path, P
 def test_an_unchanged_candidate_passes_with_both_sides_in_its_report(run_profile, model_repo, tmp_path: Path,
                                                                      pytester: pytest.Pytester) -> None:
     candidate, baseline = two_versions(model_repo, tmp_path, 20)
-    run = run_profile(SUITE.format(repo=candidate), f"--ma-baseline-repository={baseline}", GATE, "-v")
+    log = tmp_path / "server.log"
+    run = run_profile(SUITE.format(repo=candidate) + f"triton_output_path: {log}\n",
+                      f"--ma-baseline-repository={baseline}", GATE, "-v")
     assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()
     assert {item.outcome for item in run.items} == {"passed"} and len(run.items) == 9
+    assert loaded_at_once(log.read_text()) == 2  # side by side: both versions held at once
     run.result.stdout.fnmatch_lines([f"model-analyzer: compared with the baseline {baseline} (measured in this run): "
                                      "* passed, 0 failed, *"])
     for item in run.items:
@@ -121,22 +124,19 @@ def loaded_at_once(log: str) -> int:
     return most
 
 
-def test_swap_mode_holds_one_side_at_a_time_side_by_side_holds_both(run_profile, model_repo, tmp_path: Path) -> None:
+def test_swap_mode_holds_one_side_at_a_time(run_profile, model_repo, tmp_path: Path) -> None:
+    # (Side by side holds both: test_an_unchanged_candidate_passes_with_both_sides_in_its_report.)
     candidate, baseline = two_versions(model_repo, tmp_path, 20)
-    for swap, most in ((True, 1), (False, 2)):
-        log = tmp_path / f"server-{swap}.log"
-        body = SUITE.format(repo=candidate).replace("[[{kind: KIND_CPU, count: 1}], ", "[").replace(
-            "concurrency: [1, 2, 4]", "concurrency: [1, 2, 3, 4, 5]") + f"triton_output_path: {log}\n"
-        run = run_profile(body, f"--ma-baseline-repository={baseline}", GATE, "--ma-fresh",
-                          *(["--ma-baseline-swap"] if swap else []))
-        assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()
-        assert len(run.items) == 10 and {item.outcome for item in run.items} == {"passed"}
-        text = log.read_text()
-        assert loaded_at_once(text) == most, text
-        unloads = text.count("successfully unloaded 'sleep__baseline'")
-        # Swapping unloads the baseline whenever the candidate's trial follows it (ABBA: about every other pair);
-        # side by side never before the run's end.
-        assert (unloads >= 5) if swap else (unloads <= 1), unloads
+    log = tmp_path / "server.log"
+    body = SUITE.format(repo=candidate).replace("[[{kind: KIND_CPU, count: 1}], ", "[").replace(
+        "concurrency: [1, 2, 4]", "concurrency: [1, 2, 3, 4, 5]") + f"triton_output_path: {log}\n"
+    run = run_profile(body, f"--ma-baseline-repository={baseline}", GATE, "--ma-baseline-swap")
+    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()
+    assert len(run.items) == 10 and {item.outcome for item in run.items} == {"passed"}
+    text = log.read_text()
+    assert loaded_at_once(text) == 1, text
+    # Swapping unloads the baseline whenever the candidate's trial follows it (ABBA: about every other pair).
+    assert text.count("successfully unloaded 'sleep__baseline'") >= 5, text
 
 
 def test_an_ensemble_is_compared_with_its_own_composing_models(run_profile, model_repo, tmp_path: Path) -> None:
