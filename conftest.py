@@ -6,6 +6,8 @@ benchmarks live in tests/support.py.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,22 @@ import pytest
 import tritonclient.grpc.model_config_pb2  # noqa: F401
 import yaml
 
-from tests.support import MODELS
+from tests.support import MODELS, ROOT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_inner_runs() -> Iterator[None]:
+    """The runs the tests start (pytester subprocesses, xdist workers) start a second sooner: each of them
+    compiled the whole package again (this machine sets PYTHONDONTWRITEBYTECODE, so nothing was cached) and
+    imported Hypothesis only for its terminal summary.
+    Their bytecode is cached under build/ (git-ignored), outside the package, and the Hypothesis plugin is off
+    in them; no inner run uses Hypothesis."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+        patch.setenv("PYTHONPYCACHEPREFIX", str(ROOT / "build" / "pycache"))
+        addopts = os.environ.get("PYTEST_ADDOPTS", "")
+        patch.setenv("PYTEST_ADDOPTS", f"{addopts} -p no:hypothesispytest".strip())
+        yield
 
 
 @pytest.fixture

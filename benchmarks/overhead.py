@@ -90,7 +90,7 @@ def run_bare(directory: Path) -> float:
         [str(runtime.resolve_server("tritonserver")), f"--model-repository={MODELS}",
          f"--backend-directory={rt.backend_dir}", "--model-control-mode=explicit", f"--http-port={http}",
          f"--grpc-port={grpc}", f"--metrics-port={metrics}", "--http-address=127.0.0.1",
-         "--grpc-address=127.0.0.1", "--metrics-address=127.0.0.1", "--exit-timeout-secs=1"],
+         "--grpc-address=127.0.0.1", "--metrics-address=127.0.0.1", "--exit-timeout-secs=0"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
     try:
         while True:
