@@ -273,9 +273,7 @@ class CheckpointStore:
     def save(self, measurements: Iterable[Measurement], interrupted: bool = False) -> Path:
         """Write every loaded and given measurement to this run's file (reserved on the first save);
         `saved_count` then says how many measurements the file holds."""
-        merged = dict(self.loaded)
-        merged.update((m.setup, m) for m in measurements)
-        payload = json.dumps(encode(merged.values(), interrupted, self.testbed), separators=(",", ":")).encode()
+        merged, payload = self._payload(measurements, interrupted)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             temp = _write_temp(self.directory, payload)
@@ -295,9 +293,47 @@ class CheckpointStore:
         self.saved_count = len(merged)
         return self.path
 
+    def save_elsewhere(self, measurements: Iterable[Measurement], places: Iterable[Path],
+                       interrupted: bool = False) -> Path | None:
+        """The checkpoint `save` could not write (a full disk), written whole and atomically in the first of
+        `places` that can take it, as `unsaved-<time>-<pid>.ckpt`: moved into the checkpoint directory as its
+        next index, it resumes the run. None when no place could take it. No partial file is left anywhere."""
+        merged, payload = self._payload(measurements, interrupted)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        for place in places:
+            if place.resolve() == self.directory.resolve():
+                continue
+            try:
+                place.mkdir(parents=True, exist_ok=True)
+                temp = _write_temp(place, payload)
+            except OSError:
+                continue
+            target = place / f"unsaved-{stamp}-{os.getpid()}{SUFFIX}"
+            try:
+                os.replace(temp, target)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    temp.unlink()
+                continue
+            _fsync_directory(place)
+            self.saved_count = len(merged)
+            return target
+        return None
+
+    def _payload(self, measurements: Iterable[Measurement],
+                 interrupted: bool) -> tuple[dict[Setup, Measurement], bytes]:
+        """Every loaded and given measurement, one per setup, and the file that holds them."""
+        merged = dict(self.loaded)
+        merged.update((m.setup, m) for m in measurements)
+        return merged, json.dumps(encode(merged.values(), interrupted, self.testbed), separators=(",", ":")).encode()
+
+    def next_index(self) -> int:
+        """The index this run's checkpoint takes (or a file moved in to resume from)."""
+        return max(self.loaded_index, latest_index(self.directory)) + 1
+
     def _reserve(self, temp: Path) -> Path:
         """Link the complete file under the next free index: exclusive, so concurrent runs never collide."""
-        index = max(self.loaded_index, latest_index(self.directory)) + 1
+        index = self.next_index()
         while True:
             target = self.directory / f"{index}{SUFFIX}"
             try:

@@ -15,6 +15,7 @@ process died while writing it) is skipped. The index rules stay: one new file pe
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -34,17 +35,31 @@ class Journal:
         self.directory = directory
         self.path: Path | None = None
         self._fd: int | None = None
-        self.error = ""  # why the journal could not be written; measuring goes on, the checkpoint still saves
+        self._length = 0  # the bytes of whole lines written: where a failed append is cut back to
+        self.held = 0  # the measurements the journal holds, each a whole line
+        self.error = ""  # why the last append failed (a full disk): the run cannot keep what it measures
 
-    def append(self, measurement: Measurement) -> None:
+    def append(self, measurement: Measurement) -> bool:
+        """True when the measurement is on disk. A failed append leaves no torn line: the file is cut back to
+        its whole lines (which frees space, so it works on a full disk too)."""
+        line = (json.dumps(measurement.to_dict(), separators=(",", ":")) + "\n").encode()
         try:
             if self._fd is None:
                 self._open()
             assert self._fd is not None
-            os.write(self._fd, (json.dumps(measurement.to_dict(), separators=(",", ":")) + "\n").encode())
+            written = os.write(self._fd, line)
+            if written != len(line):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             os.fsync(self._fd)
         except OSError as exc:
             self.error = f"cannot write the journal in {self.directory}: {exc.strerror or exc}"
+            if self._fd is not None:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, self._length)
+            return False
+        self._length += len(line)
+        self.held += 1
+        return True
 
     def _open(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -54,7 +69,7 @@ class Journal:
         self.path, self._fd = path, fd
 
     def remove(self) -> None:
-        """The checkpoint holds everything: the journal is no longer needed."""
+        """A checkpoint holds everything, or the journal holds nothing: it is no longer needed."""
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 if self.path is not None:

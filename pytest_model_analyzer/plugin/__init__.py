@@ -10,6 +10,7 @@ fixtures.py (server, monitor, measurer, measurement). Nothing below this package
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -119,9 +120,12 @@ def pytest_configure(config: pytest.Config) -> None:
     stored_from = store.loaded_from.name if store is not None and store.loaded_from else "checkpoint"
     ledger = Ledger(stored, stored_from, imported, first_trials_ahead=compare_with is not None,
                     ahead_by_variant=is_worker(config))
-    keeper = CheckpointKeeper(store, ledger, writes=not is_worker(config))
+    # Where the run's checkpoint goes when its directory cannot take it (a full disk).
+    rescue_places = [Path(profile["export_path"]), Path(tempfile.gettempdir())]
+    keeper = CheckpointKeeper(store, ledger, writes=not is_worker(config), rescue_places=rescue_places)
     ledger.on_new = keeper.keep
     interrupts = InterruptHooks(config, keeper)
+    keeper.on_cannot_keep = interrupts.request_stop
     session = ModelAnalyzerSession(config, profile, ledger, keeper, interrupts.handler, compare_with, pairing,
                                    drift_allowed=drift_allowance(config))
     config.stash[SESSION_KEY] = session

@@ -203,7 +203,7 @@ def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSess
         item.ma_point = decided
     resolution = ma_session.ledger.resolve(
         item.ma_point, lambda point: request.getfixturevalue("ma_measurer").measure(point),
-        stop=lambda: ma_session.interrupt.count > 0)
+        stop=lambda: ma_session.stopping)
     if resolution.measurement is None:
         pytest.skip(resolution.skipped)
     if resolution.origin:

@@ -23,9 +23,10 @@ class InterruptHooks:
         self.keeper = keeper
         self.controller: ControllerHooks | None = None  # set on an xdist controller
         self._session: pytest.Session | None = None
-        self.handler = InterruptHandler(self._request_stop, lambda: keeper.save(interrupted=True), self._say)
+        self.handler = InterruptHandler(self.request_stop, lambda: keeper.save(interrupted=True), self._say)
 
-    def _request_stop(self, reason: str) -> None:
+    def request_stop(self, reason: str) -> None:
+        """After the current item, as a first Ctrl-C does; also when the run cannot keep what it measures."""
         if self._session is not None:
             self._session.shouldstop = f"model-analyzer: {reason}"
         if self.controller is not None:

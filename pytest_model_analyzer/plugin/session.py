@@ -97,6 +97,12 @@ class ModelAnalyzerSession:
     comparisons: dict[PointId, Comparison] = field(default_factory=dict)
     compared_setups: dict[Setup, Comparison] = field(default_factory=dict)  # carried by a shared measurement
 
+    @property
+    def stopping(self) -> bool:
+        """Asked between measurements taken ahead of their items: after a Ctrl-C, or once the checkpoint
+        directory cannot keep what is measured (the keeper has asked pytest to stop after the current item)."""
+        return self.interrupt.count > 0 or bool(self.keeper.cannot_keep)
+
     def check(self, measurement: Measurement, another_trial: Callable[[], Measurement] | None = None,
               shared: bool = False) -> GateResult:
         """Fail the item when its measurement violates a constraint or a user's gate, or is worse than the

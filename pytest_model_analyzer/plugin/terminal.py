@@ -105,6 +105,8 @@ class TerminalHooks:
         keeper, ledger = self.session.keeper, self.session.ledger
         if keeper.error:
             terminalreporter.write_line(f"model-analyzer: {keeper.error}", red=True)
+            for line in keeper.unsaved_lines:
+                terminalreporter.write_line(line)
         elif keeper.saved_to is not None:
             terminalreporter.write_line(f"model-analyzer: saved {keeper.saved_count} measurements "
                                         f"({ledger.new_count} new) to {keeper.saved_to}")

@@ -243,6 +243,10 @@ class Ledger:
         """What this run knows, one measurement per setup (the store adds what it loaded)."""
         return list(self._known.values())
 
+    def new_measurements(self) -> list[Measurement]:
+        """What this run measured that no checkpoint it loaded held: what a lost checkpoint would lose."""
+        return [self._known[setup] for setup in self._new if setup in self._known]
+
     @property
     def new_count(self) -> int:
         return len(self._new)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -151,3 +155,60 @@ def test_history_marks_an_injected_shift_and_a_testbed_change(run_profile, pytes
     assert dom.count('r="3.5"') == len(table) - 1  # every run of every series
     assert "add / add_config_default (batch 1, concurrency 2): perf_throughput" in dom
     assert shot.stat().st_size > 5 * blank.stat().st_size
+
+
+@pytest.fixture
+def small_disk(pytester: pytest.Pytester) -> Iterator[Path]:
+    """The run's checkpoint directory on a 256 KiB tmpfs (root may mount one; elsewhere the test skips)."""
+    mount = pytester.path / "checkpoints"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=True)
+
+
+def fill(directory: Path) -> Path:
+    filler = directory / "filler"
+    with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
+        while True:  # until the disk is full: unbuffered, so the write that finds it full raises here
+            handle.write(b"\0" * 4096)
+    return filler
+
+
+def test_a_full_disk_stops_the_run_and_loses_nothing(run_profile, small_disk: Path,
+                                                     pytester: pytest.Pytester) -> None:
+    first = run_profile(profile("add"))
+    assert first.result.ret == 0
+    before = (small_disk / "0.ckpt").read_bytes()
+    filler = fill(small_disk)
+
+    # Six new points on a full disk: the first measured cannot be journaled, and the run stops after it.
+    sweep = profile("add").replace("concurrency: 1", "concurrency: [2, 4, 8]\nbatch_sizes: [1, 2]")
+    full = run_profile(sweep)
+    assert full.result.ret == pytest.ExitCode.INTERRUPTED
+    assert [item.outcome for item in full.items] == ["passed"]
+    full.result.stdout.fnmatch_lines([
+        f"*Interrupted: model-analyzer: cannot write the journal in {small_disk}: No space left on device; "
+        "stopped measuring: what is measured now could be lost*"])
+    rescued = next(pytester.path.glob("unsaved-*.ckpt"))  # export_path: the profile's directory
+    full.result.stdout.fnmatch_lines([
+        f"model-analyzer: cannot write a checkpoint in {small_disk}: No space left on device; the previous "
+        f"checkpoint {small_disk / '0.ckpt'} is intact; this run's 1 new measurements are saved in {rescued} "
+        f"(with the 1 it loaded): once there is room, move it to {small_disk / '1.ckpt'} and the next run resumes "
+        "from it"])
+    assert (small_disk / "0.ckpt").read_bytes() == before
+    assert sorted(path.name for path in small_disk.iterdir()) == ["0.ckpt", "filler"]  # no journal, no temp file
+
+    # Room again, the rescued file moved in as the message says: the sweep measures only what it lacks.
+    filler.unlink()
+    shutil.move(rescued, small_disk / "1.ckpt")
+    resumed = run_profile(sweep)
+    assert resumed.result.ret == 0
+    assert [item.properties.get("ma_from") for item in resumed.items].count("1.ckpt") == 1
+    assert len(resumed.items) == 6
+    assert len(stored(small_disk / "2.ckpt")) == 7  # the first run's point and the sweep's six

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra import checkpoint as ck
-from pytest_model_analyzer.infra.journal import Journal, recover
+from pytest_model_analyzer.infra.journal import Journal, Recovery, recover
 
 
 def sample(load: int) -> Measurement:
@@ -47,10 +47,34 @@ def test_a_live_runs_journal_is_left_alone(tmp_path: Path) -> None:
     assert live.path is not None
     assert recover(tmp_path) == []  # its lock is held: the run is alive
     assert live.path.exists() and ck.latest_index(tmp_path) == -1
-    # The kernel releases the lock when the process dies; closing the descriptor does the same here.
-    fd = live._fd
+    assert [r.measurements for r in recover_after_death(live)] == [1]
+
+
+def test_a_failed_append_leaves_no_torn_line(tmp_path: Path, monkeypatch) -> None:
+    """A full disk takes half a line: the journal is cut back to its whole lines, and says why."""
+    journal = Journal(tmp_path)
+    assert journal.append(sample(1))
+    real_write = os.write
+
+    def half_then_full(fd: int, data: bytes) -> int:
+        return real_write(fd, data[: len(data) // 2])
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    assert not journal.append(sample(2))
+    monkeypatch.undo()
+    assert journal.path is not None
+    assert [json.loads(line)["load"] for line in journal.path.read_text().splitlines()] == [1]
+    assert journal.held == 1
+    assert journal.error == f"cannot write the journal in {tmp_path}: No space left on device"
+    assert journal.append(sample(3))  # room again: it goes on after its last whole line
+    assert [r.measurements for r in recover_after_death(journal)] == [2]
+
+
+def recover_after_death(journal: Journal) -> list[Recovery]:
+    """The kernel releases the lock when the process dies; closing the descriptor does the same here."""
+    fd = journal._fd
     assert fd is not None
     fcntl.flock(fd, fcntl.LOCK_UN)
     os.close(fd)
-    live._fd = None
-    assert [r.measurements for r in recover(tmp_path)] == [1]
+    journal._fd = None
+    return recover(journal.directory)
