@@ -243,13 +243,11 @@ def _write_temp(directory: Path, payload: bytes) -> Path:
 
 def check_writable(directory: Path) -> None:
     """Before anything is measured: a directory that cannot take a checkpoint would lose the whole run at
-    its end. Creates the directory, and writes and removes a file in it (an immutable directory passes
-    every permission check but this one)."""
+    its end. Creates the directory, and writes, syncs and removes a small file in it (an immutable directory
+    passes every permission check but this one; a full disk still lets an empty file be created)."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".ckpt-", suffix=".tmp", dir=directory)
-        os.close(fd)
-        os.unlink(name)
+        _write_temp(directory, b"\0" * 4096).unlink()
     except OSError as exc:
         raise CheckpointError(f"checkpoint_directory: cannot write checkpoints in {directory} "
                               f"({exc.strerror or exc}); nothing was measured") from None

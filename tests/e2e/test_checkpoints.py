@@ -172,12 +172,19 @@ def small_disk(pytester: pytest.Pytester) -> Iterator[Path]:
         subprocess.run(["umount", "--lazy", str(mount)], check=True)
 
 
-def fill(directory: Path) -> Path:
-    filler = directory / "filler"
-    with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
-        while True:  # until the disk is full: unbuffered, so the write that finds it full raises here
-            handle.write(b"\0" * 4096)
-    return filler
+FILL_AFTER_FIRST_ITEM = """
+import contextlib
+from pathlib import Path
+
+
+def pytest_runtest_logreport(report):
+    # The disk fills while the run measures: after its first item.
+    filler = Path("checkpoints") / "filler"
+    if report.when == "teardown" and not filler.exists():
+        with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
+            while True:  # unbuffered: the write that finds the disk full raises here
+                handle.write(b"\\0" * 4096)
+"""
 
 
 def test_a_full_disk_stops_the_run_and_loses_nothing(run_profile, small_disk: Path,
@@ -185,30 +192,42 @@ def test_a_full_disk_stops_the_run_and_loses_nothing(run_profile, small_disk: Pa
     first = run_profile(profile("add"))
     assert first.result.ret == 0
     before = (small_disk / "0.ckpt").read_bytes()
-    filler = fill(small_disk)
 
-    # Six new points on a full disk: the first measured cannot be journaled, and the run stops after it.
+    # Six new points; the disk fills after the first. The journal's page may hold a line or two more; the first
+    # measurement it cannot take stops the run after its item.
+    pytester.makeconftest(FILL_AFTER_FIRST_ITEM)
     sweep = profile("add").replace("concurrency: 1", "concurrency: [2, 4, 8]\nbatch_sizes: [1, 2]")
     full = run_profile(sweep)
-    assert full.result.ret == pytest.ExitCode.INTERRUPTED
-    assert [item.outcome for item in full.items] == ["passed"]
+    assert full.result.ret == pytest.ExitCode.INTERRUPTED, full.result.stdout.str()
+    taken = len(full.items)
+    assert 2 <= taken < 6 and {item.outcome for item in full.items} == {"passed"}
     full.result.stdout.fnmatch_lines([
         f"*Interrupted: model-analyzer: cannot write the journal in {small_disk}: No space left on device; "
         "stopped measuring: what is measured now could be lost*"])
     rescued = next(pytester.path.glob("unsaved-*.ckpt"))  # export_path: the profile's directory
     full.result.stdout.fnmatch_lines([
         f"model-analyzer: cannot write a checkpoint in {small_disk}: No space left on device; the previous "
-        f"checkpoint {small_disk / '0.ckpt'} is intact; this run's 1 new measurements are saved in {rescued} "
+        f"checkpoint {small_disk / '0.ckpt'} is intact; this run's {taken} new measurements are saved in {rescued} "
         f"(with the 1 it loaded): once there is room, move it to {small_disk / '1.ckpt'} and the next run resumes "
         "from it"])
     assert (small_disk / "0.ckpt").read_bytes() == before
     assert sorted(path.name for path in small_disk.iterdir()) == ["0.ckpt", "filler"]  # no journal, no temp file
 
-    # Room again, the rescued file moved in as the message says: the sweep measures only what it lacks.
-    filler.unlink()
+    # Full again (the removed journal freed its pages): the next run refuses before it measures anything.
+    with (small_disk / "filler").open("ab", buffering=0) as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * 4096)
+    refused = run_profile(sweep)
+    assert refused.result.ret == pytest.ExitCode.USAGE_ERROR
+    refused.result.stderr.fnmatch_lines([f"ERROR: checkpoint_directory: cannot write checkpoints in {small_disk} "
+                                         "(No space left on device); nothing was measured"])
+
+    # Room again, the rescued file moved in as the message said: the sweep measures only what it lacks.
+    (small_disk / "filler").unlink()
+    (pytester.path / "conftest.py").unlink()
     shutil.move(rescued, small_disk / "1.ckpt")
     resumed = run_profile(sweep)
     assert resumed.result.ret == 0
-    assert [item.properties.get("ma_from") for item in resumed.items].count("1.ckpt") == 1
+    assert [item.properties.get("ma_from") for item in resumed.items].count("1.ckpt") == taken
     assert len(resumed.items) == 6
     assert len(stored(small_disk / "2.ckpt")) == 7  # the first run's point and the sweep's six
