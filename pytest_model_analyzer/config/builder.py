@@ -23,6 +23,7 @@ from pytest_model_analyzer.config.settings import (
     check_load_conflicts,
     check_load_exclusive,
     check_modes,
+    check_output_parents,
     check_quick_search,
     check_repository,
     resolve_settings,
@@ -156,6 +157,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     request_rate = parsed.get("request_rate")
     if concurrency is None and request_rate is None:
         concurrency, request_rate = settings["concurrency"], settings["request_rate"]
+    user_concurrency = bool(concurrency)
     if not concurrency and not request_rate:
         if settings["run_config_search_disable"]:
             concurrency = [1]
@@ -210,7 +212,11 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         base_config=base_config,
         search=search,
         fixed_parameters=fixed,
-        early_exit_loads=search is not SearchMode.DISABLED and (not user_loads or settings["early_exit_enable"]),
+        # Model Analyzer stops a load sweep on its plateau unless the user listed concurrencies
+        # (ModelRunConfigGenerator: `early_exit_enable or not concurrency_specified`): listed request rates
+        # may stop early too.
+        early_exit_loads=(settings["early_exit_enable"] or not user_concurrency)
+        and len(concurrency or request_rate or ()) > 1,
         early_exit_batch=search is SearchMode.AUTOMATIC or (search is SearchMode.MANUAL
                                                             and settings["early_exit_enable"]),
         quick_sweep=not settings["concurrency_sweep_disable"],
@@ -388,6 +394,7 @@ def build_profile(
     check_keys(raw, OPTIONS, "")
     settings, explicit = resolve_settings(raw, cli, config_dir, cwd)
     check_modes(settings)
+    check_output_parents(settings)
     check_load_exclusive(settings["concurrency"], settings["request_rate"], "concurrency")
     check_load_conflicts(settings, explicit)
     check_quick_search(settings, explicit)

@@ -48,6 +48,16 @@ def resolve_settings(
     return settings, explicit
 
 
+def check_output_parents(settings: Mapping[str, Any]) -> None:
+    """As Model Analyzer's parent_path_validator: the run creates its checkpoint and export directories, but
+    only inside a directory that exists, so a mistyped path is refused before anything is measured instead of
+    growing a new tree somewhere unexpected."""
+    for key in ("checkpoint_directory", "export_path"):
+        parent = os.path.dirname(os.path.abspath(settings[key]))
+        if not os.path.isdir(parent):
+            raise ConfigError(key, f"the parent directory of {settings[key]} does not exist ({parent})")
+
+
 def check_modes(settings: Mapping[str, Any]) -> None:
     mode = settings["triton_launch_mode"]
     if mode not in LAUNCH_MODES:

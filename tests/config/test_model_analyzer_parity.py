@@ -14,6 +14,7 @@ import pytest
 from pytest_model_analyzer.config.builder import build_profile
 from pytest_model_analyzer.config.model_config import requested_config
 from pytest_model_analyzer.config.profile import ModelSpec
+from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.search.plan import plan_profile
 from tests.support import MODELS
 
@@ -121,3 +122,30 @@ def test_cpu_only_is_forced_on_a_machine_without_gpus(written: bool | None, gpus
     options = {} if written is None else {"cpu_only": written}
     spec = model({"model_repository": str(MODELS), "profile_models": {"add": options}}, gpus=gpus)
     assert spec.cpu_only is expected
+
+
+@pytest.mark.parametrize("key", ["checkpoint_directory", "export_path"])
+def test_an_output_directory_is_made_only_inside_one_that_exists(key: str, tmp_path: Path) -> None:
+    """ConfigCommandProfile: `checkpoint_directory` and `export_path` take parent_path_validator."""
+    raw = {"model_repository": str(MODELS), "profile_models": "add"}
+    with pytest.raises(ConfigError) as refused:
+        build_profile({**raw, key: str(tmp_path / "missing" / "out")})
+    assert str(refused.value) == (f"{key}: the parent directory of {tmp_path / 'missing' / 'out'} does not exist "
+                                  f"({tmp_path / 'missing'})")
+    model({**raw, key: str(tmp_path / "out")})  # made by the run
+
+
+@pytest.mark.parametrize(("loads", "early_exit"), [
+    ({"concurrency": [1, 2, 4, 8]}, False),
+    ({"request_rate": [1, 2, 4, 8]}, True),
+    ({"concurrency": [1, 2, 4, 8], "early_exit_enable": True}, True),
+    ({}, True),
+    ({"run_config_search_disable": True, "request_rate": [1, 2, 4, 8]}, True),
+    ({"run_config_search_disable": True}, False),  # one load: nothing to stop
+])
+def test_only_listed_concurrencies_keep_the_load_sweep_from_stopping_on_its_plateau(loads: dict[str, Any],
+                                                                                    early_exit: bool) -> None:
+    """ModelRunConfigGenerator._determine_early_exit_enables: `early_exit_enable or not concurrency_specified`,
+    so a listed request rate sweep stops on its plateau too."""
+    spec = model({"model_repository": str(MODELS), "profile_models": "add", **loads})
+    assert spec.early_exit_loads is early_exit
