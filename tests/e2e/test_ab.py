@@ -23,7 +23,7 @@ profile_models:
       instance_group: [[{{kind: KIND_CPU, count: 1}}], [{{kind: KIND_CPU, count: 2}}]]
 concurrency: [1, 2, 4]
 skip_summary_reports: true
-perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 300, stability-percentage: 20}}
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 200, stability-percentage: 20}}
 """
 GATE = "--ma-compare-fail=perf_throughput:5%"
 MESSAGE = re.compile(r"perf_throughput -\d+\.\d% \(95% CI -\d+\.\d% to -\d+\.\d%\) vs baseline {name} \(same run, "
@@ -129,14 +129,14 @@ def test_swap_mode_holds_one_side_at_a_time(run_profile, model_repo, tmp_path: P
     candidate, baseline = two_versions(model_repo, tmp_path, 20)
     log = tmp_path / "server.log"
     body = SUITE.format(repo=candidate).replace("[[{kind: KIND_CPU, count: 1}], ", "[").replace(
-        "concurrency: [1, 2, 4]", "concurrency: [1, 2, 3, 4, 5]") + f"triton_output_path: {log}\n"
+        "concurrency: [1, 2, 4]", "concurrency: [1, 2, 3]") + f"triton_output_path: {log}\n"
     run = run_profile(body, f"--ma-baseline-repository={baseline}", GATE, "--ma-baseline-swap")
     assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()
-    assert len(run.items) == 10 and {item.outcome for item in run.items} == {"passed"}
+    assert len(run.items) == 6 and {item.outcome for item in run.items} == {"passed"}
     text = log.read_text()
     assert loaded_at_once(text) == 1, text
     # Swapping unloads the baseline whenever the candidate's trial follows it (ABBA: about every other pair).
-    assert text.count("successfully unloaded 'sleep__baseline'") >= 5, text
+    assert text.count("successfully unloaded 'sleep__baseline'") >= 3, text
 
 
 def test_an_ensemble_is_compared_with_its_own_composing_models(run_profile, model_repo, tmp_path: Path) -> None:
@@ -150,7 +150,7 @@ run_config_search_disable: true
 profile_models: add_sleep
 concurrency: [1, 2, 3, 4, 6]
 skip_summary_reports: true
-perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 300, stability-percentage: 20}}
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 200, stability-percentage: 20}}
 """
     run = run_profile(body, f"--ma-baseline-repository={baseline}", GATE)
     assert run.result.ret == pytest.ExitCode.TESTS_FAILED
