@@ -152,6 +152,37 @@ _OPTIONS = [
 
 OPTIONS: dict[str, Option] = {option.key: option for option in _OPTIONS}
 
+# The headings `pytest --help` lists the `--ma-*` options under, in this order, and which keys each takes: a key
+# itself, or a prefix ending in `_`. The plugin's own options (gates, baselines, offline reports) name theirs.
+HELP_TOPICS: dict[str, tuple[str, ...]] = {
+    "profile": ("config_file", "model_repository", "profile_models", "batch_sizes", "concurrency", "request_rate",
+                "objectives", "constraints", "weighting", "latency_budget", "min_throughput", "model_type",
+                "bls_composing_models", "ensemble_composing_models", "cpu_only_composing_models",
+                "output_model_repository_path", "override_output_model_repository"),
+    "search": ("run_config_", "optuna_", "min_percentage_of_search_space", "max_percentage_of_search_space",
+               "use_concurrency_formula", "early_exit_enable", "request_rate_search_enable",
+               "concurrency_sweep_disable"),
+    "server and perf_analyzer": ("triton_", "client_", "reload_model_disable", "perf_", "genai_perf_flags"),
+    "monitoring": ("gpus", "monitoring_interval", "duration_seconds", "collect_cpu_metrics",
+                   "always_report_gpu_metrics", "dcgm_disable"),
+    "gates and baselines": (),
+    "checkpoints": ("checkpoint_directory",),
+    "reports": ("export_path", "filename_", "skip_", "num_", "inference_output_fields", "gpu_output_fields",
+                "server_output_fields", "plots", "report_model_configs", "output_formats"),
+    "scale-out (pytest-xdist)": ("triton_http_endpoints", "triton_grpc_endpoints", "triton_metrics_urls"),
+}
+
+
+def help_topic(key: str) -> str:
+    """The heading an option is listed under: the one naming the key itself, else the one with its prefix."""
+    for topic, keys in HELP_TOPICS.items():
+        if key in keys:
+            return topic
+    for topic, keys in HELP_TOPICS.items():
+        if any(prefix.endswith("_") and key.startswith(prefix) for prefix in keys):
+            return topic
+    raise KeyError(f"option {key} has no heading in HELP_TOPICS")
+
 # Keys that may appear under `profile_models.<name>`; everything else there is an error.
 MODEL_KEYS = frozenset({
     "cpu_only", "parameters", "objectives", "constraints", "weighting", "model_config_parameters",

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_model_analyzer.analysis.ab import PairedBaseline
 from pytest_model_analyzer.analysis.regression import Baseline, parse_checks
-from pytest_model_analyzer.config.options import OPTIONS
+from pytest_model_analyzer.config.options import HELP_TOPICS, OPTIONS, help_topic
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.measurement import Measurement
@@ -38,44 +38,46 @@ from pytest_model_analyzer.plugin.distributed import is_worker
 
 
 def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("model-analyzer", "Triton model profiling (pytest-model-analyzer)")
-    group.addoption("--ma-config", dest="ma_config", metavar="PATH", default=None,
+    """The `--ma-*` options under the headings of HELP_TOPICS (`pytest --help` shows each group apart, in order):
+    the plugin's own first in each, then the profile options that may be given on the command line."""
+    groups = {topic: parser.getgroup(f"model-analyzer {topic}", f"model-analyzer: {topic}") for topic in HELP_TOPICS}
+    groups["profile"].addoption("--ma-config", dest="ma_config", metavar="PATH", default=None,
                     help="Model Analyzer-style profile YAML; its measurement points become the items")
-    group.addoption("--ma-fresh", action="store_true", default=False,
+    groups["checkpoints"].addoption("--ma-fresh", action="store_true", default=False,
                     help="ignore earlier checkpoints (they stay on disk); measure everything again")
-    group.addoption("--ma-import-checkpoint", metavar="PATH", default=None,
+    groups["checkpoints"].addoption("--ma-import-checkpoint", metavar="PATH", default=None,
                     help="read a Triton Model Analyzer .ckpt: its measurements are reused, gated and reported")
-    group.addoption("--ma-compare", metavar="N", nargs="?", const="latest", default=None,
+    groups["gates and baselines"].addoption("--ma-compare", metavar="N", nargs="?", const="latest", default=None,
                     help="compare every point with checkpoint N (default: the latest before this run); "
                          "everything is measured again")
-    group.addoption("--ma-compare-fail", metavar="SPEC", default=None,
+    groups["gates and baselines"].addoption("--ma-compare-fail", metavar="SPEC", default=None,
                     help="fail points that regressed against --ma-compare by more than this, and significantly, "
                          "e.g. perf_throughput:5%%,perf_latency_p99:10%%")
-    group.addoption("--ma-compare-same-testbed", action="store_true", default=False,
+    groups["gates and baselines"].addoption("--ma-compare-same-testbed", action="store_true", default=False,
                     help="refuse to compare with a baseline measured on another testbed (CPU, GPUs, driver) "
                          "instead of warning")
-    group.addoption("--ma-baseline-repository", metavar="PATH", default=None,
+    groups["gates and baselines"].addoption("--ma-baseline-repository", metavar="PATH", default=None,
                     help="A/B in one run: measure every point on the baseline version of the models in this model "
                          "repository (same names) and on the candidate, alternately on one server; gate with "
                          "--ma-compare-fail")
-    group.addoption("--ma-baseline-rev", metavar="REV", default=None,
+    groups["gates and baselines"].addoption("--ma-baseline-rev", metavar="REV", default=None,
                     help="A/B in one run, the baseline taken from git revision REV (e.g. origin/main) of the git "
                          "repository holding model_repository; the working tree is not touched")
-    group.addoption("--ma-baseline-swap", action="store_true", default=False,
+    groups["gates and baselines"].addoption("--ma-baseline-swap", action="store_true", default=False,
                     help="A/B: load one side at a time (models too large to hold twice) instead of both side by "
                          "side")
-    group.addoption("--ma-fail-if-not-best", metavar="PERCENT", default=None,
+    groups["gates and baselines"].addoption("--ma-fail-if-not-best", metavar="PERCENT", default=None,
                     help="fail the run when a model's shipped config (<model>_config_default) is more than PERCENT "
                          "worse than the best config found, or breaks constraints the best meets; the run writes "
                          "the config.pbtxt change that adopts the best")
-    group.addoption("--ma-history", action="store_true", default=False,
+    groups["reports"].addoption("--ma-history", action="store_true", default=False,
                     help="write reports/history.html and history.csv from every checkpoint of the profile's "
                          "checkpoint directory (trends, change points, testbed changes), then stop: no server")
-    group.addoption("--ma-report", metavar="CONFIGS", nargs="?", const="", default=None,
+    groups["reports"].addoption("--ma-report", metavar="CONFIGS", nargs="?", const="", default=None,
                     help="write reports/detailed/<config>.html for each named configuration (comma list, e.g. "
                          "add_config_1,add_config_default; alone: the profile's report_model_configs) from the "
                          "latest checkpoint: latency breakdown, throughput and latency over the load; no server")
-    group.addoption("--ma-markdown", metavar="PATH", default=None,
+    groups["reports"].addoption("--ma-markdown", metavar="PATH", default=None,
                     help="write a Markdown summary of the run (best configs, failed gates, changes against the "
                          "baseline) to PATH; written to $GITHUB_STEP_SUMMARY too when that is set")
     parser.addini("ma_config", "profile YAML used when --ma-config is not given (relative to the ini file)",
@@ -86,6 +88,7 @@ def add_options(parser: pytest.Parser) -> None:
         text = option.help or option.key.replace("_", " ")
         if option.unsupported:
             text += f" [not supported yet: {option.unsupported}]"
+        group = groups[help_topic(option.key)]
         if option.is_switch:
             group.addoption(option.flag, dest=f"ma_{option.key}", action="store_const", const=True,
                             default=None, help=text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_model_analyzer.config.options import OPTIONS
 from tests.support import MODELS
 
 SWEEP = f"""
@@ -137,7 +138,25 @@ def test_report_keys_in_a_shared_yaml_are_accepted_and_said_to_be_for_the_report
                                  "`model-analyzer report`, not of the profile: `pytest --ma-report` reads it*"])
 
 
-def test_options_are_grouped_in_help(pytester: pytest.Pytester) -> None:
+def test_options_are_grouped_in_help_under_headings_a_user_can_scan(pytester: pytest.Pytester) -> None:
+    """Each `--ma-*` option under one heading, the headings in HELP_TOPICS' order (profile first)."""
     result = pytester.runpytest("--help")
-    result.stdout.fnmatch_lines(["Triton model profiling (pytest-model-analyzer):", "*--ma-config=PATH*",
-                                 "*--ma-batch-sizes=VALUE*", "*--ma-run-config-search-mode=VALUE*"])
+    result.stdout.fnmatch_lines(["model-analyzer: profile:", "*--ma-config=PATH*", "*--ma-batch-sizes=VALUE*",
+                                 "model-analyzer: search:", "*--ma-run-config-search-mode=VALUE*",
+                                 "model-analyzer: server and perf_analyzer:", "*--ma-triton-launch-mode=VALUE*",
+                                 "model-analyzer: monitoring:", "*--ma-gpus=VALUE*",
+                                 "model-analyzer: gates and baselines:", "*--ma-compare-fail=SPEC*",
+                                 "*--ma-baseline-rev=REV*",
+                                 "model-analyzer: checkpoints:", "*--ma-fresh*", "*--ma-checkpoint-directory=VALUE*",
+                                 "model-analyzer: reports:", "*--ma-history*", "*--ma-export-path=VALUE*",
+                                 "model-analyzer: scale-out (pytest-xdist):", "*--ma-triton-grpc-endpoints=VALUE*"])
+    heading, seen = "", {}
+    for line in result.stdout.lines:
+        if line and not line.startswith(" "):
+            heading = line
+        elif line.startswith("  --ma-"):
+            flag = line.split()[0].split("=")[0]
+            assert flag not in seen, f"{flag} under {seen.get(flag)} and {heading}"
+            seen[flag] = heading
+    assert all(heading.startswith("model-analyzer: ") for heading in seen.values())
+    assert {f"--ma-{key.replace('_', '-')}" for key, option in OPTIONS.items() if option.cli} <= set(seen)
