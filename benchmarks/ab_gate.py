@@ -28,16 +28,14 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import DidNotDoItsWork, emit, median_range, require, require_measured
+from harness import emit, median_range, require, require_measured, run_logged, workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
@@ -103,13 +101,11 @@ def run(workdir: Path, name: str, *args: str) -> Run:
     junit.parent.mkdir(exist_ok=True)
     checkpoints.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
-                             "-q", "--ma-config", "suite.yaml", f"--junitxml={junit}",
-                             f"--ma-checkpoint-directory={checkpoints}", *args],
-                            cwd=workdir, capture_output=True, text=True, check=False)
+    result = run_logged([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+                         "-q", "--ma-config", "suite.yaml", f"--junitxml={junit}",
+                         f"--ma-checkpoint-directory={checkpoints}", *args], workdir, name,
+                        log=workdir / "logs" / f"{slug(name)}.log")
     seconds = time.perf_counter() - started
-    (workdir / "logs").mkdir(exist_ok=True)
-    (workdir / "logs" / f"{slug(name)}.log").write_text(f"$ {' '.join(args)}\n{result.stdout}\n{result.stderr}")
     require(result.returncode in (0, 1), f"{name} failed to run (rc {result.returncode}):\n{result.stdout[-3000:]}"
                                          f"\n{result.stderr[-2000:]}")
     require_measured(junit, POINTS, name)
@@ -233,18 +229,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per model (at least 2)")
     parser.add_argument("--models", default="sleep,add", help="comma-separated: sleep, add")
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="ab_gate-"))
-    try:
+    with workspace("ab_gate") as base:
         figures = {model: model_figures(model, base, max(args.rounds, 2)) for model in args.models.split(",")}
-    except (DidNotDoItsWork, KeyboardInterrupt):
-        print(f"every run's log is kept in {base}/*/logs", file=sys.stderr)
-        raise
     lines, data = [], {}
     for model, found in figures.items():
         more, data[model] = summarise(model, found)
         lines += more
     emit(lines, data, args.json)
-    shutil.rmtree(base)
     return 0
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from harness import emit, require
+from harness import emit, require, workspace
 
 from pytest_model_analyzer.domain.identity import digest
 from pytest_model_analyzer.domain.measurement import Measurement
@@ -55,7 +54,7 @@ def main() -> int:
     args = parser.parse_args()
     measurements = make(args.count)
     saves, loads, plain_saves, plain_loads = [], [], [], []
-    with tempfile.TemporaryDirectory() as tmp:
+    with workspace("checkpoint") as tmp:
         for index in range(args.rounds):
             directory = Path(tmp) / f"round{index}"
             started = time.perf_counter()

@@ -12,11 +12,10 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from harness import emit, require
+from harness import emit, require, workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
@@ -65,7 +64,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; the median is reported")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with workspace("collect") as tmp:
         directory = Path(tmp)
         profile, plain = write_inputs(directory)
         ours, baseline, items = [], [], 0

@@ -26,10 +26,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import tempfile
 from pathlib import Path
 
-from harness import emit, median_range, planned_profile, replay_profile, require, run_profile
+from harness import emit, median_range, planned_profile, replay_profile, require, run_profile, workspace
 
 from pytest_model_analyzer.analysis.ranking import rank, score
 from pytest_model_analyzer.config.points import Point, profile_points
@@ -129,7 +128,7 @@ def main() -> int:
     for index in range(args.rounds):
         for space, body in (SPACES.items() if index % 2 == 0 else reversed(SPACES.items())):
             model = planned(body)
-            with tempfile.TemporaryDirectory() as tmp:
+            with workspace("composing") as tmp:
                 runs = {"exhaustive": exhaustive, "quick": live_quick}
                 order = list(runs) if index % 2 == 0 else list(reversed(runs))
                 results = {}

@@ -23,14 +23,12 @@ import json
 import re
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness import emit, require, require_measured
+from harness import emit, require, require_measured, run_logged, workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
@@ -86,9 +84,9 @@ def slow_down(repo: Path, suite: str) -> None:
 def run(workdir: Path, name: str, *args: str) -> tuple[float, Path]:
     junit = workdir / f"{name}.xml"
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
-                             "-q", "--ma-config", "suite.yaml", f"--junitxml={junit}", *args],
-                            cwd=workdir, capture_output=True, text=True, check=False)
+    result = run_logged([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+                         "-q", "--ma-config", "suite.yaml", f"--junitxml={junit}", *args], workdir, name,
+                        log=workdir / f"{name}.log")
     seconds = time.perf_counter() - started
     require(result.returncode in (0, 1), f"{name} failed to run:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
     require_measured(junit, POINTS, name)
@@ -180,7 +178,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
     parser.add_argument("--rounds", type=int, default=3, help="A/A re-runs per suite (at least 3)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with workspace("gate_quality") as tmp:
         figures = {suite: suite_figures(suite, Path(tmp), max(args.rounds, 3)) for suite in SUITES}
     sleep, add = figures["sleep"], figures["add"]
     checks = sleep["aa_point_checks"] + add["aa_point_checks"]

@@ -3,16 +3,56 @@ the checks that a run did the work it claims (points really measured, not reused
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# No benchmark run takes this long unless it hangs: past it, the run is killed and the benchmark fails with its log.
+RUN_TIMEOUT_S = 1800.0
+
+
+@contextlib.contextmanager
+def workspace(name: str) -> Iterator[Path]:
+    """A fresh directory for a benchmark's runs: removed when the benchmark succeeds, kept with every run's
+    directory and log when it fails (or is interrupted), and the path printed, so that a failure can be read."""
+    base = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    try:
+        yield base
+    except BaseException:
+        print(f"{name}: the runs' directories and logs are kept in {base}", file=sys.stderr)
+        raise
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def run_logged(command: Sequence[str], cwd: Path, who: str, env: Mapping[str, str] | None = None,
+               timeout: float = RUN_TIMEOUT_S, log: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """One child run of a benchmark, its command and output kept in `log` (`cwd/run.log`) whatever happens. A
+    run past `timeout` is killed (its servers follow it: they die with their parent) and fails the benchmark."""
+    log = log or cwd / "run.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        result = subprocess.run(list(command), cwd=cwd, env=env, capture_output=True, text=True, check=False,
+                                timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        out, err = (part.decode(errors="replace") if isinstance(part, bytes) else part or ""
+                    for part in (exc.stdout, exc.stderr))
+        log.write_text(f"$ {' '.join(command)}\n(killed after {timeout:g} s)\n{out}\n{err}")
+        raise DidNotDoItsWork(f"benchmark did not do its work: {who} did not finish within {timeout:g} s; "
+                              f"its output: {log}") from None
+    log.write_text(f"$ {' '.join(command)}\n(exit {result.returncode} after {time.perf_counter() - started:.1f} s)"
+                   f"\n{result.stdout}\n{result.stderr}")
+    return result
 
 
 def alternate(rounds: int, runs: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
@@ -84,9 +124,8 @@ def run_profile(workdir: Path, body: str, who: str) -> tuple[list[Any], ItemCoun
 
     (workdir / "profile.yaml").write_text(body)
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config",
-                             "profile.yaml", "--junitxml=run.xml"], cwd=workdir, capture_output=True, text=True,
-                            check=False)
+    result = run_logged([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--ma-config",
+                         "profile.yaml", "--junitxml=run.xml"], workdir, who)
     seconds = time.perf_counter() - started
     require(result.returncode == 0, f"{who} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
     measurements = read(workdir / "checkpoints" / "0.ckpt")

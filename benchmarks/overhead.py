@@ -22,12 +22,11 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from harness import alternate, emit, require, require_measured
+from harness import alternate, emit, require, require_measured, run_logged, workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "example_suites" / "models"
@@ -61,9 +60,9 @@ def run_plugin(directory: Path) -> float:
     # --ma-fresh: every round measures all 12 points (without it, round 2 on would reuse round 1's checkpoint).
     # `-p no:hypothesispytest`: the project's venv has hypothesis for its own tests, and its pytest plugin
     # imports hypothesis at start-up (about 1.2 s here), a cost of that venv, not of this plugin.
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
-                             "-q", "--ma-config", str(profile), "--ma-fresh", f"--junitxml={junit}"],
-                            cwd=directory, capture_output=True, text=True, check=False)
+    result = run_logged([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+                         "-q", "--ma-config", str(profile), "--ma-fresh", f"--junitxml={junit}"], directory, "plugin",
+                        log=junit.with_suffix(".log"))
     seconds = time.perf_counter() - started
     require(result.returncode == 0, f"plugin run failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
     require_measured(junit, POINTS, "plugin")
@@ -129,7 +128,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with workspace("overhead") as tmp:
         seconds = alternate(args.rounds, {"plugin": lambda: run_plugin(Path(tmp)), "bare": lambda: run_bare(Path(tmp))})
     plugin, bare = seconds["plugin"], seconds["bare"]
     ratios = [p / b for p, b in zip(plugin, bare, strict=True)]  # per round: both ran back to back

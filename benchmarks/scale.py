@@ -22,13 +22,11 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from harness import alternate, emit, require, require_measured
+from harness import alternate, emit, require, require_measured, run_logged, workspace
 from timeline import Share, as_json, breakdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +70,7 @@ def run(directory: Path, workers: int, interval: int, timelines: dict[int, list[
     env = {**os.environ, "MA_TIMELINE_DIR": str(trace),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))}
     started, wall = time.perf_counter(), time.time()
-    result = subprocess.run(args, cwd=directory, env=env, capture_output=True, text=True, check=False)
+    result = run_logged(args, directory, f"-n {workers}", env=env, log=trace / "run.log")
     seconds = time.perf_counter() - started
     require(result.returncode == 0, f"-n {workers} failed (exit status {result.returncode}):\n"
                                     f"{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
@@ -96,7 +94,7 @@ def main() -> int:
     args = parser.parse_args()
     timelines: dict[int, list[Share]] = {}
     auto = not args.no_auto_complete
-    with tempfile.TemporaryDirectory() as tmp:
+    with workspace("scale") as tmp:
         seconds = alternate(args.rounds, {"-n 0": lambda: run(Path(tmp), 0, args.interval, timelines, auto),
                                           "-n 2": lambda: run(Path(tmp), 2, args.interval, timelines, auto)})
     serial, parallel = seconds["-n 0"], seconds["-n 2"]

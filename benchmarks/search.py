@@ -23,10 +23,9 @@ was taken in that run and every configuration a search measured is one of the ex
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
-from harness import emit, median_range, require, run_profile
+from harness import emit, median_range, require, run_profile, workspace
 
 from pytest_model_analyzer.domain.measurement import Measurement
 
@@ -106,7 +105,7 @@ def main() -> int:
     results: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for index in range(args.rounds):
         order = names if index % 2 == 0 else list(reversed(names))
-        with tempfile.TemporaryDirectory() as tmp:
+        with workspace("search") as tmp:
             outcomes = {name: run(name, Path(tmp)) for name in order}
         exhaustive = outcomes["exhaustive"][1]
         for name in names:

@@ -23,10 +23,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import tempfile
 from pathlib import Path
 
-from harness import emit, median_range, replay_profile, require, run_profile
+from harness import emit, median_range, replay_profile, require, run_profile, workspace
 from search import BOUNDS, COMMON, RUNS
 
 from pytest_model_analyzer.domain.measurement import Measurement
@@ -83,7 +82,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
     parser.add_argument("--seeds", type=int, default=50, help="sampler seeds per optuna search")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with workspace("search_replay") as tmp:
         recorded = exhaustive(Path(tmp))
     figures = {(m.config_digest, m.batch_size, m.load): m for m in recorded}
     by_config: dict[str, float] = {}

@@ -23,11 +23,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from harness import alternate, emit, require
+from harness import alternate, emit, require, run_logged, workspace
 
 from pytest_model_analyzer.infra import runtime
 from pytest_model_analyzer.infra.server import LocalServer
@@ -108,8 +107,8 @@ class Contender:
         (workdir / "profile.yaml").write_text(profile_yaml(self.server, self.flags, workdir))
         env = runtime.prepare().child_env()  # perf_analyzer and its libraries, for both tools
         started = time.perf_counter()
-        result = subprocess.run([*self.command, str(workdir / "profile.yaml")], cwd=workdir, env=env,
-                                capture_output=True, text=True, check=False)
+        result = run_logged([*self.command, str(workdir / "profile.yaml")], workdir, f"{self.name} run "
+                            f"{self.runs} ({self.flags_name})", env=env)
         seconds = time.perf_counter() - started
         require(result.returncode == 0, f"{self.name} failed ({result.returncode}):\n{result.stdout[-4000:]}\n"
                                         f"{result.stderr[-3000:]}")
@@ -184,9 +183,9 @@ def main() -> int:
     args = parser.parse_args()
     executable = model_analyzer()
     figures, lines = {}, []
-    with tempfile.TemporaryDirectory() as tmp:
+    with workspace("vs_model_analyzer") as base:
         for flag_set in args.flags:
-            figures[flag_set], flag_lines = compare(flag_set, max(args.rounds, 2), Path(tmp), executable)
+            figures[flag_set], flag_lines = compare(flag_set, max(args.rounds, 2), base, executable)
             lines += flag_lines
     emit(lines, figures, args.json)
     return 0
