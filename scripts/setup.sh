@@ -13,7 +13,7 @@ fi
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {
     echo "setup: Python 3.10 or newer is needed ($python is $("$python" --version 2>&1))" >&2; exit 1; }
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[runtime,test]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[runtime,test,docs]'
 # Links perf_analyzer's shared libraries and the Python backend into .venv (no root, no apt).
 .venv/bin/python -m pytest_model_analyzer.infra.runtime --prepare
 echo "$want" > "$stamp"

@@ -4,8 +4,8 @@
 starts N `tritonserver`s in explicit model-control mode (one per GPU when the host has GPUs, each pinned
 with CUDA_VISIBLE_DEVICES), writes their endpoints as the three profile keys (`triton_http_endpoints`,
 `triton_grpc_endpoints`, `triton_metrics_urls`), and serves until SIGINT or SIGTERM, then stops them all.
-On several hosts, run it on each with `--address 0.0.0.0 --advertise <host>` and join the lists. The README's
-"A fleet of servers" section is the recipe; tests/e2e/test_xdist.py drives it.
+On several hosts, run it on each with `--address 0.0.0.0 --advertise <host>` and join the lists. docs/scaling.md's
+"A fleet of servers" is the recipe; tests/e2e/test_xdist.py drives it.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from typing import Any
 from pytest_model_analyzer.domain.errors import PluginError
 from pytest_model_analyzer.domain.identity import CONCURRENCY, REQUEST_RATE
 from pytest_model_analyzer.infra.procs import kill_group, last_lines, set_parent_death_signal
+from pytest_model_analyzer.infra.runtime import INSTALL_HINT
 
 # CSV column -> (metric tag, divisor to reach the metric's unit). Times in the CSV are microseconds.
 _COLUMNS = {
@@ -240,7 +241,7 @@ def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], time
     if process.returncode != 0:
         hint = ""
         if "error while loading shared libraries" in text:
-            hint = "\n(a library is missing: run `bash scripts/setup.sh`, which links the ones the README names)"
+            hint = f"\n(a library is missing: {INSTALL_HINT})"
         raise PerfAnalyzerError(
             f"perf_analyzer exited with status {process.returncode}:\n{failure_lines(text)}{hint}"
         )

@@ -1,6 +1,6 @@
 """Finds the Triton server, perf_analyzer and the libraries they need, without root.
 
-The bundled stack comes from two wheels (see README): `nvidia-pytriton` ships `tritonserver`, the Python
+The bundled stack comes from two wheels (the README's install): `nvidia-pytriton` ships `tritonserver`, the Python
 backend and, in `nvidia_pytriton.libs`, the `libb64` and `libcudart` that perf_analyzer needs even on CPU;
 `tritonclient[all]==2.51.0` ships `perf_analyzer` into the environment's `bin`. Nothing here mutates an
 installed package: the links live in a directory of the plugin's own inside the environment.
@@ -18,7 +18,11 @@ from pathlib import Path
 
 from pytest_model_analyzer.domain.errors import PluginError
 
-INSTALL_HINT = "run `bash scripts/setup.sh` (it installs the extra `pytest-model-analyzer[runtime]`)"
+# What a user of any project does when the stack is missing; this repository's own set-up does the first.
+INSTALL_HINT = ("install the plugin with its `runtime` extra, `pip install \"pytest-model-analyzer[runtime]\"` (the "
+                "bundled tritonserver and perf_analyzer; in the plugin's own repository `bash scripts/setup.sh`), "
+                "or set triton_server_path and perf_analyzer_path to your own, or measure a running server with "
+                "triton_launch_mode: remote")
 
 
 class RuntimeMissing(PluginError):

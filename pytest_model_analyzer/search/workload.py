@@ -20,7 +20,7 @@ from typing import Any
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.identity import Setup, canonical
 
-# Seconds, as seen for the example models on the bundled server (README's measurement notes): a model
+# Seconds, as seen for the example models on the bundled server (docs/scaling.md): a model
 # (re)load, and perf_analyzer's own start-up and connection around its measurement windows.
 LOAD_S = 1.5
 PERF_ANALYZER_START_S = 0.4

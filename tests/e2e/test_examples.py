@@ -1,4 +1,5 @@
-"""The example suites of the new capabilities run as they are, from any directory."""
+"""The example suites run as they are, from any directory: the quick start (the README shows it whole) and those of
+the newer capabilities."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from tests.support import ROOT
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("suite", ["optuna.yaml", "c_api.yaml"])
+@pytest.mark.parametrize("suite", ["quickstart.yaml", "optuna.yaml", "c_api.yaml"])
 def test_an_example_suite_runs_and_writes_its_reports(pytester: pytest.Pytester, suite: str) -> None:
     result = pytester.runpytest_subprocess("--ma-config", str(ROOT / "example_suites" / suite), "-p",
                                            "no:cacheprovider", timeout=300)

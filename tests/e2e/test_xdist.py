@@ -125,7 +125,7 @@ def test_the_point_a_worker_died_on_is_measured_again_and_reported_once(tmp_path
     assert re.search(r"= 18 passed, 1 rerun in ", output), output[-3000:]
     assert "it was measured again on another worker" in output
     # junit XML: each point once, passed (the held-back crash report leaves an unnamed entry without a result:
-    # pytest's junitxml opens one for any report; see the README).
+    # pytest's junitxml opens one for any report; see docs/scaling.md).
     cases = [case for case in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase") if case.get("name")]
     assert len(cases) == 18 == len({case.get("name") + case.get("classname") for case in cases})
     assert not [case for case in cases if case.find("failure") is not None or case.find("error") is not None]
@@ -171,7 +171,7 @@ def test_more_workers_than_remote_servers_is_a_usage_error(pytester: pytest.Pyte
 
 
 def test_distributed_mode_rsyncs_the_suite_to_each_gateway_and_saves_one_checkpoint(tmp_path: Path) -> None:
-    """The README's `-d --tx ssh=host//python=...`, with popen gateways in directories of their own: xdist
+    """docs/scaling.md's `-d --tx ssh=host//python=...`, with popen gateways in directories of their own: xdist
     rsyncs the suite (profile and model repository) there, each worker starts a server on its "host" from
     that copy, and the controller alone writes the checkpoint, in its own directory."""
     project = tmp_path / "project"
@@ -198,7 +198,7 @@ def test_distributed_mode_rsyncs_the_suite_to_each_gateway_and_saves_one_checkpo
 
 
 def test_a_fleet_of_two_servers_one_per_worker(run_profile, tmp_path: Path) -> None:
-    """The README's fleet recipe: `python -m pytest_model_analyzer.infra.fleet` starts two servers and writes
+    """The fleet recipe of docs/scaling.md: `python -m pytest_model_analyzer.infra.fleet` starts two servers and writes
     their endpoints; a remote-mode profile with them runs `-n 2`, one worker per server."""
     endpoints_file = tmp_path / "fleet.yaml"
     fleet = subprocess.Popen(

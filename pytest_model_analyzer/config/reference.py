@@ -1,0 +1,70 @@
+"""The configuration reference, made from the option table itself, so the documentation cannot drift from it.
+
+`python -m pytest_model_analyzer.config.reference > docs/reference/configuration.md` writes the page; a test
+checks that the committed page is what this prints.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pytest_model_analyzer.config import values as v
+from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, Option, help_topic
+
+# Model Analyzer's placeholder types, by the parser that reads each.
+_TYPES = {
+    v.parse_bool: "boolean",
+    v.parse_str: "string",
+    v.parse_int: "int",
+    v.parse_float: "float",
+    v.parse_positive_int_list: "list of ints, comma-delimited list or `{start, stop, step}` range",
+    v.parse_str_list: "comma-delimited list or list of strings",
+    v.parse_dict: "dict",
+    v.parse_str_dict: "dict of strings",
+}
+
+
+def _type(option: Option) -> str:
+    return _TYPES.get(option.parse, "structured (see the page on the configuration)")
+
+
+def _default(value: Any) -> str:
+    if value is None:
+        return "none"
+    text = json.dumps(value) if isinstance(value, (dict, list, bool)) else str(value)
+    return f"`{text}`".replace("|", "\\|")
+
+
+def _effect(option: Option) -> str:
+    return f"warns only: {option.unsupported}" if option.unsupported else "acts"
+
+
+def reference_markdown() -> str:
+    lines = [
+        "# Configuration reference",
+        "",
+        "Every key of the profile YAML: Model Analyzer's `profile` keys, and the plugin's own. Generated from the",
+        "option table (`pytest_model_analyzer/config/options.py`) by",
+        "`python -m pytest_model_analyzer.config.reference`; a test keeps this page equal to it.",
+        "",
+        "*Effect*: **acts**, or **warns only**: the key is read and validated, and setting it prints that it has no",
+        "effect yet, and why. *CLI*: the pytest option that sets it (command line over YAML over default); keys",
+        "without one are set in the YAML only. Relative paths in the YAML are relative to the YAML file.",
+        "",
+        "Under `profile_models.<model>` these keys may be given per model: "
+        + ", ".join(f"`{key}`" for key in sorted(MODEL_KEYS)) + ".",
+        "",
+        "| key | what it is | type | default | CLI | `pytest --help` heading | effect |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, option in OPTIONS.items():
+        flag = f"`{option.flag}`" if option.cli else "YAML only"
+        what = option.help.replace("|", "\\|")
+        lines.append(f"| `{key}` | {what} | {_type(option)} | {_default(option.default)} | {flag} | "
+                     f"{help_topic(key)} | {_effect(option)} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

@@ -1,0 +1,44 @@
+"""The documentation a newcomer reads cannot rot: the README's profile is the example suite a test runs, the
+configuration reference is the option table, and the site builds in strict mode (a broken link or a page
+missing from the navigation fails it), offline."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from pytest_model_analyzer.config.options import OPTIONS
+from pytest_model_analyzer.config.reference import reference_markdown
+from tests.support import ROOT
+
+README = ROOT / "README.md"
+
+
+def test_the_readme_is_read_in_five_minutes_and_holds_the_quick_start_profile() -> None:
+    text = README.read_text()
+    assert len(text.encode()) <= 12 * 1024
+    profiles = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    # tests/e2e/test_examples.py runs this suite on the real server.
+    assert (ROOT / "example_suites" / "quickstart.yaml").read_text() in profiles
+
+
+def test_the_configuration_reference_is_the_option_table() -> None:
+    page = (ROOT / "docs" / "reference" / "configuration.md").read_text()
+    assert page == reference_markdown(), "run: python -m pytest_model_analyzer.config.reference > " \
+                                         "docs/reference/configuration.md"
+    for key, option in OPTIONS.items():
+        assert f"| `{key}` |" in page
+        assert (f"`{option.flag}`" in page) is option.cli
+
+
+def test_the_site_builds_in_strict_mode(tmp_path: Path) -> None:
+    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+                           env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert built.returncode == 0, built.stderr
+    pages = {path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("index.html")}
+    assert {"index.html", "gates/index.html", "reference/configuration/index.html"} <= pages
+    assert (tmp_path / "search" / "search_index.json").exists()  # the site is searchable
