@@ -30,7 +30,7 @@ def normalise(config: dict[str, Any]) -> dict[str, Any]:
         message = json_format.ParseDict(cleaned, model_config_pb2.ModelConfig())
     except json_format.ParseError as exc:
         raise ModelConfigError(str(exc)) from None
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+    return dict(json_format.MessageToDict(message, preserving_proto_field_name=True))
 
 
 def read_model_config(repository: Path, model: str) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def read_model_config(repository: Path, model: str) -> dict[str, Any]:
         message = text_format.Parse(text, model_config_pb2.ModelConfig())
     except text_format.ParseError as exc:
         raise ModelConfigError(f"{path}: {exc}") from None
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+    return dict(json_format.MessageToDict(message, preserving_proto_field_name=True))
 
 
 def requested_config(base: dict[str, Any], variant: Variant) -> dict[str, Any]:

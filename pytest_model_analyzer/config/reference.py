@@ -13,7 +13,7 @@ from pytest_model_analyzer.config import values as v
 from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, Option, help_topic
 
 # Model Analyzer's placeholder types, by the parser that reads each.
-_TYPES = {
+_TYPES: dict[v.Parser, str] = {
     v.parse_bool: "boolean",
     v.parse_str: "string",
     v.parse_int: "int",

@@ -143,7 +143,8 @@ def _expand_single(value: Any, field: Any, key: str) -> list[Any]:
     return [value]
 
 
-def expand_parameters(parameters: dict[str, Any] | None, key: str = "model_config_parameters") -> list[dict]:
+def expand_parameters(parameters: dict[str, Any] | None,
+                      key: str = "model_config_parameters") -> list[dict[str, Any]]:
     """The parameter sets a `model_config_parameters` mapping sweeps over, in Model Analyzer's order:
     the product of every field but `max_batch_size` (in the order written) outside, `max_batch_size` inside."""
     if not parameters:

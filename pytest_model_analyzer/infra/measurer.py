@@ -23,6 +23,7 @@ from pytest_model_analyzer.infra import perf_analyzer
 from pytest_model_analyzer.infra.baseline import Pairing
 from pytest_model_analyzer.infra.model_control import ModelControl, RepositoryControl, VariantLoadError
 from pytest_model_analyzer.infra.monitor import ResourceMonitor
+from pytest_model_analyzer.infra.perf_analyzer import PerfAnalyzerCall
 from pytest_model_analyzer.infra.runtime import Runtime
 from pytest_model_analyzer.infra.server import InProcessServer, LocalServer, RemoteServer, ServerError
 
@@ -62,7 +63,8 @@ class Measurer:
         tail = server.log_tail()
         endpoints = server.restart()  # a remote server is never restarted: this raises ServerError
         self.on_restart(tail)
-        self.control.reset(endpoints.grpc)
+        if endpoints is not None:  # an in-process server (c_api) has no control channel to reconnect
+            self.control.reset(endpoints.grpc)
 
     def measure(self, point: Point, served_as: Mapping[str, str] | None = None,
                 beside: Collection[str] = ()) -> Measurement:
@@ -107,7 +109,7 @@ class Measurer:
             model=point.model.name, variant=point.variant.name, batch_size=point.batch_size,
             load_kind=point.load_kind, load=point.load, metrics=metrics, config_digest=point.config_digest,
             config=point.config, parameters=point.variant.parameters, effective_config=effective,
-            perf_analyzer_flags=point.perf_analyzer_flags, gpu_metrics=per_gpu, timestamp=started,
+            perf_analyzer_flags=dict(point.perf_analyzer_flags), gpu_metrics=per_gpu, timestamp=started,
             duration_s=max(seconds for _, seconds, _ in results.values()),
             window_adjusts=sum(adjusts for _, _, adjusts in results.values()), requests=requests,
             composing=[{**composing, "effective_config": self.control.served(names.get(composing["model"],
@@ -115,19 +117,19 @@ class Measurer:
                        for composing in point.composing],
         )
 
-    def _call(self, point: Point, model: str, variant: str) -> tuple[perf_analyzer.PerfAnalyzerCall, Mapping[str, str]]:
+    def _call(self, point: Point, model: str, variant: str) -> tuple[PerfAnalyzerCall, Mapping[str, str]]:
         target = self.server.target(model, variant, self.protocol)
-        call = perf_analyzer.PerfAnalyzerCall(
+        call = PerfAnalyzerCall(
             executable=self.perf_analyzer, model=target.model, target=target.arguments, batch_size=point.batch_size,
             load_kind=point.load_kind, load=point.load, flags=point.perf_analyzer_flags,
         )
         return call, self.runtime.child_env(dict(target.environment))
 
-    def _run_together(self, runs: Mapping[str, tuple[perf_analyzer.PerfAnalyzerCall, Mapping[str, str]]]) -> dict[
+    def _run_together(self, runs: Mapping[str, tuple[PerfAnalyzerCall, Mapping[str, str]]]) -> dict[
             str, tuple[dict[str, float], float, int]]:
         """Each run's (metrics, seconds, window adjusts); several at once in threads, all waited for, the first
         error (by model order) raised once all ended, so that no perf_analyzer outlives the measurement."""
-        def one(call: perf_analyzer.PerfAnalyzerCall, env: Mapping[str, str]) -> tuple[dict[str, float], float, int]:
+        def one(call: PerfAnalyzerCall, env: Mapping[str, str]) -> tuple[dict[str, float], float, int]:
             return perf_analyzer.run(call, self.workdir, env, self.timeout, self.perf_output, self.max_adjusts)
 
         if len(runs) == 1:

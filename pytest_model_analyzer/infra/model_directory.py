@@ -19,7 +19,7 @@ def to_pbtxt(config: dict[str, Any]) -> str:
     from google.protobuf import json_format, text_format
     from tritonclient.grpc import model_config_pb2
 
-    return text_format.MessageToString(json_format.ParseDict(config, model_config_pb2.ModelConfig()))
+    return str(text_format.MessageToString(json_format.ParseDict(config, model_config_pb2.ModelConfig())))
 
 
 def write_model(output: Path, variant: str, config: dict[str, Any], source: Path | None, override: bool) -> Path:

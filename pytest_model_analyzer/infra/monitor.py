@@ -37,7 +37,9 @@ def open_gpus(selection: Sequence[str], nvml: Any = None) -> tuple[Any, list[Gpu
     """(pynvml, the selected GPUs, why there are none). `nvml` lets tests pass a fake module."""
     if nvml is None:
         try:
-            import pynvml as nvml
+            import pynvml
+
+            nvml = pynvml
         except ImportError:
             return None, [], "nvidia-ml-py (pynvml) is not installed"
     try:
@@ -110,7 +112,7 @@ def fetch_metrics(url: str) -> str | None:
     """The server's metrics text, or None when it cannot be read within 2 s."""
     try:
         with urllib.request.urlopen(url, timeout=2.0) as response:
-            return response.read().decode("utf-8", "replace")
+            return str(response.read().decode("utf-8", "replace"))
     except (OSError, ValueError):
         return None
 

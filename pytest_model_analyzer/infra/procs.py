@@ -35,7 +35,7 @@ def last_lines(text: str, count: int) -> str:
     return "\n".join([line for line in text.splitlines() if line.strip()][-count:])
 
 
-def kill_group(process: subprocess.Popen, sig: int) -> None:
+def kill_group(process: subprocess.Popen[bytes], sig: int) -> None:
     """Signal the child's whole process group (it was started in a session of its own).
 
     Also after the leader has exited: its own children (the server's backend stubs) may still be there.

@@ -196,7 +196,8 @@ class LocalServer:
         remove_left_directories()  # what killed runs and unfinished servers left in /tmp
         for _attempt in range(3):  # a picked port can be taken by someone else before the server binds it
             # A restart keeps the ports of the last start, so that clients and monitors stay valid.
-            ports = self._ports or free_ports(3)
+            http, grpc, metrics = self._ports or free_ports(3)
+            ports = (http, grpc, metrics)
             self._ports = None
             host = self.flags.get("http-address", "127.0.0.1")
             endpoints = Endpoints(

@@ -53,7 +53,7 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
                                              {model.name: model.base_config for model in profile.models})
     if settings["triton_launch_mode"] == "remote":
         http, grpc, metrics = profile.remote_endpoints(slot)
-        server: Server = RemoteServer(Endpoints(http=_url(http), grpc=_url(grpc),
+        server: LocalServer | RemoteServer = RemoteServer(Endpoints(http=_url(http), grpc=_url(grpc),
                                                                     metrics_url=metrics))
     else:
         log = Path(settings["triton_output_path"]) if settings["triton_output_path"] else workdir / "tritonserver.log"

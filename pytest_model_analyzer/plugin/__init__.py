@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
+from pytest_model_analyzer.analysis.ab import PairedBaseline
+from pytest_model_analyzer.analysis.regression import Baseline
 from pytest_model_analyzer.config.loader import load_profile
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.errors import ConfigError
+from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.plugin import hookspec
 from pytest_model_analyzer.plugin.distributed import ControllerHooks, is_worker, planned_workers
 from pytest_model_analyzer.plugin.fixtures import (  # noqa: F401  (pytest finds fixtures on the plugin module)
@@ -102,7 +106,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_model_analyzer.infra.testbed import fingerprint
 
         store.testbed = fingerprint(gpus)
-    compare_with = baseline(config, store)
+    compare_with: Baseline | PairedBaseline | None = baseline(config, store)
     paired = paired_baseline(config, profile)
     pairing = None
     if paired is not None:
@@ -114,7 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # A comparison against a baseline measures everything again: reusing stored points would compare the
     # baseline with itself.
     # An A/B run reuses only stored pairs of the same baseline and candidate (a resumed or killed run).
-    stored = store.loaded.values() if store is not None and compare_with is None else ()
+    stored: Iterable[Measurement] = store.loaded.values() if store is not None and compare_with is None else ()
     if store is not None and pairing is not None:
         stored = [measurement for measurement in store.loaded.values() if pairing.reusable(measurement)]
     stored_from = store.loaded_from.name if store is not None and store.loaded_from else "checkpoint"

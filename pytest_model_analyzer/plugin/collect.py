@@ -152,8 +152,9 @@ class BinarySearchCollector(pytest.Collector):
     ordinary one (`b1-c24`), reported, gated and saved as any other."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        model: ModelSpec = self.parent.model  # type: ignore[attr-defined]
-        profile_file: ProfileFile = self.parent.parent  # type: ignore[assignment]
+        parent, profile_file = self.parent, self.parent.parent if self.parent else None
+        assert isinstance(parent, ModelCollector) and isinstance(profile_file, ProfileFile)
+        model = parent.model
         for variant in model.variants:
             for batch_size in model.batch_sizes:
                 for number in range(1, model.binary_search_steps + 1):

@@ -44,7 +44,7 @@ def write_detailed_reports(profile: ProfileConfig, names: list[str]) -> list[str
     path = store.loaded_from
     if path is None or not store.loaded:
         raise pytest.UsageError(f"--ma-report: no checkpoint with measurements in {directory} (run the profile first)")
-    by_variant: dict[str, list] = {}
+    by_variant: dict[str, list[Any]] = {}
     for m in store.loaded.values():
         by_variant.setdefault(m.variant, []).append(m)
     target = Path(profile["export_path"]) / "reports" / "detailed"

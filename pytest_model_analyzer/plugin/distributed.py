@@ -43,7 +43,7 @@ def worker_slot(config: pytest.Config) -> int | None:
 
 def stop_requested(config: pytest.Config) -> bool:
     path = config.workerinput.get(STOPFILE) if is_worker(config) else None  # type: ignore[attr-defined]
-    return bool(path) and Path(path).exists()
+    return path is not None and Path(path).exists()
 
 
 def planned_workers(config: pytest.Config) -> int:

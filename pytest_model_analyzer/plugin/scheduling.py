@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from xdist.workermanage import WorkerController
 
 
-class CostScheduling(LoadScopeScheduling):
+class CostScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no type information
+    collection: list[str] | None  # LoadScopeScheduling's: the collection once every worker reported it
+
     def __init__(self, config: pytest.Config, log: Producer | None, workload: Workload,
                  note: Callable[[str], None] = lambda text: None) -> None:
         super().__init__(config, log)
@@ -182,7 +184,8 @@ class CostScheduling(LoadScopeScheduling):
             self.thief = None  # the victim's answer puts the points back in the queue
         elif node is self.victim:
             self.thief = self.victim = None  # no answer will come; the parent requeues its work
-        return super().remove_node(node)
+        pending: str | None = super().remove_node(node)
+        return pending
 
 
 def _variant(nodeid: str) -> str:

@@ -75,7 +75,7 @@ def _render(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def ordered_rows(rankings: Sequence[ModelRanking], constraints_of: Mapping[str, Any]) -> list[tuple[Measurement, bool]]:
-    rows = []
+    rows: list[tuple[Measurement, bool]] = []
     for ranking in rankings:
         constraints = constraints_of[ranking.model]
         for variant in ranking.variants:
@@ -146,7 +146,7 @@ def gpu_table(profile: ProfileConfig, rows: Sequence[tuple[Measurement, bool]], 
     table = []
     for m, passes in gpu_rows:
         for uuid, values in m.gpu_metrics.items():
-            row = []
+            row: list[Any] = []
             for field in fields:
                 if field == "gpu_uuid":
                     row.append(uuid)

@@ -56,7 +56,7 @@ def _plots(variant: str, batch: int, rows: Sequence[Measurement], load: str) -> 
     plots.append(svg_plot(f"{where}: p99 latency", load, "p99 latency (ms)",
                           {"p99": [(float(m.load), m.metrics.get("perf_latency_p99", 0.0)) for m in rows]}))
     for tag in GPU:
-        series = {}
+        series: dict[str, list[tuple[float, float]]] = {}
         for m in rows:
             for uuid, figures in m.gpu_metrics.items():
                 if tag in figures:

@@ -107,4 +107,4 @@ def _suggest(trial: Any, dimension: Dimension) -> int:
     positions of its values (for a doubling range, the exponent, as Model Analyzer draws it)."""
     if dimension.listed:
         return int(trial.suggest_categorical(dimension.name, list(dimension.values)))
-    return dimension.values[trial.suggest_int(dimension.name, 0, len(dimension.values) - 1)]
+    return int(dimension.values[trial.suggest_int(dimension.name, 0, len(dimension.values) - 1)])

@@ -11,7 +11,7 @@ most the few axis neighbours per step and cannot stall with unmeasured better ne
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -68,8 +68,8 @@ def axis_step(dimensions: int, axis: int, sign: int) -> Coordinate:
 
 
 def top(scores: Mapping[T, float | None], passes: Callable[[T], bool], count: int) -> list[T]:
-    measured: Iterable[T] = (c for c, value in scores.items() if value is not None)
-    return sorted(measured, key=lambda c: (passes(c), scores[c]), reverse=True)[:count]  # type: ignore[operator]
+    measured = {c: value for c, value in scores.items() if value is not None}
+    return sorted(measured, key=lambda c: (passes(c), measured[c]), reverse=True)[:count]
 
 
 def swept(scores: Mapping[str, float | None], passes: Callable[[str], bool], count: int,

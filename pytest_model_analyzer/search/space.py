@@ -51,7 +51,7 @@ def automatic_parameters(base_config: Mapping[str, Any], settings: Mapping[str, 
     for count in counts:
         group = {"instance_group": [{"count": count, "kind": kind}]}
         if supports_batching(base_config):
-            batching = {"dynamic_batching": {}} if supports_dynamic_batching(base_config) else {}
+            batching: dict[str, Any] = {"dynamic_batching": {}} if supports_dynamic_batching(base_config) else {}
             for size in sizes:
                 result.append({**group, "max_batch_size": size, **batching, **(fixed or {})})
         else:
