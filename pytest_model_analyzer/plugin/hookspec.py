@@ -47,5 +47,5 @@ def pytest_ma_gates(measurement: Measurement, model: ModelSpec, config: pytest.C
 @pytest.hookspec
 def pytest_ma_report_columns(config: pytest.Config) -> list[Column]:
     """Extra columns for the summary tables, in the terminal and in `summary.html`: return a list of
-    `pytest_model_analyzer.reports.columns.Column(header, cell)`, where `cell(measurement)` gives the text."""
+    `pytest_model_analyzer.Column(header, cell)`, where `cell(measurement)` gives the text."""
     return []
