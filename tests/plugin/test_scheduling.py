@@ -201,3 +201,22 @@ def test_a_worker_that_crashes_mid_steal_loses_no_test() -> None:
     crashed = scheduler.remove_node(busy)
     assert crashed == collection[busy.queue[0]]
     assert short.queue[len(done):] == busy.queue  # all of them, the crashed one first
+
+
+# What CostScheduling takes from xdist's LoadScopeScheduling beyond `_split_scope` (the one hook xdist's own
+# schedulers override): these methods with these parameters, and these attributes of a new scheduler. pyproject.toml
+# pins the xdist releases this was checked with; an upgrade that changes any of it fails here, not in a run.
+XDIST_METHODS = {"_split_scope": ["self", "nodeid"], "_assign_work_unit": ["self", "node"],
+                 "_check_nodes_have_same_collection": ["self"], "_pending_of": ["self", "workload"],
+                 "_reschedule": ["self", "node"], "remove_node": ["self", "node"], "schedule": ["self"]}
+XDIST_STATE = {"workqueue", "assigned_work", "registered_collections", "collection", "nodes", "log"}
+
+
+def test_the_private_xdist_api_the_scheduler_relies_on_is_there() -> None:
+    import inspect
+
+    for name, parameters in XDIST_METHODS.items():
+        assert list(inspect.signature(getattr(LoadScopeScheduling, name)).parameters) == parameters, name
+    assert isinstance(LoadScopeScheduling.tests_finished, property)
+    state = make("loadscope", 2, Workload({}, {}))
+    assert all(hasattr(state, name) for name in XDIST_STATE) and state.collection is None
