@@ -72,8 +72,12 @@ class Measurer:
         models that stay loaded (the other side of the pair)."""
         members = point.model.members
         names = served_as or {}
+        # The whole measurement, load and perf_analyzer's tries included, ends within perf_analyzer_timeout (a
+        # server start has its own ready timeout): each step gets what the steps before it left.
+        deadline = time.monotonic() + self.timeout
         try:
             self.ensure_server(point)
+            self.control.deadline = deadline
             effective = self.control.ensure(point.model.name, point.variant, load_self=not members,
                                             served_as=names, beside=beside)
         except VariantLoadError as exc:
@@ -86,6 +90,8 @@ class Measurer:
             raise MeasurementError(str(exc)) from None
         except ServerError as exc:
             raise MeasurementError(str(exc)) from None
+        finally:
+            self.control.deadline = None
         # Models profiled together: one perf_analyzer per model, started together (Model Analyzer's concurrent
         # profiling); they share the combination's perf_analyzer flags (config/concurrent.py).
         measured = point.variant.composing if members else [(point.model.name, point.variant)]
@@ -93,7 +99,7 @@ class Measurer:
         started = time.time()
         try:
             with self.monitor.record() as recording:
-                results = self._run_together(runs)
+                results = self._run_together(runs, deadline)
         except perf_analyzer.PerfAnalyzerError as exc:
             trouble = self.server.trouble()
             if trouble:
@@ -125,12 +131,19 @@ class Measurer:
         )
         return call, self.runtime.child_env(dict(target.environment))
 
-    def _run_together(self, runs: Mapping[str, tuple[PerfAnalyzerCall, Mapping[str, str]]]) -> dict[
-            str, tuple[dict[str, float], float, int]]:
+    def _run_together(self, runs: Mapping[str, tuple[PerfAnalyzerCall, Mapping[str, str]]],
+                      deadline: float) -> dict[str, tuple[dict[str, float], float, int]]:
         """Each run's (metrics, seconds, window adjusts); several at once in threads, all waited for, the first
-        error (by model order) raised once all ended, so that no perf_analyzer outlives the measurement."""
+        error (by model order) raised once all ended, so that no perf_analyzer outlives the measurement. They
+        have what the load left of the measurement's deadline."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise perf_analyzer.PerfAnalyzerError(f"the point's perf_analyzer_timeout ({self.timeout:g} s) ran out "
+                                                  "while its model loaded; perf_analyzer did not start")
+
         def one(call: PerfAnalyzerCall, env: Mapping[str, str]) -> tuple[dict[str, float], float, int]:
-            return perf_analyzer.run(call, self.workdir, env, self.timeout, self.perf_output, self.max_adjusts)
+            return perf_analyzer.run(call, self.workdir, env, left, self.perf_output, self.max_adjusts,
+                                     limit=self.timeout)
 
         if len(runs) == 1:
             (name, (call, env)), = runs.items()

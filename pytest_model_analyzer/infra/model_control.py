@@ -44,6 +44,9 @@ class ModelControl:
         # Every call to the server ends within this many seconds (perf_analyzer_timeout): a frozen server
         # must end the run in a time the user set, not in a client's default wait.
         self.timeout = timeout
+        # When the current measurement must end (time.monotonic()): the measurer sets it, so that the calls a
+        # load takes (unloads, loads, waits) share the point's perf_analyzer_timeout instead of each having it.
+        self.deadline: float | None = None
         self.client = self._connect(grpc_url)
         self.reload_disabled = reload_disabled
         self.base: dict[str, dict[str, Any]] = {}
@@ -73,9 +76,18 @@ class ModelControl:
         """The model's config as the server completed it (protobuf JSON, snake_case field names)."""
         return dict(self._call("get_model_config", model, as_json=True)["config"])
 
+    def _budget(self, what: str) -> float:
+        """How long the next call may take: the call timeout, or less when the measurement's deadline is nearer."""
+        if self.deadline is None:
+            return self.timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise VariantLoadError(f"the point's perf_analyzer_timeout ({self.timeout:g} s) ran out before {what}")
+        return min(self.timeout, left)
+
     def _call(self, what: str, model: str, **kwargs: Any) -> Any:
         try:
-            return getattr(self.client, what)(model, client_timeout=self.timeout, **kwargs)
+            return getattr(self.client, what)(model, client_timeout=self._budget(f"{what} {model}"), **kwargs)
         except InferenceServerException as exc:
             message = exc.message() if callable(getattr(exc, "message", None)) else str(exc)
             status = str(exc.status() if callable(getattr(exc, "status", None)) else "")
@@ -137,8 +149,11 @@ class ModelControl:
     def _wait_until_unloaded(self, models: list[str]) -> None:
         """Until the repository index says none of `models` is ready or unloading, within the call timeout."""
         deadline = time.monotonic() + self.timeout
+        if self.deadline is not None:
+            deadline = min(deadline, self.deadline)
         while True:
-            index = self.client.get_model_repository_index(as_json=True, client_timeout=self.timeout)
+            index = self.client.get_model_repository_index(as_json=True,
+                                                           client_timeout=self._budget("the unload wait"))
             busy = [entry["name"] for entry in index.get("models", []) if entry.get("name") in models
                     and entry.get("state") in ("READY", "UNLOADING", "LOADING")]
             if not busy:
@@ -231,6 +246,8 @@ class RepositoryControl:
                 raise VariantLoadError(f"{variant.name} could not be written to {self.repository}: {exc}") from None
             self.configs[variant.name] = {**config, "name": variant.name}
         return self.configs[variant.name]
+
+    deadline: float | None = None  # no server calls to bound (ModelControl's)
 
     def served(self, model: str) -> dict[str, Any]:
         """No server reports configs ahead of the measurement (and c_api loads no composing models)."""

@@ -176,18 +176,21 @@ def requests_behind(flags: Mapping[str, Any], metrics: Mapping[str, float], batc
 
 
 def run(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: float,
-        output_log: Path | None = None, max_adjusts: int = 10) -> tuple[dict[str, float], float, int]:
+        output_log: Path | None = None, max_adjusts: int = 10,
+        limit: float | None = None) -> tuple[dict[str, float], float, int]:
     """Measure one point, widening the window when perf_analyzer cannot stabilise.
 
-    Returns (metrics, seconds, adjusts); `timeout` bounds the whole point, retries included. The metrics
-    include `requests`, the estimate of `requests_behind` for the window that finally held.
+    Returns (metrics, seconds, adjusts); `timeout` bounds the whole point, retries included (what is left of
+    the point's `limit`, perf_analyzer_timeout, once its model loaded). The metrics include `requests`, the
+    estimate of `requests_behind` for the window that finally held.
     """
     started = time.monotonic()
     adjusts = 0
     while True:
         remaining = timeout - (time.monotonic() - started)
         try:
-            metrics = run_once(call, workdir, env, max(remaining, 0.001), output_log, limit=timeout)
+            metrics = run_once(call, workdir, env, max(remaining, 0.001), output_log,
+                               limit=timeout if limit is None else limit)
             metrics[REQUESTS] = requests_behind(call.flags, metrics, call.batch_size)
             return metrics, time.monotonic() - started, adjusts
         except Unstable as exc:

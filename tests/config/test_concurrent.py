@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -121,7 +122,7 @@ def test_the_models_perf_analyzers_run_at_the_same_time(monkeypatch: pytest.Monk
     """Each run waits at a barrier for the other: run one after another, the first would wait in vain."""
     barrier = threading.Barrier(2, timeout=30)
 
-    def fake_run(call: Any, *args: Any) -> tuple[dict[str, float], float, int]:
+    def fake_run(call: Any, *args: Any, **kwargs: Any) -> tuple[dict[str, float], float, int]:
         barrier.wait()
         return {"perf_throughput": float(len(call))}, 1.0, 0
 
@@ -129,7 +130,8 @@ def test_the_models_perf_analyzers_run_at_the_same_time(monkeypatch: pytest.Monk
     measurer = Measurer(server=SimpleNamespace(), control=SimpleNamespace(), runtime=SimpleNamespace(),  # type: ignore[arg-type]
                         perf_analyzer=Path("perf_analyzer"), monitor=SimpleNamespace(),  # type: ignore[arg-type]
                         workdir=Path("."))
-    results = measurer._run_together({"add": ("aa", {}), "sleep": ("sleep", {})})  # type: ignore[dict-item]
+    results = measurer._run_together({"add": ("aa", {}), "sleep": ("sleep", {})},  # type: ignore[dict-item]
+                                      time.monotonic() + 60)
     assert {name: result[0]["perf_throughput"] for name, result in results.items()} == {"add": 2.0, "sleep": 5.0}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -113,3 +114,64 @@ def test_c_api_under_xdist_gives_each_worker_s_perf_analyzer_its_own_gpu(tmp_pat
     assert server.target("add", "add_config_default", "grpc").environment == {"CUDA_VISIBLE_DEVICES": "GPU-b"}
     unpinned, _ = stack.open_server(profile, prepare(), tmp_path, slot=None)
     assert dict(unpinned.target("add", "add_config_default", "grpc").environment) == {}
+
+
+class SlowLoad:
+    """A model control whose load takes `seconds`, as a server that is slow to load a variant would."""
+
+    deadline: float | None = None
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def ensure(self, *args: object, **kwargs: object) -> dict[str, object]:
+        time.sleep(self.seconds)
+        return {}
+
+
+def test_a_measurement_ends_within_its_timeout_whatever_the_load_took(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """perf_analyzer_timeout bounds the whole measurement: what the load took, perf_analyzer does not get again
+    (before, a load and perf_analyzer each had the full timeout, and a point could take twice as long)."""
+    from pytest_model_analyzer.infra.monitor import ResourceMonitor
+    from tests.infra.test_perf_analyzer import fake
+
+    server = RemoteServer(Endpoints("127.0.0.1:9", "127.0.0.1:9", ""))
+    monkeypatch.setattr(server, "alive", lambda: True)
+    hanging = fake(tmp_path, "sleep 30\n")
+    measurer = Measurer(server=server, control=SlowLoad(1.0), runtime=Runtime(),  # type: ignore[arg-type]
+                        perf_analyzer=hanging, monitor=ResourceMonitor(interval=1.0), workdir=tmp_path / "w",
+                        timeout=2.0)
+    model = SimpleNamespace(name="add", triton_server_flags={}, triton_server_environment={}, members=())
+    point = SimpleNamespace(model=model, variant=SimpleNamespace(name="add_config_default"), batch_size=1,
+                            load_kind="concurrency", load=1, perf_analyzer_flags={})
+    started = time.monotonic()
+    with pytest.raises(MeasurementError, match=r"timed out after 2 s \(perf_analyzer_timeout\)"):
+        measurer.measure(point)  # type: ignore[arg-type]
+    assert time.monotonic() - started < 2.0 + 0.5
+    # A load that takes it all: perf_analyzer is not started at all.
+    measurer.control = SlowLoad(2.1)  # type: ignore[assignment]
+    with pytest.raises(MeasurementError, match=r"perf_analyzer_timeout \(2 s\) ran out while its model loaded"):
+        measurer.measure(point)  # type: ignore[arg-type]
+
+
+def test_model_control_calls_share_the_measurements_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_model_analyzer.infra.model_control import ModelControl, VariantLoadError
+
+    asked: list[float] = []
+
+    class Client:
+        def get_model_config(self, model: str, client_timeout: float, **kwargs: object) -> dict[str, object]:
+            asked.append(client_timeout)
+            return {"config": {}}
+
+    monkeypatch.setattr(ModelControl, "_connect", staticmethod(lambda url: Client()))
+    control = ModelControl("127.0.0.1:9", timeout=600.0)
+    control.config("add")
+    control.deadline = time.monotonic() + 5.0
+    control.config("add")
+    assert asked[0] == 600.0 and 4.0 < asked[1] <= 5.0
+    control.deadline = time.monotonic() - 0.1
+    with pytest.raises(VariantLoadError, match=r"perf_analyzer_timeout \(600 s\) ran out before get_model_config add"):
+        control.config("add")
+    assert len(asked) == 2
