@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_model_analyzer.analysis.ab import MAX_PAIRS, PairedBaseline
-from pytest_model_analyzer.analysis.gates import trials_agree, violations
+from pytest_model_analyzer.analysis.item_verdict import item_verdict
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.analysis.regression import Baseline, Comparison
-from pytest_model_analyzer.analysis.statistics import MAX_TRIALS, Verdict
+from pytest_model_analyzer.analysis.statistics import MAX_TRIALS
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.errors import GateFailure
 from pytest_model_analyzer.domain.identity import PointId, Setup
@@ -105,52 +105,29 @@ class ModelAnalyzerSession:
 
     def check(self, measurement: Measurement, another_trial: Callable[[], Measurement] | None = None,
               shared: bool = False) -> GateResult:
-        """Fail the item when its measurement violates a constraint or a user's gate, or is worse than the
-        baseline by more than allowed. Near an allowance, or past a constraint, `another_trial` takes more
-        trials (pairs, against a baseline measured in this run) before deciding. `shared`: the measurement is
-        another variant's with the same config, which carries that variant's comparison. Returns the
-        measurement (with its trials), the checks that stayed inconclusive and the comparison."""
-        found: list[str] = []
-        notes: list[str] = []
-        comparison = None
-        if self.baseline is not None:
-            comparison = self.compared_setups.get(measurement.setup) if shared else None
-            if comparison is None:
-                comparison = self._compare(measurement, final=another_trial is None)
-                while comparison.undecided and another_trial is not None:
-                    measurement = self.ledger.revise(measurement.with_trial(another_trial()))
-                    comparison = self._compare(measurement, final=False)
-                self.compared_setups[measurement.setup] = comparison
-            failed = comparison.having(Verdict.FAIL)
-            found += [result.describe(self.baseline.name) for result in failed]
-            if failed and comparison.config_changed:
-                shown = "; ".join(comparison.config_changed[:5])
-                more = len(comparison.config_changed) - 5
-                against = f"the baseline {self.baseline.name}" if self.pairing else self.baseline.name
-                found.append(f"config changed since {against}: {shown}"
-                             + (f" (and {more} more)" if more > 0 else ""))
-            notes += [result.describe(self.baseline.name) for result in comparison.having(Verdict.INCONCLUSIVE)]
-            if comparison.new:
-                self.new_points.append(measurement.point_id)
+        """The item's gates (analysis/item_verdict.py), wired to this run: its ledger records the trials taken, its
+        users' `pytest_ma_gates` hooks add theirs, and a comparison is kept for the variants that share the
+        config. `shared`: the measurement is another variant's with the same config, which carries that
+        variant's comparison. Raises GateFailure when the item fails."""
         model = self.profile.model(measurement.model)
-        # A constraint gets the same care: a violation is confirmed by another trial, and trials that
-        # disagree get a third, which decides (the figures are then each metric's median of three).
-        while (another_trial is not None and measurement.trial_count < MAX_TRIALS
-               and violations(measurement.metrics, model.constraints)
-               and (measurement.trial_count < 2 or not trials_agree(measurement, model.constraints))):
-            measurement = self.ledger.revise(measurement.with_trial(another_trial()))
-        found = violations(measurement.metrics, model.constraints) + found
-        for extra in self.config.hook.pytest_ma_gates(measurement=measurement, model=model, config=self.config):
-            found += list(extra)
-        if found:
-            raise GateFailure("; ".join(found) + f" [{measurement.point_id.label}]")
-        return GateResult(measurement, notes, comparison)
 
-    def _compare(self, measurement: Measurement, final: bool) -> Comparison:
-        """`final`: no trial can be taken (a stored measurement), or the trial budget is spent."""
-        assert self.baseline is not None
-        budget = MAX_PAIRS if self.pairing is not None else MAX_TRIALS
-        return self.baseline.compare(measurement, self.ledger.rows(), final or measurement.trial_count >= budget)
+        def users_gates(judged: Measurement) -> list[str]:
+            return [found for extra in self.config.hook.pytest_ma_gates(measurement=judged, model=model,
+                                                                         config=self.config) for found in extra]
+
+        verdict = item_verdict(
+            measurement, model.constraints, baseline=self.baseline, rows=self.ledger.rows,
+            carried=self.compared_setups.get(measurement.setup) if shared else None,
+            another_trial=another_trial, revise=self.ledger.revise,
+            trial_budget=MAX_PAIRS if self.pairing is not None else MAX_TRIALS, same_run=self.pairing is not None,
+            extra_gates=users_gates)
+        if verdict.comparison is not None:
+            self.compared_setups[measurement.setup] = verdict.comparison
+        if verdict.new:
+            self.new_points.append(measurement.point_id)
+        if verdict.failures:
+            raise GateFailure("; ".join(verdict.failures) + f" [{measurement.point_id.label}]")
+        return GateResult(verdict.measurement, verdict.inconclusive, verdict.comparison)
 
 
 @dataclass(frozen=True)
