@@ -84,3 +84,22 @@ def test_the_check_sees_a_violation(tmp_path: Path) -> None:
     module.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pytest\n"
                       "def f():\n    from pytest_model_analyzer.plugin import session\n")
     assert {"pytest", "pytest_model_analyzer.plugin"} <= set(imports(module))
+
+
+def test_only_the_pytest_layer_defines_pytest_hooks() -> None:
+    hooks = [f"{path.relative_to(PACKAGE)}:{node.name}" for path in MODULES if path.parent.name != "plugin"
+             for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, ast.FunctionDef) and node.name.startswith("pytest_")]
+    assert hooks == []
+
+
+# The functions that decide a gate, a comparison, a drift or a regression: the pytest layer calls
+# analysis/item_verdict.py and reports/adopt.py's drift_findings, which call these; it never calls them itself.
+DECISIONS = {"violations", "satisfies", "trials_agree", "drift", "judge", "judge_pairs", "settle", "pair_noise",
+             "estimate_noise"}
+
+
+def test_the_pytest_layer_makes_no_gate_or_drift_decision_itself() -> None:
+    found = [f"{path.name}: {name}" for path in MODULES if path.parent.name == "plugin"
+             for name in imports(path) if name.rsplit(".", 1)[-1] in DECISIONS]
+    assert found == []

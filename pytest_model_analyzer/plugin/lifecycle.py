@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_model_analyzer.analysis.drift import drift
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
@@ -31,9 +30,9 @@ from pytest_model_analyzer.plugin.session import (
     measurement_of,
     property_of,
 )
-from pytest_model_analyzer.reports.adopt import adoption_diffs
+from pytest_model_analyzer.reports.adopt import drift_findings
 from pytest_model_analyzer.reports.export import export, rankings
-from pytest_model_analyzer.reports.markdown import RunSummary, render
+from pytest_model_analyzer.reports.markdown import RunSummary, render, write_summary
 
 if TYPE_CHECKING:
     from _pytest._io import TerminalWriter
@@ -162,31 +161,16 @@ class RunHooks:
 
 
 def check_drift(state: ModelAnalyzerSession) -> bool:
-    """The config-drift gate (analysis/drift.py): True when a model's shipped config fails it. Each failure
-    is said at the end of the run and comes with the config.pbtxt diff that adopts the best config."""
-    allowed = state.drift_allowed
-    assert allowed is not None
-    reports = Path(state.profile["export_path"]) / "reports"
-    failed = False
-    for ranking in state.rankings:
-        model = state.profile.model(ranking.model)
-        default = next((variant.name for variant in model.variants if variant.is_default), None)
-        found = drift(ranking, model.objectives, allowed, default)
-        if found is None:
-            continue
-        text = f"config drift: {found.describe(allowed)}"
-        repository = state.profile["model_repository"]
-        if repository:
-            path = reports / f"{ranking.model}-adopt-{found.best.variant}.diff"
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(adoption_diffs(Path(repository), found.best.representative), encoding="utf-8")
-                text += f"; the change that adopts it: {path}"
-            except OSError as exc:
-                text += f" (the change that adopts it could not be written: {exc})"
-        failed = True
+    """The config-drift gate (reports/adopt.py): True when a model's shipped config fails it; each finding is
+    said at the end of the run."""
+    assert state.drift_allowed is not None
+    repository = state.profile["model_repository"]
+    findings = drift_findings(state.rankings, {model.name: model for model in state.profile.models},
+                              state.drift_allowed, Path(repository) if repository else None,
+                              Path(state.profile["export_path"]) / "reports")
+    for text in findings:
         state.facts.note(text)
-    return failed
+    return bool(findings)
 
 
 def write_job_summary(state: ModelAnalyzerSession, rows: Sequence[Measurement]) -> None:
@@ -211,17 +195,10 @@ def write_job_summary(state: ModelAnalyzerSession, rows: Sequence[Measurement]) 
         same_run=state.pairing is not None,
         sides={m.point_id: (side.metrics, m.metrics) for m in rows if (side := m.baseline_side()) is not None},
     )
-    text = render(summary)
-    for target, mode in ((path, "w"), (step_summary, "a")):
-        if not target:
-            continue
-        try:
-            with open(target, mode, encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            state.facts.note(f"job summary not written to {target}: {exc}")
-            continue
-        state.exported.append(Path(target))
+    written, notes = write_summary(render(summary), path, step_summary)
+    state.exported += written
+    for text in notes:
+        state.facts.note(text)
 
 
 def coverage(state: ModelAnalyzerSession, rows: Sequence[Measurement]) -> str:

@@ -7,11 +7,14 @@ its fix: `git apply` it, or copy the fields by hand.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_model_analyzer.analysis.drift import drift
+from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.config.model_config import ModelConfigError, normalise, read_model_config
+from pytest_model_analyzer.config.profile import ModelSpec
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra.model_directory import to_pbtxt
 
@@ -39,3 +42,28 @@ def _as_shipped(repository: Path, model: str, config: Mapping[str, Any]) -> bool
         return normalise(read_model_config(repository, model)) == normalise(dict(config))
     except ModelConfigError:
         return False
+
+
+def drift_findings(rankings: Sequence[ModelRanking], models: Mapping[str, ModelSpec], allowed: float,
+                   repository: Path | None, reports: Path) -> list[str]:
+    """The config-drift gate (analysis/drift.py) over a finished run: one finding per model whose shipped config
+    fails it, each with the config.pbtxt diff that adopts the best config, written to
+    `<reports>/<model>-adopt-<variant>.diff`. No finding: the gate passes."""
+    findings = []
+    for ranking in rankings:
+        model = models[ranking.model]
+        default = next((variant.name for variant in model.variants if variant.is_default), None)
+        found = drift(ranking, model.objectives, allowed, default)
+        if found is None:
+            continue
+        text = f"config drift: {found.describe(allowed)}"
+        if repository is not None:
+            path = reports / f"{ranking.model}-adopt-{found.best.variant}.diff"
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(adoption_diffs(repository, found.best.representative), encoding="utf-8")
+                text += f"; the change that adopts it: {path}"
+            except OSError as exc:
+                text += f" (the change that adopts it could not be written: {exc})"
+        findings.append(text)
+    return findings

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pytest_model_analyzer.analysis.ranking import ModelRanking
@@ -146,3 +147,20 @@ def render(summary: RunSummary, max_bytes: int = MAX_BYTES) -> str:
         text = kept + (f"\n\n*The summary was cut at {max_bytes:,} bytes (GitHub shows at most 1 MiB per step); "
                        "the full figures are in the CSV tables and `summary.html`.*\n")
     return text
+
+
+def write_summary(text: str, path: str | None, step_summary: str) -> tuple[list[Path], list[str]]:
+    """`--ma-markdown PATH` (written) and `$GITHUB_STEP_SUMMARY` (appended to, as GitHub expects): the files
+    written, and a note for each that could not be."""
+    written, notes = [], []
+    for target, mode in ((path, "w"), (step_summary, "a")):
+        if not target:
+            continue
+        try:
+            with open(target, mode, encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            notes.append(f"job summary not written to {target}: {exc}")
+            continue
+        written.append(Path(target))
+    return written, notes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,3 +59,15 @@ def test_never_over_the_byte_limit(size: int, message: str) -> None:
     assert len(text.encode("utf-8")) <= size + 400  # the closing note that says it was cut
     if len(markdown.render(summary(failures=failures)).encode("utf-8")) > size:
         assert "The summary was cut at" in text
+
+
+def test_the_summary_is_written_to_its_file_and_appended_to_githubs(tmp_path: Path) -> None:
+    from pytest_model_analyzer.reports.markdown import write_summary
+
+    step = tmp_path / "step.md"
+    step.write_text("earlier step\n")
+    written, notes = write_summary("# run\n", str(tmp_path / "summary.md"), str(step))
+    assert written == [tmp_path / "summary.md", step] and notes == []
+    assert (tmp_path / "summary.md").read_text() == "# run\n" and step.read_text() == "earlier step\n# run\n"
+    written, notes = write_summary("# run\n", str(tmp_path / "missing" / "summary.md"), "")
+    assert written == [] and notes[0].startswith(f"job summary not written to {tmp_path / 'missing' / 'summary.md'}:")
