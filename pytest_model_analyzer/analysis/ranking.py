@@ -8,7 +8,7 @@ lacks is left out of that comparison.
 
 Models measured together are ranked by their per-model figures (`add/perf_throughput`), each model's
 objectives weighted by its `weighting`: Model Analyzer's RunConfigMeasurement weighted score, from the
-combination's objectives as config/concurrent.py builds them.
+combination's objectives as config/together.py builds them.
 
 A variant is represented by its best measurement that satisfies the constraints (or its best of all when
 none does); variants that satisfy the constraints rank before those that do not.

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from pytest_model_analyzer.config import values as v
-from pytest_model_analyzer.config.concurrent import KEY as CONCURRENT
-from pytest_model_analyzer.config.concurrent import check_search, combine
 from pytest_model_analyzer.config.flags import effective_flags, parse_perf_flags, parse_server_flags
 from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
 from pytest_model_analyzer.config.names import check_keys, suggest
@@ -29,6 +27,8 @@ from pytest_model_analyzer.config.settings import (
     resolve_settings,
     unsupported_warnings,
 )
+from pytest_model_analyzer.config.together import KEY as CONCURRENT
+from pytest_model_analyzer.config.together import check_search, combine
 from pytest_model_analyzer.config.variants import Variant, default_variant_name, make_variants
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.errors import ConfigError

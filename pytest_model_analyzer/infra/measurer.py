@@ -93,7 +93,7 @@ class Measurer:
         finally:
             self.control.deadline = None
         # Models profiled together: one perf_analyzer per model, started together (Model Analyzer's concurrent
-        # profiling); they share the combination's perf_analyzer flags (config/concurrent.py).
+        # profiling); they share the combination's perf_analyzer flags (config/together.py).
         measured = point.variant.composing if members else [(point.model.name, point.variant)]
         runs = {name: self._call(point, names.get(name, name), variant.name) for name, variant in measured}
         started = time.time()

@@ -1,10 +1,11 @@
 """The pytest layer, and the plugin's entry point (`pytest11: model_analyzer`): options, the plugin's own
 hooks, configure-time validation, collection of the profile and the fixtures.
 
-Rooms: options.py (flags, ini, checkpoints and baseline read at configure time), hookspec.py (the
-`pytest_ma_*` hooks), session.py (run state), lifecycle.py (saving, reports, end of run), terminal.py
+Rooms: command_line.py (flags, ini, checkpoints and baseline read at configure time), hookspec.py (the
+`pytest_ma_*` hooks), session.py (run state), lifecycle.py (saving, reports, end of run), terminal_summary.py
 (everything printed), interrupts.py (Ctrl-C), distributed.py (pytest-xdist), collect.py (the item tree),
-fixtures.py (server, monitor, measurer, measurement). Nothing below this package imports pytest.
+fixtures.py (server, monitor, measurer, measurement), offline_reports.py (--ma-history, --ma-report without a
+server). Nothing below this package imports pytest.
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.plugin import hookspec
+from pytest_model_analyzer.plugin.command_line import (
+    add_options,
+    baseline,
+    cli_overrides,
+    drift_allowance,
+    open_checkpoints,
+    paired_baseline,
+    profile_path,
+)
 from pytest_model_analyzer.plugin.distributed import ControllerHooks, is_worker, planned_workers
 from pytest_model_analyzer.plugin.fixtures import (  # noqa: F401  (pytest finds fixtures on the plugin module)
     ma_measurement,
@@ -34,17 +44,8 @@ from pytest_model_analyzer.plugin.fixtures import (  # noqa: F401  (pytest finds
 )
 from pytest_model_analyzer.plugin.interrupts import InterruptHooks
 from pytest_model_analyzer.plugin.lifecycle import RunHooks
-from pytest_model_analyzer.plugin.options import (
-    add_options,
-    baseline,
-    cli_overrides,
-    drift_allowance,
-    open_checkpoints,
-    paired_baseline,
-    profile_path,
-)
 from pytest_model_analyzer.plugin.session import SESSION_KEY, ModelAnalyzerSession
-from pytest_model_analyzer.plugin.terminal import TerminalHooks
+from pytest_model_analyzer.plugin.terminal_summary import TerminalHooks
 from pytest_model_analyzer.results.ledger import Ledger
 from pytest_model_analyzer.results.saving import CheckpointKeeper
 from pytest_model_analyzer.search.plan import plan_profile
@@ -75,11 +76,11 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     except ConfigError as exc:
         raise pytest.UsageError(f"{path}: {exc}") from None
     if history:
-        from pytest_model_analyzer.plugin.history import write_history
+        from pytest_model_analyzer.plugin.offline_reports import write_history
 
         lines = write_history(profile)
     else:
-        from pytest_model_analyzer.plugin.detailed import chosen_configs, write_detailed_reports
+        from pytest_model_analyzer.plugin.offline_reports import chosen_configs, write_detailed_reports
 
         lines = write_detailed_reports(profile, chosen_configs(report, profile))
     for line in lines:

@@ -1,7 +1,7 @@
 """The run state of one pytest session, as one dataclass without hooks (as syrupy keeps its session).
 
 Each piece of state has one owner: the ledger owns the measurements, the checkpoint keeper the file, the
-facts what the fixtures learned about the server and GPUs. Hooks live in lifecycle.py, terminal.py,
+facts what the fixtures learned about the server and GPUs. Hooks live in lifecycle.py, terminal_summary.py,
 interrupts.py and distributed.py, and reach this object through `config.stash[SESSION_KEY]`.
 """
 
