@@ -32,6 +32,7 @@ from pytest_model_analyzer.plugin.session import (
 )
 from pytest_model_analyzer.reports.adopt import drift_findings
 from pytest_model_analyzer.reports.export import export, rankings
+from pytest_model_analyzer.reports.layout import OutputLayout
 from pytest_model_analyzer.reports.markdown import RunSummary, render, write_summary
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def check_drift(state: ModelAnalyzerSession) -> bool:
     repository = state.profile["model_repository"]
     findings = drift_findings(state.rankings, {model.name: model for model in state.profile.models},
                               state.drift_allowed, Path(repository) if repository else None,
-                              Path(state.profile["export_path"]) / "reports")
+                              OutputLayout.of(state.profile))
     for text in findings:
         state.facts.note(text)
     return bool(findings)

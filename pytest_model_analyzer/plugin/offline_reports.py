@@ -15,6 +15,7 @@ from pytest_model_analyzer.infra.checkpoint import CheckpointError, CheckpointSt
 from pytest_model_analyzer.infra.testbed import COMPARED
 from pytest_model_analyzer.reports.detailed import render_detailed, report_path
 from pytest_model_analyzer.reports.history_report import render_csv, render_html
+from pytest_model_analyzer.reports.layout import OutputLayout
 
 
 def write_history(profile: ProfileConfig) -> list[str]:
@@ -31,9 +32,8 @@ def write_history(profile: ProfileConfig) -> list[str]:
                 {key: testbed.get(key, "") for key in COMPARED} if testbed else {})
             for index, measurements, testbed in found]
     series = build(runs)
-    reports = Path(profile["export_path"]) / "reports"
-    reports.mkdir(parents=True, exist_ok=True)
-    page, table = reports / "history.html", reports / "history.csv"
+    page, table = OutputLayout.of(profile).history
+    page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(render_html(series, str(directory), len(found)), encoding="utf-8")
     table.write_text(render_csv(series), encoding="utf-8")
     shifted = [s for s in series if s.shifts]
@@ -80,7 +80,7 @@ def write_detailed_reports(profile: ProfileConfig, names: list[str]) -> list[str
     by_variant: dict[str, list[Any]] = {}
     for m in store.loaded.values():
         by_variant.setdefault(m.variant, []).append(m)
-    target = Path(profile["export_path"]) / "reports" / "detailed"
+    target = OutputLayout.of(profile).detailed
     pages = {}
     for name in names:
         if name not in by_variant:

@@ -17,6 +17,7 @@ from pytest_model_analyzer.config.model_config import ModelConfigError, normalis
 from pytest_model_analyzer.config.profile import ModelSpec
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra.model_directory import to_pbtxt
+from pytest_model_analyzer.reports.layout import OutputLayout
 
 
 def adoption_diff(repository: Path, model: str, config: Mapping[str, Any]) -> str:
@@ -45,10 +46,10 @@ def _as_shipped(repository: Path, model: str, config: Mapping[str, Any]) -> bool
 
 
 def drift_findings(rankings: Sequence[ModelRanking], models: Mapping[str, ModelSpec], allowed: float,
-                   repository: Path | None, reports: Path) -> list[str]:
+                   repository: Path | None, layout: OutputLayout) -> list[str]:
     """The config-drift gate (analysis/drift.py) over a finished run: one finding per model whose shipped config
     fails it, each with the config.pbtxt diff that adopts the best config, written to
-    `<reports>/<model>-adopt-<variant>.diff`. No finding: the gate passes."""
+    `reports/<model>-adopt-<variant>.diff`. No finding: the gate passes."""
     findings = []
     for ranking in rankings:
         model = models[ranking.model]
@@ -58,7 +59,7 @@ def drift_findings(rankings: Sequence[ModelRanking], models: Mapping[str, ModelS
             continue
         text = f"config drift: {found.describe(allowed)}"
         if repository is not None:
-            path = reports / f"{ranking.model}-adopt-{found.best.variant}.diff"
+            path = layout.adoption_diff(ranking.model, found.best.variant)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(adoption_diffs(repository, found.best.representative), encoding="utf-8")

@@ -13,6 +13,7 @@ from pytest_model_analyzer.infra import model_directory
 from pytest_model_analyzer.reports import csv_tables, html_report
 from pytest_model_analyzer.reports.columns import Column
 from pytest_model_analyzer.reports.detailed import render_detailed, report_path
+from pytest_model_analyzer.reports.layout import OutputLayout
 
 
 @dataclass
@@ -38,7 +39,8 @@ def export(profile: ProfileConfig, ranked: Sequence[ModelRanking], measurements:
     result = ExportResult()
     constraints = {model.name: model.constraints for model in profile.models}
     rows = csv_tables.ordered_rows(ranked, constraints)
-    results_dir = Path(profile["export_path"]) / "results"
+    layout = OutputLayout.of(profile)
+    results_dir = layout.results
     tables = [
         (profile["filename_model_inference"], csv_tables.inference_table(profile, rows, gpu_count, result.notes)),
         (profile["filename_model_gpu"], csv_tables.gpu_table(profile, rows, gpu_count, result.notes)),
@@ -48,7 +50,7 @@ def export(profile: ProfileConfig, ranked: Sequence[ModelRanking], measurements:
         if text is not None:
             _write(results_dir / name, text, result)
     page = html_report.render(profile, ranked, measurements, gpu_note, gpu_count, interrupted, extra, covered)
-    _write(Path(profile["export_path"]) / "reports" / "summary.html", page, result)
+    _write(layout.summary, page, result)
     for ranking in ranked:
         _write_detailed(profile, ranking, result)
     written: set[str] = set()
@@ -73,7 +75,7 @@ def _write_detailed(profile: ProfileConfig, ranking: ModelRanking, result: Expor
         return
     model = profile.model(ranking.model)
     for variant in top:
-        path = report_path(Path(profile["export_path"]) / "reports" / "detailed", variant.variant)
+        path = report_path(OutputLayout.of(profile).detailed, variant.variant)
         if path is not None:
             _write(path, render_detailed(ranking.model, variant.variant, variant.measurements, model.base_config,
                                          model.constraints, "this run"), result)

@@ -38,6 +38,7 @@ def test_a_drifted_model_is_one_finding_with_the_diff_that_adopts_its_best_confi
     from pytest_model_analyzer.analysis.ranking import rank
     from pytest_model_analyzer.config.variants import Variant
     from pytest_model_analyzer.reports.adopt import drift_findings
+    from pytest_model_analyzer.reports.layout import OutputLayout
 
     repository = tmp_path / "models"
     shutil.copytree(MODELS, repository)
@@ -48,10 +49,10 @@ def test_a_drifted_model_is_one_finding_with_the_diff_that_adopts_its_best_confi
     model = SimpleNamespace(objectives={"perf_throughput": 10},
                             variants=[Variant("add_config_default", {}, default=True), Variant("add_config_0", {})])
     ranking = rank("add", rows, model.objectives, {})
-    reports = tmp_path / "reports"
-    [finding] = drift_findings([ranking], {"add": model}, 10.0, repository, reports)  # type: ignore[dict-item]
-    diff = reports / "add-adopt-add_config_0.diff"
+    layout = OutputLayout(tmp_path)
+    [finding] = drift_findings([ranking], {"add": model}, 10.0, repository, layout)  # type: ignore[dict-item]
+    diff = tmp_path / "reports" / "add-adopt-add_config_0.diff"
     assert finding == (f"config drift: add: the shipped config (add_config_default) is 66.7% worse on the "
                        f"objectives (allowed 10%) than add_config_0; the change that adopts it: {diff}")
     assert "count: 2" in diff.read_text()
-    assert drift_findings([ranking], {"add": model}, 80.0, repository, reports) == []  # type: ignore[dict-item]
+    assert drift_findings([ranking], {"add": model}, 80.0, repository, layout) == []  # type: ignore[dict-item]
