@@ -325,6 +325,18 @@ class CheckpointStore:
         merged.update((m.setup, m) for m in measurements)
         return merged, json.dumps(encode(merged.values(), interrupted, self.testbed), separators=(",", ":")).encode()
 
+    def checkpoint(self, index: int) -> tuple[Path, list[Measurement], dict[str, str]]:
+        """Checkpoint `index` of the directory: its path, measurements and testbed (a baseline to compare with).
+        A missing or damaged one is a CheckpointError naming it."""
+        path = self.directory / f"{index}{SUFFIX}"
+        if not path.exists():
+            raise CheckpointError(f"{path} does not exist")
+        return path, read(path), read_testbed(path)
+
+    def every(self) -> list[tuple[int, list[Measurement], dict[str, str]]]:
+        """Every checkpoint of the directory, in order (the history of a profile's runs)."""
+        return read_all(self.directory)
+
     def next_index(self) -> int:
         """The index this run's checkpoint takes (or a file moved in to resume from)."""
         return max(self.loaded_index, latest_index(self.directory)) + 1

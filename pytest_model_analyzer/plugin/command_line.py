@@ -25,12 +25,9 @@ from pytest_model_analyzer.infra.baseline import (
     paired_baseline_problem,
 )
 from pytest_model_analyzer.infra.checkpoint import (
-    SUFFIX,
     CheckpointError,
     CheckpointStore,
     check_writable,
-    read,
-    read_testbed,
 )
 from pytest_model_analyzer.infra.journal import Recovery, recover
 from pytest_model_analyzer.infra.testbed import differences
@@ -157,14 +154,12 @@ def baseline(config: pytest.Config, store: CheckpointStore | None) -> Baseline |
         index = int(which)
     else:
         raise pytest.UsageError(f"--ma-compare: expected a checkpoint number, got `{which}`")
-    path = store.directory / f"{index}{SUFFIX}"
-    if not path.exists():
-        raise pytest.UsageError(f"--ma-compare: {path} does not exist")
     try:
-        measurements = {m.point_id: m for m in read(path)}
+        path, found, testbed = store.checkpoint(index)
     except CheckpointError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    changed = differences(read_testbed(path), store.testbed)
+        raise pytest.UsageError(f"--ma-compare: {exc}") from None
+    measurements = {m.point_id: m for m in found}
+    changed = differences(testbed, store.testbed)
     if changed:
         text = f"--ma-compare: {path.name} was measured on another testbed ({'; '.join(changed)})"
         if config.getoption("ma_compare_same_testbed"):

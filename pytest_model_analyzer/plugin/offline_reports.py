@@ -11,7 +11,7 @@ import pytest
 from pytest_model_analyzer.analysis.history import Run, build
 from pytest_model_analyzer.config.names import suggest
 from pytest_model_analyzer.config.profile import ProfileConfig
-from pytest_model_analyzer.infra.checkpoint import CheckpointError, CheckpointStore, read_all
+from pytest_model_analyzer.infra.checkpoint import CheckpointError, CheckpointStore
 from pytest_model_analyzer.infra.testbed import COMPARED
 from pytest_model_analyzer.reports.detailed import render_detailed, report_path
 from pytest_model_analyzer.reports.history_report import render_csv, render_html
@@ -22,7 +22,7 @@ def write_history(profile: ProfileConfig) -> list[str]:
     """Writes `<export_path>/reports/history.html` and `history.csv`; returns what to tell the user."""
     directory = Path(profile["checkpoint_directory"])
     try:
-        found = read_all(directory)
+        found = CheckpointStore(directory, fresh=True).every()
     except CheckpointError as exc:
         raise pytest.UsageError(str(exc)) from None
     if not found:

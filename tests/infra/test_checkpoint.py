@@ -234,3 +234,18 @@ def test_a_checkpoint_directory_that_cannot_be_written_is_found_before_measuring
         ck.check_writable(blocker)
     ck.check_writable(tmp_path / "new" / "dir")  # created
     assert (tmp_path / "new" / "dir").is_dir() and list((tmp_path / "new" / "dir").iterdir()) == []
+
+
+def test_the_store_reads_any_checkpoint_of_its_directory_and_all_of_them(tmp_path: Path) -> None:
+    """One owner of what is on disk: a baseline by index (--ma-compare=N) and the whole history (--ma-history)
+    come from the run's store, not from file names built elsewhere."""
+    first = ck.CheckpointStore(tmp_path)
+    first.save([sample(1)])
+    second = ck.CheckpointStore(tmp_path)
+    second.save([sample(2)])
+    path, measurements, testbed = ck.CheckpointStore(tmp_path).checkpoint(0)
+    assert path == tmp_path / "0.ckpt" and [m.load for m in measurements] == [1] and testbed == {}
+    assert [(index, sorted(m.load for m in found)) for index, found, _ in ck.CheckpointStore(tmp_path).every()] == [
+        (0, [1]), (1, [1, 2])]
+    with pytest.raises(ck.CheckpointError, match=r"7\.ckpt does not exist"):
+        ck.CheckpointStore(tmp_path).checkpoint(7)
