@@ -14,7 +14,7 @@ from typing import Any
 from pytest_model_analyzer.config.model_config import ModelConfigError, requested_config
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
 from pytest_model_analyzer.config.variants import Variant
-from pytest_model_analyzer.domain.identity import PointId, Setup, digest
+from pytest_model_analyzer.domain.identity import PointId, Setup, config_digest
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,10 @@ def variant_points(model: ModelSpec, variant: Variant) -> Iterator[Point]:
     composing = composing_configs(model, variant)
     # The composing models' configs are part of what is measured: editing one makes the point's setup new. Their
     # names are not: the same configs under other names (another search's numbering) measure the same thing.
-    config_digest = (digest({"config": config, "composing": [[c["model"], c["config"]] for c in composing]})
-                     if composing else digest(config))
+    setup_digest = config_digest(config, composing)
     for batch_size in model.batch_sizes:
         for load in model.loads_for(variant.name):
-            yield Point(model, variant, batch_size, load, config, config_digest, composing)
+            yield Point(model, variant, batch_size, load, config, setup_digest, composing)
 
 
 def composing_configs(model: ModelSpec, variant: Variant) -> list[dict[str, Any]]:

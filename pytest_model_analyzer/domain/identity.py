@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,15 @@ def canonical(value: Any) -> str:
 def digest(value: Any) -> str:
     """A short content digest of a JSON value (a model config): 16 hex digits of its SHA-256."""
     return hashlib.sha256(canonical(value).encode()).hexdigest()[:16]
+
+
+def config_digest(config: Any, composing: Sequence[Mapping[str, Any]] = ()) -> str:
+    """What a point's setup records of its configs: the requested config's digest, and for an ensemble or BLS
+    model its composing models' configs too (by model, not by variant name: the same configs under another
+    search's numbering measure the same thing)."""
+    if not composing:
+        return digest(config)
+    return digest({"config": config, "composing": [[c["model"], c["config"]] for c in composing]})
 
 
 def load_label(load_kind: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from pytest_model_analyzer.config.model_config import requested_config
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.errors import MeasurementError
-from pytest_model_analyzer.domain.identity import PointId, digest
+from pytest_model_analyzer.domain.identity import PointId, config_digest
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import combined_metrics
 from pytest_model_analyzer.infra import perf_analyzer
@@ -206,6 +206,5 @@ class PairedMeasurer:
         composing = [{**entry, "config": requested_config(dict(bases[entry["model"]]), variant)}
                      for entry, (_, variant) in zip(measured.composing, point.variant.composing, strict=True)]
         config = requested_config(dict(bases[point.model.name]), point.variant) if measured.config else {}
-        config_digest = (digest({"config": config, "composing": [[c["model"], c["config"]] for c in composing]})
-                         if composing else digest(config))
-        return dataclasses.replace(measured, config=config, config_digest=config_digest, composing=composing)
+        return dataclasses.replace(measured, config=config, config_digest=config_digest(config, composing),
+                                   composing=composing)

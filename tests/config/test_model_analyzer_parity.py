@@ -149,3 +149,11 @@ def test_only_listed_concurrencies_keep_the_load_sweep_from_stopping_on_its_plat
     so a listed request rate sweep stops on its plateau too."""
     spec = model({"model_repository": str(MODELS), "profile_models": "add", **loads})
     assert spec.early_exit_loads is early_exit
+
+
+def test_a_null_only_parameter_set_is_a_variant_of_its_own_as_in_model_analyzer() -> None:
+    """ModelVariantNameManager names only an empty parameter set `_config_default`; GeneratorUtils keeps `None`
+    values, so `{dynamic_batching: None}` is not empty there and takes the next number, as here."""
+    spec = model({"model_repository": str(MODELS), "run_config_search_mode": "brute", "profile_models": {"add": {
+        "model_config_parameters": {"dynamic_batching": [None]}}}})
+    assert [variant.name for variant in spec.variants] == ["add_config_default", "add_config_0"]

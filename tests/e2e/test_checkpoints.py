@@ -78,25 +78,49 @@ def test_damaged_latest_checkpoint_is_a_usage_error(pytester: pytest.Pytester, w
     assert sorted(p.name for p in damaged.parent.iterdir()) == ["3.ckpt"]
 
 
-def model_analyzer_checkpoint(path: Path, throughput: float) -> None:
-    """A Model Analyzer 1.58 checkpoint (the layout in the inventory) for add's default config at b1/c1."""
-    config = json_format.MessageToDict(json_format.ParseDict(read_model_config(MODELS, "add"),
-                                                             model_config_pb2.ModelConfig()))  # camelCase
-    config["name"] = "add_config_default"
+def camel_config(model: str, name: str) -> dict:
+    """The repository's config of `model` as Model Analyzer stores it: protobuf JSON (camelCase), named `name`."""
+    config = json_format.MessageToDict(json_format.ParseDict(read_model_config(MODELS, model),
+                                                             model_config_pb2.ModelConfig()))
+    return {**config, "name": name}
+
+
+def model_analyzer_checkpoint(path: Path, throughput: float, model: str = "add",
+                              composing: tuple[str, ...] = ()) -> None:
+    """A Model Analyzer 1.58 checkpoint (the layout in the inventory) for a model's default config at b1/c1;
+    an ensemble's or BLS model's with its composing models' default configs (`_composing_config_variants`)."""
+    variant = f"{model}_config_default"
     records = [["perf_throughput", {"_value": throughput, "_timestamp": 0}],
                ["perf_latency_p99", {"_value": 0.5, "_timestamp": 0}]]
     run_config = {"_triton_env": {}, "_model_run_configs": [{
-        "_model_name": "add",
-        "_model_config_variant": {"model_config": config, "variant_name": "add_config_default", "cpu_only": True},
+        "_model_name": model,
+        "_model_config_variant": {"model_config": camel_config(model, variant), "variant_name": variant,
+                                  "cpu_only": True},
         "_perf_config": {"_args": {"concurrency-range": 1, "measurement-mode": "count_windows",
                                    "measurement-interval": None}, "_options": {"-b": 1}},
-        "_composing_config_variants": []}]}
-    rcm = {"_model_variants_name": "add_config_default", "_gpu_data": {}, "_avg_gpu_data": [],
-           "_model_config_measurements": [{"_model_config_name": "add_config_default",
+        "_composing_config_variants": [{"model_config": camel_config(name, name), "variant_name":
+                                        f"{name}_config_default", "cpu_only": True} for name in composing]}]}
+    rcm = {"_model_variants_name": variant, "_gpu_data": {}, "_avg_gpu_data": [],
+           "_model_config_measurements": [{"_model_config_name": variant,
                                            "_model_specific_pa_params": {"batch-size": 1, "concurrency-range": 1},
                                            "_non_gpu_data": records}]}
-    path.write_text(json.dumps({"ResultManager.results": {"_results": {"add": {"add_config_default": [
-        run_config, {"add_config_default -m add -b 1 --concurrency-range=1": rcm}]}}}}))
+    path.write_text(json.dumps({"ResultManager.results": {"_results": {model: {variant: [
+        run_config, {f"{variant} -m {model} -b 1 --concurrency-range=1": rcm}]}}}}))
+
+
+def test_a_model_analyzer_ensemble_checkpoint_is_resumed_with_its_composing_configs(
+        run_profile, pytester: pytest.Pytester) -> None:
+    """An ensemble's point is its composing models' configs too: Model Analyzer's measurement of the ensemble
+    with the repository's configs is the plugin's point, reused and not measured again."""
+    model_analyzer_checkpoint(pytester.path / "ma.ckpt", throughput=77.0, model="add_sleep",
+                              composing=("add", "sleep"))
+    body = f"model_repository: {MODELS}\nrun_config_search_disable: true\nprofile_models: add_sleep\nconcurrency: 1\n"
+    run = run_profile(body, "--ma-import-checkpoint", str(pytester.path / "ma.ckpt"))
+    [item] = run.items
+    assert item.properties.get("ma_from") == "model-analyzer:ma.ckpt", run.result.stdout.str()
+    assert item.measurement["metrics"]["perf_throughput"] == 77.0
+    assert [(c["model"], c["variant"]) for c in item.measurement["composing"]] == [
+        ("add", "add_config_default"), ("sleep", "sleep_config_default")]
 
 
 def test_model_analyzer_checkpoint_is_resumed_and_gated(run_profile, pytester: pytest.Pytester) -> None:

@@ -56,9 +56,29 @@ def test_a_concurrent_multi_model_run_is_refused_not_imported_as_one_model(tmp_p
         import_checkpoint(path)
 
 
-def test_an_ensemble_variant_is_refused_rather_than_collapsed(tmp_path: Path) -> None:
-    composing = [{"model_config": {"name": "add"}, "variant_name": "add_config_1"}]
+def test_an_ensemble_or_bls_run_is_imported_with_its_composing_configs(tmp_path: Path) -> None:
+    """Model Analyzer 1.32+ (`_composing_config_variants`, as in its own ensemble and BLS test checkpoints):
+    each composing model's config, named by its model, with its variant name; the point's setup covers them."""
+    from pytest_model_analyzer.domain.identity import config_digest
+
+    composing = [{"model_config": {"name": "add", "instanceGroup": [{"count": 2, "kind": "KIND_CPU"}]},
+                  "variant_name": "add_config_1"},
+                 {"model_config": {"name": "sub", "maxBatchSize": 4}, "variant_name": "sub_config_0"}]
     path = _checkpoint(tmp_path, "pipeline", "pipeline_config_0",
                        [_run("pipeline", "pipeline_config_0", _composing_config_variants=composing)])
-    with pytest.raises(CheckpointError, match=r"`pipeline` / pipeline_config_0 is an ensemble or BLS model"):
+    [measurement] = import_checkpoint(path)
+    assert measurement.composing == [
+        {"model": "add", "variant": "add_config_1",
+         "config": {"instance_group": [{"count": 2, "kind": "KIND_CPU"}]}},
+        {"model": "sub", "variant": "sub_config_0", "config": {"max_batch_size": 4}}]
+    assert measurement.config_digest == config_digest(measurement.config, measurement.composing)
+    assert measurement.config_digest != config_digest(measurement.config)
+
+
+def test_an_ensemble_in_the_layout_before_1_32_is_refused_rather_than_collapsed(tmp_path: Path) -> None:
+    old = [{"name": "add_config_1", "backend": "python"}]
+    path = _checkpoint(tmp_path, "pipeline", "pipeline_config_0",
+                       [_run("pipeline", "pipeline_config_0", _ensemble_composing_configs=old)])
+    with pytest.raises(CheckpointError, match=r"`pipeline` / pipeline_config_0 is an ensemble or BLS model in an "
+                                              r"older Model Analyzer layout .* 1\.32 or later"):
         import_checkpoint(path)
