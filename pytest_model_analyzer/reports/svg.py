@@ -125,6 +125,11 @@ def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequen
     y_low, y_high = (0.0 if zero_based else min(ys)), max(ys)
     if y_high == y_low and not zero_based:  # a flat series sits in the middle, not on an axis
         y_low, y_high = y_low - (abs(y_low) or 1.0) * 0.5, y_high + (abs(y_high) or 1.0) * 0.5
+    if len(series) > 1:
+        # Headroom above the highest point for the legend's rows (top right), as the bars have: no point or
+        # line hides under a name.
+        share = min(0.6, (14 * len(series) + 8) / (HEIGHT - TOP - BOTTOM))
+        y_high += (y_high - y_low) * share / (1 - share)
     y_ticks = nice_ticks(y_low, y_high)
     x_low, x_high, y_low, y_high = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
     inner_w = WIDTH - LEFT - RIGHT
@@ -143,7 +148,7 @@ def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequen
         parts.append(f'<text x="{sx(marker.x) + 4:.1f}" y="{TOP + 12}" font-size="10" fill="#d62728">'
                      f"{html.escape(marker.label)}</text>")
     index = -1
-    for name, values in series.items():
+    for row, (name, values) in enumerate(series.items()):
         index += name not in dashed or index < 0
         color = COLORS[index % len(COLORS)]
         ordered = sorted(values)
@@ -157,8 +162,8 @@ def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequen
         for x, y in (highlighted or {}).get(name, ()):
             parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="7" fill="none" stroke="{color}" '
                          'stroke-width="2" class="highlight"/>')
-        if len(series) > 1:  # one series is named by the axis title
-            _legend(parts, index, name, color)
+        if len(series) > 1:  # one series is named by the axis title; a dashed companion has a row of its own
+            _legend(parts, row, name, color)
     parts.append("</svg>")
     return "".join(parts)
 

@@ -38,3 +38,23 @@ def test_ticks_cover_even_a_vanishing_range(low: float, width: float) -> None:
     high = low + width
     ticks = nice_ticks(low, high)
     assert ticks[0] <= low and ticks[-1] >= high and 2 <= len(ticks) <= 12
+
+
+@given(st.lists(st.lists(st.tuples(st.floats(0.5, 64.0), st.floats(0.0, 1e4)), min_size=1, max_size=6),
+                min_size=2, max_size=5),
+       st.booleans())
+def test_no_point_of_a_line_plot_hides_under_the_legend(series: list[list[tuple[float, float]]],
+                                                        zero_based: bool) -> None:
+    """The legend's rows sit top right; the plot's range leaves them room above every point, and a dashed
+    companion series (an A/B run's baseline) has a row of its own."""
+    import re
+
+    from pytest_model_analyzer.reports.svg import TOP, svg_plot
+
+    named = {f"v{i}": values for i, values in enumerate(series)}
+    named[f"v{len(series) - 1} (baseline)"] = series[-1]
+    svg = svg_plot("t", "x", "y", named, zero_based=zero_based, dashed=[f"v{len(series) - 1} (baseline)"])
+    legend_bottom = TOP + 12 + 14 * (len(named) - 1) + 4  # the last row's baseline and its descenders
+    assert all(float(cy) - 3.5 >= legend_bottom for cy in re.findall(r'<circle cx="[^"]+" cy="([^"]+)" r="3.5"', svg))
+    rows = re.findall(r'<text x="[^"]+" y="([^"]+)" font-size="11">', svg)
+    assert len(rows) == len(named) == len(set(rows))
