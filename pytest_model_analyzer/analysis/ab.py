@@ -34,16 +34,21 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pytest_model_analyzer.analysis.regression import CheckResult, Comparison, RegressionCheck, config_changes
+from pytest_model_analyzer.analysis.regression import (
+    CheckResult,
+    Comparison,
+    RegressionCheck,
+    config_changed,
+    too_few_requests,
+)
 from pytest_model_analyzer.analysis.statistics import (
     MIN_POINTS,
     SE_FLOOR,
     Judgement,
     Verdict,
-    required_requests,
     settle,
 )
 from pytest_model_analyzer.domain.identity import PointId
@@ -149,13 +154,7 @@ class PairedBaseline:
                     seen[m.setup] = ratios
         return pair_noise(list(seen.values()))
 
-    def noise_table(self, run: Sequence[Measurement]) -> dict[tuple[str, str], PairNoise | None]:
-        models = {m.model for m in run}
-        return {(check.metric, model): self.noise(check.metric, model, run) for check in self.checks
-                for model in models}
-
-    def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool,
-                noises: Mapping[tuple[str, str], PairNoise | None] | None = None) -> Comparison:
+    def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool) -> Comparison:
         """The point's checks from its pairs; `run`: every measurement so far (for the pooled noise)."""
         baseline = measurement.baseline_side()
         if baseline is None:
@@ -166,22 +165,13 @@ class PairedBaseline:
             ratios = pair_ratios(measurement, check.metric)
             if not ratios:
                 continue
-            needed = required_requests(check.metric)
-            fewest = min((r for r in (measurement.requests, baseline.requests) if r), default=0.0)
-            if needed and fewest and fewest < needed:
-                judgement = Judgement(Verdict.INCONCLUSIVE, reason=(
-                    f"cannot judge: it rests on about {fewest:.0f} requests, and a percentile this high needs "
-                    f"{needed} (lengthen measurement-interval, or measurement-request-count)"))
-            else:
-                key = (check.metric, measurement.model)
-                noise = noises[key] if noises is not None and key in noises else self.noise(
-                    check.metric, measurement.model, run)
+            judgement = too_few_requests(check.metric, measurement.requests, baseline.requests)
+            if judgement is None:
                 allowed = check.allowed(statistics.median(baseline.samples(check.metric)))
-                judgement = judge_pairs(ratios, allowed, METRICS[check.metric].higher_is_better, noise, final)
+                judgement = judge_pairs(ratios, allowed, METRICS[check.metric].higher_is_better,
+                                        self.noise(check.metric, measurement.model, run), final)
             results.append(CheckResult(check, judgement, len(ratios), paired=True))
-        changed = tuple(config_changes(baseline.config, measurement.config)) if (
-            baseline.config_digest != measurement.config_digest and baseline.config and measurement.config) else ()
-        return Comparison(tuple(results), changed)
+        return Comparison(tuple(results), config_changed(baseline, measurement))
 
     def missing(self, model_names: Sequence[str]) -> list[PointId]:
         """Every point of a same-run comparison has both sides, or is new: nothing is missing."""

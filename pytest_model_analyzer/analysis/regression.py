@@ -92,6 +92,25 @@ def config_changes(before: Any, after: Any, path: str = "") -> list[str]:
     return [] if before == after else [f"{path} {before} -> {after}"[:200]]
 
 
+def too_few_requests(metric: str, *requests: float) -> Judgement | None:
+    """INCONCLUSIVE when a percentile rests on fewer requests than it needs, on either side of the comparison
+    (0: unknown, not counted); None when the check can be judged."""
+    needed = required_requests(metric)
+    fewest = min((r for r in requests if r), default=0.0)
+    if needed and fewest and fewest < needed:
+        return Judgement(Verdict.INCONCLUSIVE, reason=(
+            f"cannot judge: it rests on about {fewest:.0f} requests, and a percentile this high needs "
+            f"{needed} (lengthen measurement-interval, or measurement-request-count)"))
+    return None
+
+
+def config_changed(before: Measurement, after: Measurement) -> tuple[str, ...]:
+    """What changed in the point's config between the baseline's measurement and this one."""
+    if before.config_digest == after.config_digest or not before.config or not after.config:
+        return ()
+    return tuple(config_changes(before.config, after.config))
+
+
 def _percent(value: float) -> str:
     return f"{100 * value:+.1f}%"
 
@@ -189,18 +208,9 @@ class Baseline:
                  if m.model == model and (before := self.find(m.point_id)) is not None]
         return estimate_noise(pairs)
 
-    def noise_table(self, run: Sequence[Measurement]) -> dict[tuple[str, str], Noise]:
-        """Each check's noise per model, for comparing every point of a finished run: one pass per model and
-        metric instead of one per point (`compare(..., noises=...)`)."""
-        models = {m.model for m in run}
-        return {(check.metric, model): self.noise(check.metric, model, run) for check in self.checks
-                for model in models}
-
-    def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool,
-                noises: Mapping[tuple[str, str], Noise] | None = None) -> Comparison:
+    def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool) -> Comparison:
         """`run`: every measurement of this run so far (the noise estimate pools the model's points).
-        With `final`, an undecided check is reported as inconclusive (no more trials will come). `noises`:
-        the run's noise_table, when many points of the same run are compared."""
+        With `final`, an undecided check is reported as inconclusive (no more trials will come)."""
         before = self.find(measurement.point_id)
         if before is None:
             return Comparison(new=True)
@@ -210,22 +220,13 @@ class Baseline:
             current, baseline = measurement.samples(check.metric), before.samples(check.metric)
             if not current or not baseline:
                 continue
-            needed = required_requests(check.metric)
-            fewest = min((r for r in (measurement.requests, before.requests) if r), default=0.0)  # 0: unknown
-            if needed and fewest and fewest < needed:
-                judgement = Judgement(Verdict.INCONCLUSIVE, reason=(
-                    f"cannot judge: it rests on about {fewest:.0f} requests, and a percentile this high needs "
-                    f"{needed} (lengthen measurement-interval, or measurement-request-count)"))
-            else:
+            judgement = too_few_requests(check.metric, measurement.requests, before.requests)
+            if judgement is None:
                 allowed = check.allowed(statistics.median(baseline))
-                key = (check.metric, measurement.model)
-                noise = noises[key] if noises is not None and key in noises else self.noise(
-                    check.metric, measurement.model, run)
-                judgement = judge(current, baseline, allowed, METRICS[check.metric].higher_is_better, noise, final)
+                judgement = judge(current, baseline, allowed, METRICS[check.metric].higher_is_better,
+                                  self.noise(check.metric, measurement.model, run), final)
             results.append(CheckResult(check, judgement, measurement.trial_count))
-        changed = tuple(config_changes(before.config, measurement.config)) if (
-            before.config_digest != measurement.config_digest and before.config and measurement.config) else ()
-        return Comparison(tuple(results), changed)
+        return Comparison(tuple(results), config_changed(before, measurement))
 
     def missing(self, model_names: Sequence[str]) -> list[PointId]:
         """Baseline points of the profiled models that this run did not compare."""

@@ -148,13 +148,3 @@ def test_a_point_measurably_worse_but_within_the_allowance_is_measured_again_bef
     assert judge([91.0, 84.0, 83.0], [100.0], 0.10, True, quiet, final=False).verdict is Verdict.FAIL
     assert judge([91.0, 92.0, 91.5], [100.0], 0.10, True, quiet, final=True).verdict is Verdict.PASS
 
-
-def test_a_finished_run_compared_with_one_noise_table_gives_the_same_verdicts() -> None:
-    """The job summary compares every point of a finished run with one noise estimate per model and metric
-    (linear), not one per point (quadratic): the verdicts and intervals are the same."""
-    baseline = baseline_of(*BASE)
-    for run in (run_scaled(1.0), run_scaled(0.75), run_scaled(0.93)):
-        table = baseline.noise_table(run)
-        assert set(table) == {("perf_throughput", "add"), ("perf_latency_p99", "add")}
-        for x in run:
-            assert baseline.compare(x, run, final=True, noises=table) == baseline.compare(x, run, final=True)
