@@ -125,12 +125,17 @@ def svg_plot(title: str, x_label: str, y_label: str, series: Mapping[str, Sequen
     y_low, y_high = (0.0 if zero_based else min(ys)), max(ys)
     if y_high == y_low and not zero_based:  # a flat series sits in the middle, not on an axis
         y_low, y_high = y_low - (abs(y_low) or 1.0) * 0.5, y_high + (abs(y_high) or 1.0) * 0.5
+    y_ticks = nice_ticks(y_low, y_high)
     if len(series) > 1:
         # Headroom above the highest point for the legend's rows (top right), as the bars have: no point or
-        # line hides under a name.
+        # line hides under a name. The axis starts at its lowest tick, which may lie below the lowest value,
+        # so the room is measured on the ticks, and the ticks widened until they leave it.
         share = min(0.6, (14 * len(series) + 8) / (HEIGHT - TOP - BOTTOM))
-        y_high += (y_high - y_low) * share / (1 - share)
-    y_ticks = nice_ticks(y_low, y_high)
+        for _ in range(8):
+            needed = y_high + (y_high - y_ticks[0]) * share / (1 - share)
+            if y_ticks[-1] >= needed:
+                break
+            y_ticks = nice_ticks(y_low, needed)
     x_low, x_high, y_low, y_high = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
     inner_w = WIDTH - LEFT - RIGHT
 
