@@ -85,24 +85,26 @@ class ModelControl:
             raise VariantLoadError(f"the point's perf_analyzer_timeout ({self.timeout:g} s) ran out before {what}")
         return min(self.timeout, left)
 
-    def _call(self, what: str, model: str, **kwargs: Any) -> Any:
+    def _call(self, what: str, model: str | None, **kwargs: Any) -> Any:
+        """One call to the server, within the budget, its errors in words (`model` None: a call about no model)."""
+        args, subject = ((), what) if model is None else ((model,), f"{what} {model}")
         try:
-            return getattr(self.client, what)(model, client_timeout=self._budget(f"{what} {model}"), **kwargs)
+            return getattr(self.client, what)(*args, client_timeout=self._budget(subject), **kwargs)
         except InferenceServerException as exc:
             message = exc.message() if callable(getattr(exc, "message", None)) else str(exc)
             status = str(exc.status() if callable(getattr(exc, "status", None)) else "")
             if "DEADLINE_EXCEEDED" in status or "Deadline Exceeded" in str(message):
-                raise VariantLoadError(f"{what} {model}: the server at {self.url} did not answer within "
+                raise VariantLoadError(f"{subject}: the server at {self.url} did not answer within "
                                        f"{self.timeout:g} s (perf_analyzer_timeout)") from None
             if "UNAVAILABLE" in status:
-                raise VariantLoadError(f"{what} {model}: cannot reach the server at {self.url} "
+                raise VariantLoadError(f"{subject}: cannot reach the server at {self.url} "
                                        f"({message})") from None
             if _NOT_EXPLICIT in str(message):
                 raise VariantLoadError(
                     f"the server is not in explicit model-control mode ({message}); start it with "
                     "--model-control-mode=explicit, or set reload_model_disable: true"
                 ) from None
-            raise VariantLoadError(f"{what} {model} failed: {message}") from None
+            raise VariantLoadError(f"{subject} failed: {message}") from None
 
     def ensure(self, model: str, variant: Variant, load_self: bool = True,
                served_as: Mapping[str, str] | None = None, beside: Collection[str] = ()) -> dict[str, Any]:
@@ -152,8 +154,7 @@ class ModelControl:
         if self.deadline is not None:
             deadline = min(deadline, self.deadline)
         while True:
-            index = self.client.get_model_repository_index(as_json=True,
-                                                           client_timeout=self._budget("the unload wait"))
+            index = self._call("get_model_repository_index", None, as_json=True)
             busy = [entry["name"] for entry in index.get("models", []) if entry.get("name") in models
                     and entry.get("state") in ("READY", "UNLOADING", "LOADING")]
             if not busy:

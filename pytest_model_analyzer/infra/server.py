@@ -201,8 +201,8 @@ class LocalServer:
             self._ports = None
             host = self.flags.get("http-address", "127.0.0.1")
             endpoints = Endpoints(
-                http=f"{host}:{ports[0]}", grpc=f"{self.flags.get('grpc-address', '127.0.0.1')}:{ports[1]}",
-                metrics_url=f"http://{self.flags.get('metrics-address', '127.0.0.1')}:{ports[2]}/metrics",
+                http=f"{host}:{http}", grpc=f"{self.flags.get('grpc-address', '127.0.0.1')}:{grpc}",
+                metrics_url=f"http://{self.flags.get('metrics-address', '127.0.0.1')}:{metrics}/metrics",
             )
             self.shm_prefix = shm_prefix() if own_regions else ""
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
