@@ -30,7 +30,7 @@ class Drift:
                 f"than {self.best.variant}")
 
 
-def drift(ranking: ModelRanking, objectives: Mapping[str, int], allowed_percent: float,
+def drift(ranking: ModelRanking, objectives: Mapping[str, float], allowed_percent: float,
           default: str | None = None) -> Drift | None:
     """The drift of the model's shipped config, or None when it is within `allowed_percent` of the best (or
     when there is nothing to compare: no default measured, or no config meets the constraints). `default` names

@@ -28,7 +28,7 @@ from pytest_model_analyzer.domain.metrics import metric_of
 Metrics = Mapping[str, float]
 
 
-def score(a: Metrics, b: Metrics, objectives: Mapping[str, int]) -> float:
+def score(a: Metrics, b: Metrics, objectives: Mapping[str, float]) -> float:
     total_weight = sum(weight for weight in objectives.values() if weight > 0)
     if total_weight == 0:
         return 0.0
@@ -45,7 +45,7 @@ def score(a: Metrics, b: Metrics, objectives: Mapping[str, int]) -> float:
     return result
 
 
-def _order(objectives: Mapping[str, int]) -> Callable[[Measurement, Measurement], int]:
+def _order(objectives: Mapping[str, float]) -> Callable[[Measurement, Measurement], int]:
     def compare(a: Measurement, b: Measurement) -> int:
         value = score(a.metrics, b.metrics, objectives)
         return -1 if value > 0 else 1 if value < 0 else 0
@@ -53,7 +53,7 @@ def _order(objectives: Mapping[str, int]) -> Callable[[Measurement, Measurement]
     return compare
 
 
-def sort_best_first(measurements: Sequence[Measurement], objectives: Mapping[str, int]) -> list[Measurement]:
+def sort_best_first(measurements: Sequence[Measurement], objectives: Mapping[str, float]) -> list[Measurement]:
     return sorted(measurements, key=functools.cmp_to_key(_order(objectives)))
 
 
@@ -76,7 +76,7 @@ class ModelRanking:
         return self.variants[0] if self.variants and self.variants[0].passes else None
 
 
-def rank(model: str | None, measurements: Sequence[Measurement], objectives: Mapping[str, int],
+def rank(model: str | None, measurements: Sequence[Measurement], objectives: Mapping[str, float],
          constraints: Mapping[str, Bounds]) -> ModelRanking:
     """The variants of `model`, best first; of every model with `model=None` (Model Analyzer's ranking across
     models for num_top_model_configs, by the global objectives and constraints)."""

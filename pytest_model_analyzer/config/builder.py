@@ -16,7 +16,9 @@ from pytest_model_analyzer.config.flags import effective_flags, parse_perf_flags
 from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
 from pytest_model_analyzer.config.names import check_keys, suggest
 from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, PARAMETER_KEYS
-from pytest_model_analyzer.config.profile import ComposingModel, ModelSpec, OptunaSettings, ProfileConfig, SearchMode
+from pytest_model_analyzer.config.profile import ComposingModel, ModelSpec, ProfileConfig
+from pytest_model_analyzer.config.run_settings import RunSettings
+from pytest_model_analyzer.config.search_settings import OptunaSettings, SearchMode, SearchRanges
 from pytest_model_analyzer.config.settings import (
     check_load_conflicts,
     check_load_exclusive,
@@ -443,5 +445,6 @@ def build_profile(
         models = (combine(models),)
 
     warnings = unsupported_warnings(explicit, settings)
-    return ProfileConfig(settings=settings, models=models, source=source, explicit=explicit,
-                         warnings=tuple(warnings), objectives=objectives, constraints=constraints)
+    return ProfileConfig(run=RunSettings.from_options(settings), models=models,
+                         search_ranges=SearchRanges.from_options(settings, explicit), source=source,
+                         explicit=explicit, warnings=tuple(warnings), objectives=objectives, constraints=constraints)

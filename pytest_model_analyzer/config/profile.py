@@ -2,63 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_model_analyzer.config.run_settings import RunSettings
+from pytest_model_analyzer.config.search_settings import OptunaSettings, SearchMode, SearchRanges
 from pytest_model_analyzer.config.variants import Variant
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.identity import CONCURRENCY, REQUEST_RATE
-
-
-class SearchMode(enum.Enum):
-    """How a model's configurations are chosen: one vocabulary for the whole plugin.
-
-    The YAML's `run_config_search_mode` (brute, quick, optuna) and `run_config_search_disable` map onto it."""
-
-    DISABLED = "disabled"  # the listed variants (or the default config), no early exits
-    MANUAL = "manual"  # brute over model_config_parameters
-    AUTOMATIC = "automatic"  # brute over the automatic space (instance count x max_batch_size)
-    QUICK = "quick"  # hill climb over the automatic space
-    OPTUNA = "optuna"  # TPE trials over the automatic space (or the listed values) and the load
-
-    @property
-    def is_automatic(self) -> bool:
-        """Whether the search layer plans this model's variants (see search/plan.py)."""
-        return self in (SearchMode.AUTOMATIC, SearchMode.QUICK, SearchMode.OPTUNA)
-
-    @property
-    def measures_ahead(self) -> bool:
-        """Whether the search measures points of any variant at the model's first item (the hill climb, the
-        trials), so that the model's items belong together on one worker."""
-        return self in (SearchMode.QUICK, SearchMode.OPTUNA)
-
-
-@dataclass(frozen=True)
-class OptunaSettings:
-    """What `run_config_search_mode: optuna` searches and for how many trials (Model Analyzer's
-    SearchParameters and OptunaRunConfigGenerator). A tuple left empty is searched over the
-    `run_config_search_*` range; a listed one (`model_config_parameters`) over exactly its values."""
-
-    max_batch_sizes: tuple[int, ...] = ()
-    instance_counts: tuple[int, ...] = ()
-    # run_config_search_min/max_model_batch_size and _instance_count: the ranges of what is not listed
-    batch_size_range: tuple[int, int] = (1, 128)
-    instance_count_range: tuple[int, int] = (1, 5)
-    concurrency_range: tuple[int, int] = (1, 1024)  # run_config_search_min/max_concurrency: clamps the formula
-    instance_kind: str = ""  # the listed group's kind; "" for Model Analyzer's (KIND_CPU when cpu_only)
-    max_queue_delays: tuple[int, ...] = ()  # dynamic_batching.max_queue_delay_microseconds; empty: not searched
-    min_percentage: int = 5  # min/max_percentage_of_search_space
-    max_percentage: int = 10
-    min_trials: int | None = None  # optuna_min/max_trials, only when the user set them (they override %)
-    max_trials: int | None = None
-    min_percentage_set: bool = False  # whether the user set the percentage too (then the stricter one wins)
-    max_percentage_set: bool = False
-    early_exit_threshold: int = 10  # trials without a new best, once the minimum is reached
-    concurrency_formula: bool = False  # use_concurrency_formula: 2 x max_batch_size x instances, not searched
-    loads_listed: bool = False  # the user listed the loads (searched as a list, not as a doubling range)
 
 
 @dataclass(frozen=True)
@@ -85,7 +38,7 @@ class ModelSpec:
     perf_analyzer_flags: Mapping[str, Any]  # effective: Model Analyzer's default when none are given
     triton_server_flags: Mapping[str, str]
     triton_server_environment: Mapping[str, str]
-    objectives: Mapping[str, int]
+    objectives: Mapping[str, float]  # weights; fractions for models profiled together (together.py)
     constraints: Mapping[str, Bounds]
     base_config: Mapping[str, Any] = field(default_factory=dict)  # the repository's config.pbtxt, read once
     weighting: int = 1
@@ -138,37 +91,36 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class ProfileConfig:
-    settings: Mapping[str, Any]
+    """What a run measures and how: typed run settings (`run`), the search's ranges, one ModelSpec per model.
+
+    Every layer above `config/` reads these typed fields; the resolved option values stay inside `config/`."""
+
+    run: RunSettings
     models: tuple[ModelSpec, ...]
+    search_ranges: SearchRanges = field(default_factory=SearchRanges)
     source: Path | None = None
-    explicit: frozenset[str] = frozenset()
+    explicit: frozenset[str] = frozenset()  # the keys the user set (YAML or command line)
     warnings: tuple[str, ...] = field(default_factory=tuple)
     # The global objectives and constraints (shorthands merged): what ranks configs across models
     # (num_top_model_configs), where each model's own ones cannot.
-    objectives: Mapping[str, int] = field(default_factory=dict)
+    objectives: Mapping[str, float] = field(default_factory=dict)
     constraints: Mapping[str, Bounds] = field(default_factory=dict)
-
-    def __getitem__(self, key: str) -> Any:
-        return self.settings[key]
 
     def model(self, name: str) -> ModelSpec:
         return next(model for model in self.models if model.name == name)
 
     def remote_endpoints(self, slot: int | None) -> tuple[str, str, str]:
         """(http, grpc, metrics URL) of the remote server for an xdist worker slot (or the only one)."""
-        s = self.settings
-        if s["triton_grpc_endpoints"] is None:
-            return s["triton_http_endpoint"], s["triton_grpc_endpoint"], s["triton_metrics_url"]
-        index = slot or 0
-        metrics = s["triton_metrics_urls"][index] if s["triton_metrics_urls"] else ""
-        return s["triton_http_endpoints"][index], s["triton_grpc_endpoints"][index], metrics
+        return self.run.remote_endpoints(slot)
 
     @property
     def gpu_bound(self) -> bool:
         """Whether some model measures on this machine's GPUs (local mode, or c_api, whose perf_analyzer holds the
         server): then each xdist worker needs a GPU of its own."""
-        return self.settings["triton_launch_mode"] in ("local", "c_api") and not all(m.cpu_only for m in self.models)
+        return self.run.triton_launch_mode in ("local", "c_api") and not all(m.cpu_only for m in self.models)
 
     @property
     def model_repository(self) -> Path:
-        return Path(self.settings["model_repository"])
+        repository = self.run.model_repository
+        assert repository is not None, "settings.check_repository requires model_repository"
+        return repository

@@ -71,7 +71,7 @@ def combine(models: Sequence[ModelSpec]) -> ModelSpec:
         perf_analyzer_flags=first.perf_analyzer_flags,
         triton_server_flags=first.triton_server_flags,
         triton_server_environment=first.triton_server_environment,
-        objectives=objectives,  # type: ignore[arg-type]  # weights are fractions here
+        objectives=objectives,  # weights are fractions here
         constraints={member_tag(model.name, tag): bounds for model in models
                      for tag, bounds in model.constraints.items()},
         search=first.search,

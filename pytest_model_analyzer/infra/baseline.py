@@ -71,12 +71,12 @@ def loaded_models(model: ModelSpec) -> list[str]:
 
 def paired_baseline_problem(profile: ProfileConfig) -> str:
     """Why this profile cannot be measured against a baseline in the same run; '' when it can."""
-    if profile["triton_launch_mode"] != "local":
+    if profile.run.triton_launch_mode != "local":
         return (f"an A/B run serves the baseline beside the candidate on a server of its own; triton_launch_mode "
-                f"is {profile['triton_launch_mode']} (use local)")
-    if not profile["model_repository"]:
+                f"is {profile.run.triton_launch_mode} (use local)")
+    if not profile.run.model_repository:
         return "model_repository is not set"
-    if profile["reload_model_disable"]:
+    if profile.run.reload_model_disable:
         return "reload_model_disable is set, but an A/B run loads both versions"
     for model in profile.models:
         if model.composing and not model.members and not model.is_ensemble:

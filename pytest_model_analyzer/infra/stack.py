@@ -34,41 +34,41 @@ def _worker_gpu(profile: ProfileConfig, slot: int | None) -> GpuInfo | None:
     """Under xdist, the one GPU of this worker's slot (None without xdist or without GPUs)."""
     if slot is None or not profile.gpu_bound:
         return None
-    gpus = gpu_inventory(profile["gpus"])
+    gpus = gpu_inventory(profile.run.gpus)
     return gpus[slot] if slot < len(gpus) else None
 
 
 def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
                 slot: int | None = None, extra_repositories: Sequence[Path] = ()) -> tuple[Server, Control]:
     """`extra_repositories`: served beside the profile's model repository (an A/B run's staged baseline)."""
-    settings = profile.settings
+    settings = profile.run
     gpu = _worker_gpu(profile, slot)
     pinned = {"CUDA_VISIBLE_DEVICES": gpu.uuid} if gpu else None  # this worker's GPU only
-    if settings["triton_launch_mode"] == "c_api":
+    if settings.triton_launch_mode == "c_api":
         repository = workdir / "c_api_repository"
-        in_process = InProcessServer(rt.resolve_server_directory(settings["triton_install_path"], runtime),
+        in_process = InProcessServer(rt.resolve_server_directory(settings.triton_install_path, runtime),
                                      repository, pinned)
         in_process.start()
         return in_process, RepositoryControl(profile.model_repository, repository,
                                              {model.name: model.base_config for model in profile.models})
-    if settings["triton_launch_mode"] == "remote":
+    if settings.triton_launch_mode == "remote":
         http, grpc, metrics = profile.remote_endpoints(slot)
         server: LocalServer | RemoteServer = RemoteServer(Endpoints(http=_url(http), grpc=_url(grpc),
                                                                     metrics_url=metrics))
     else:
-        log = Path(settings["triton_output_path"]) if settings["triton_output_path"] else workdir / "tritonserver.log"
+        log = Path(settings.triton_output_path) if settings.triton_output_path else workdir / "tritonserver.log"
         first = profile.models[0]
         server = LocalServer(
-            executable=rt.resolve_server(settings["triton_server_path"]),
+            executable=rt.resolve_server(settings.triton_server_path),
             model_repository=profile.model_repository, runtime=runtime, log_path=log,
             flags=first.triton_server_flags, environment=first.triton_server_environment,
-            metrics_interval_ms=max(1, int(settings["monitoring_interval"] * 1000)),
+            metrics_interval_ms=max(1, int(settings.monitoring_interval * 1000)),
             pinned_environment=pinned, extra_repositories=extra_repositories,
         )
     endpoints = server.start()
     try:
-        control = ModelControl(endpoints.grpc, reload_disabled=settings["reload_model_disable"],
-                               timeout=float(settings["perf_analyzer_timeout"]))
+        control = ModelControl(endpoints.grpc, reload_disabled=settings.reload_model_disable,
+                               timeout=float(settings.perf_analyzer_timeout))
     except BaseException:
         server.stop()
         raise
@@ -78,23 +78,23 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
 def open_monitor(profile: ProfileConfig, server: Server, slot: int | None = None) -> ResourceMonitor:
     """GPU figures from NVML for a server on this machine, from the server's own `nv_gpu_*` metrics for a remote
     one (whose GPUs this machine cannot see); CPU figures from the server's metrics endpoint."""
-    settings = profile.settings
-    wants_gpu = settings["always_report_gpu_metrics"] or not all(m.cpu_only for m in profile.models)
+    settings = profile.run
+    wants_gpu = settings.always_report_gpu_metrics or not all(m.cpu_only for m in profile.models)
     endpoints = server.endpoints
     metrics_url = endpoints.metrics_url if endpoints else ""
     sampler: Callable[[], dict[str, Sample]] | None
     if isinstance(server, RemoteServer):
-        sampler, gpus, why = open_server_gpus(metrics_url, settings["gpus"])
+        sampler, gpus, why = open_server_gpus(metrics_url, settings.gpus)
         source = f"the server's metrics at {metrics_url}"
     else:
         gpu = _worker_gpu(profile, slot)
-        nvml, gpus, why = open_gpus([gpu.uuid] if gpu else settings["gpus"])
+        nvml, gpus, why = open_gpus([gpu.uuid] if gpu else settings.gpus)
         sampler, source = (gpu_sampler(nvml, gpus) if gpus else None), "NVML"
     if gpus and not wants_gpu:
         sampler, gpus, why = None, [], "every model is cpu_only (set always_report_gpu_metrics to record them)"
-    pid_of = (lambda: server.pid) if settings["collect_cpu_metrics"] else None
+    pid_of = (lambda: server.pid) if settings.collect_cpu_metrics else None
     return ResourceMonitor(
-        interval=settings["monitoring_interval"],
+        interval=settings.monitoring_interval,
         gpu=sampler,
         cpu=cpu_sampler(metrics_url or None, pid_of),
         gpus=gpus,
@@ -117,16 +117,16 @@ def check_perf_analyzer_flags(profile: ProfileConfig, executable: Path, runtime:
 
 def make_measurer(profile: ProfileConfig, runtime: rt.Runtime, server: Server, control: Control,
                   monitor: ResourceMonitor, workdir: Path, on_restart: Callable[[str], None]) -> Measurer:
-    settings = profile.settings
-    executable = rt.resolve_perf_analyzer(settings["perf_analyzer_path"])
+    settings = profile.run
+    executable = rt.resolve_perf_analyzer(settings.perf_analyzer_path)
     check_perf_analyzer_flags(profile, executable, runtime)
     perf_output = None
-    if settings["perf_output"]:
-        perf_output = Path(settings["perf_output_path"] or workdir / "perf_analyzer.log")
+    if settings.perf_output:
+        perf_output = Path(settings.perf_output_path or workdir / "perf_analyzer.log")
     return Measurer(
         server=server, control=control, runtime=runtime,
         perf_analyzer=executable,
-        monitor=monitor, workdir=workdir, protocol=settings["client_protocol"],
-        timeout=float(settings["perf_analyzer_timeout"]), perf_output=perf_output,
-        max_adjusts=settings["perf_analyzer_max_auto_adjusts"], on_restart=on_restart,
+        monitor=monitor, workdir=workdir, protocol=settings.client_protocol,
+        timeout=float(settings.perf_analyzer_timeout), perf_output=perf_output,
+        max_adjusts=settings.perf_analyzer_max_auto_adjusts, on_restart=on_restart,
     )

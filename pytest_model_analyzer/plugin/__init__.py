@@ -102,7 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         raise pytest.UsageError(f"{path}: {exc}") from None
     store, imported, recovered = (None, [], []) if config.option.collectonly else open_checkpoints(
-        config, Path(profile["checkpoint_directory"]))
+        config, profile.run.checkpoint_directory)
     if store is not None:
         from pytest_model_analyzer.infra.testbed import fingerprint
 
@@ -126,7 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
     ledger = Ledger(stored, stored_from, imported, first_trials_ahead=compare_with is not None,
                     ahead_by_variant=is_worker(config))
     # Where the run's checkpoint goes when its directory cannot take it (a full disk).
-    rescue_places = [Path(profile["export_path"]), Path(tempfile.gettempdir())]
+    rescue_places = [profile.run.export_path, Path(tempfile.gettempdir())]
     keeper = CheckpointKeeper(store, ledger, writes=not is_worker(config), rescue_places=rescue_places)
     ledger.on_new = keeper.keep
     interrupts = InterruptHooks(config, keeper)
@@ -157,15 +157,15 @@ def _plan_workers(config: pytest.Config, profile: ProfileConfig,
     if config.option.dist in ("no", "load"):
         config.option.dist = "loadscope"  # a variant's items stay on one worker: loaded once, measured alike
     slots = workers
-    if profile["triton_launch_mode"] == "remote":
-        endpoints = profile["triton_grpc_endpoints"] or [profile["triton_grpc_endpoint"]]
+    if profile.run.triton_launch_mode == "remote":
+        endpoints = profile.run.triton_grpc_endpoints or [profile.run.triton_grpc_endpoint]
         if workers > len(endpoints):
             raise pytest.UsageError(
                 f"-n {workers}: {workers} workers but {len(endpoints)} remote server(s); measurements sharing a "
                 "server disturb each other: list one per worker in triton_grpc_endpoints/triton_http_endpoints")
         slots = len(endpoints)
     elif profile.gpu_bound:
-        gpus = gpu_inventory(profile["gpus"])
+        gpus = gpu_inventory(profile.run.gpus)
         if workers > len(gpus):
             raise pytest.UsageError(
                 f"-n {workers}: {workers} workers but {len(gpus)} GPU(s) selected by `gpus`; measurements sharing "

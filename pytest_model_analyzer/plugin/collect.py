@@ -16,7 +16,8 @@ import pytest
 
 from pytest_model_analyzer.config.model_config import ModelConfigError
 from pytest_model_analyzer.config.points import Point, variant_points
-from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig, SearchMode
+from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
+from pytest_model_analyzer.config.search_settings import SearchMode
 from pytest_model_analyzer.config.variants import Variant, apply_variant
 from pytest_model_analyzer.domain.errors import GateFailure
 from pytest_model_analyzer.domain.identity import canonical

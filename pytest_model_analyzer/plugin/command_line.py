@@ -207,7 +207,7 @@ def paired_baseline(config: pytest.Config, profile: ProfileConfig) -> tuple[Pair
     spec = config.getoption("ma_compare_fail")
     try:
         checks = parse_checks(spec) if spec else []
-        pairing = open_pairing(repository=repository, rev=rev, candidate=Path(profile["model_repository"]),
+        pairing = open_pairing(repository=repository, rev=rev, candidate=profile.model_repository,
                                models=[(model.name, loaded_models(model)) for model in profile.models],
                                swap=bool(config.getoption("ma_baseline_swap", default=False)))
     except (ConfigError, BaselineError) as exc:

@@ -161,7 +161,7 @@ def ma_monitor(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession,
             f"{gpu.index}: {gpu.name} ({gpu.uuid})" for gpu in monitor.gpus)
         facts.note(facts.gpu_note)  # which GPUs the figures describe (under xdist, each worker's own)
         # Model Analyzer's server-only metrics: the GPUs with the server idle, before any measurement.
-        facts.server_only = monitor.idle_metrics(float(ma_session.profile["duration_seconds"]))
+        facts.server_only = monitor.idle_metrics(float(ma_session.profile.run.duration_seconds))
     return monitor
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -150,7 +149,7 @@ class RunHooks:
         state.rankings = rankings(state.profile, rows)
         state.columns = [column for found in state.config.hook.pytest_ma_report_columns(config=state.config)
                          for column in found]
-        if not state.profile["skip_summary_reports"]:
+        if not state.profile.run.skip_summary_reports:
             result = export(state.profile, state.rankings, rows, state.facts.server_only, state.facts.gpu_count,
                             state.facts.gpu_note, interrupted, state.columns, coverage(state, rows))
             state.exported = result.written
@@ -165,9 +164,9 @@ def check_drift(state: ModelAnalyzerSession) -> bool:
     """The config-drift gate (reports/adopt.py): True when a model's shipped config fails it; each finding is
     said at the end of the run."""
     assert state.drift_allowed is not None
-    repository = state.profile["model_repository"]
+    repository = state.profile.run.model_repository
     findings = drift_findings(state.rankings, {model.name: model for model in state.profile.models},
-                              state.drift_allowed, Path(repository) if repository else None,
+                              state.drift_allowed, repository,
                               OutputLayout.of(state.profile))
     for text in findings:
         state.facts.note(text)

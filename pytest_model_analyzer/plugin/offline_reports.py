@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from pytest_model_analyzer.reports.layout import OutputLayout
 
 def write_history(profile: ProfileConfig) -> list[str]:
     """Writes `<export_path>/reports/history.html` and `history.csv`; returns what to tell the user."""
-    directory = Path(profile["checkpoint_directory"])
+    directory = profile.run.checkpoint_directory
     try:
         found = CheckpointStore(directory, fresh=True).every()
     except CheckpointError as exc:
@@ -52,7 +51,7 @@ def chosen_configs(option: str, profile: ProfileConfig) -> list[str]:
     if option:
         names = [name.strip() for name in option.split(",") if name.strip()]
     else:
-        names = [_config_name(item) for item in profile["report_model_configs"] or []]
+        names = [_config_name(item) for item in profile.run.report_model_configs or []]
     if not names:
         raise pytest.UsageError("--ma-report: name the configurations, e.g. --ma-report=add_config_1,"
                                 "add_config_default (or list them under report_model_configs in the profile)")
@@ -69,7 +68,7 @@ def _config_name(item: Any) -> str:
 
 def write_detailed_reports(profile: ProfileConfig, names: list[str]) -> list[str]:
     """Writes `<export_path>/reports/detailed/<config>.html` per name; returns what to tell the user."""
-    directory = Path(profile["checkpoint_directory"])
+    directory = profile.run.checkpoint_directory
     try:
         store = CheckpointStore(directory)  # reads the latest checkpoint; writes nothing
     except CheckpointError as exc:

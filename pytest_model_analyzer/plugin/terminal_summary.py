@@ -26,7 +26,7 @@ class TerminalHooks:
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         profile = self.session.profile
         return [f"model-analyzer: {profile.source} ({len(profile.models)} models, {count_points(profile)} points, "
-                f"{profile['triton_launch_mode']} server, {profile['client_protocol']})"]
+                f"{profile.run.triton_launch_mode} server, {profile.run.client_protocol})"]
 
     @pytest.hookimpl
     def pytest_report_teststatus(self, report: pytest.TestReport,

@@ -122,7 +122,7 @@ def inference_table(profile: ProfileConfig, rows: Sequence[tuple[Measurement, bo
     if not rows:
         return None
     available = {tag for m, _ in rows for tag in m.metrics if not tag.startswith("gpu_")}
-    fields = _fields(profile["inference_output_fields"], available, notes, "inference")
+    fields = _fields(profile.run.inference_output_fields, available, notes, "inference")
     if any(m.load_kind == REQUEST_RATE for m, _ in rows) and "concurrency" in fields and \
             profile.explicit.isdisjoint({"inference_output_fields"}):
         fields[fields.index("concurrency")] = "request_rate"  # Model Analyzer switches the default column
@@ -142,7 +142,7 @@ def gpu_table(profile: ProfileConfig, rows: Sequence[tuple[Measurement, bool]], 
     if not gpu_rows:
         return None
     available = {tag for m, _ in gpu_rows for values in m.gpu_metrics.values() for tag in values}
-    fields = _fields(profile["gpu_output_fields"], available, notes, "GPU")
+    fields = _fields(profile.run.gpu_output_fields, available, notes, "GPU")
     table = []
     for m, passes in gpu_rows:
         for uuid, values in m.gpu_metrics.items():
@@ -162,7 +162,7 @@ def server_table(profile: ProfileConfig, server_only: Mapping[str, Mapping[str, 
     if not server_only:
         return None
     available = {tag for values in server_only.values() for tag in values}
-    fields = _fields(profile["server_output_fields"], available, notes, "server")
+    fields = _fields(profile.run.server_output_fields, available, notes, "server")
     table = []
     for uuid, values in server_only.items():
         row: list[Any] = []

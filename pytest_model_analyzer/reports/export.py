@@ -42,9 +42,9 @@ def export(profile: ProfileConfig, ranked: Sequence[ModelRanking], measurements:
     layout = OutputLayout.of(profile)
     results_dir = layout.results
     tables = [
-        (profile["filename_model_inference"], csv_tables.inference_table(profile, rows, gpu_count, result.notes)),
-        (profile["filename_model_gpu"], csv_tables.gpu_table(profile, rows, gpu_count, result.notes)),
-        (profile["filename_server_only"], csv_tables.server_table(profile, server_only, result.notes)),
+        (profile.run.filename_model_inference, csv_tables.inference_table(profile, rows, gpu_count, result.notes)),
+        (profile.run.filename_model_gpu, csv_tables.gpu_table(profile, rows, gpu_count, result.notes)),
+        (profile.run.filename_server_only, csv_tables.server_table(profile, server_only, result.notes)),
     ]
     for name, text in tables:
         if text is not None:
@@ -57,7 +57,7 @@ def export(profile: ProfileConfig, ranked: Sequence[ModelRanking], measurements:
     for ranking in ranked:
         if ranking.best is not None:
             _write_config(profile, ranking.best, f"best config of {ranking.model}", written, result)
-    if profile["num_top_model_configs"] > 0:
+    if profile.run.num_top_model_configs > 0:
         _write_top_configs(profile, measurements, written, result)
     return result
 
@@ -65,10 +65,10 @@ def export(profile: ProfileConfig, ranked: Sequence[ModelRanking], measurements:
 def _write_detailed(profile: ProfileConfig, ranking: ModelRanking, result: ExportResult) -> None:
     """Model Analyzer's profile ends with the detailed reports of each model's `num_configs_per_model` best
     configurations (reports/detailed.py), or, with skip_detailed_reports, with the command that writes them."""
-    top = list(ranking.variants[:profile["num_configs_per_model"]])
+    top = list(ranking.variants[:profile.run.num_configs_per_model])
     if not top or profile.model(ranking.model).members:
         return  # Model Analyzer writes no detailed report of models profiled together either
-    if profile["skip_detailed_reports"]:
+    if profile.run.skip_detailed_reports:
         names = ",".join(variant.variant for variant in top)
         result.notes.append(f"detailed reports of the {len(top)} best {ranking.model} configurations: "
                             f"pytest --ma-config {profile.source} --ma-report={names}")
@@ -85,14 +85,14 @@ def _write_config(profile: ProfileConfig, variant: VariantResult, what: str, wri
                   result: ExportResult) -> None:
     """`<output_model_repository_path>/<variant>/config.pbtxt`, once per variant; an ensemble's or BLS model's
     composing models' variants beside it (`add_config_3`), as Model Analyzer writes them."""
-    repo = profile["model_repository"]
+    repo = profile.run.model_repository
     for directory, model, config in variant.representative.model_configs():
         if directory in written:
             continue
         try:
-            target = model_directory.write_model(Path(profile["output_model_repository_path"]), directory, config,
-                                                 Path(repo) / model if repo else None,
-                                                 profile["override_output_model_repository"])
+            target = model_directory.write_model(profile.run.output_model_repository_path, directory, config,
+                                                 repo / model if repo else None,
+                                                 profile.run.override_output_model_repository)
         except (OSError, ValueError) as exc:
             result.notes.append(f"{what} not written: {exc}")
             return
@@ -104,7 +104,7 @@ def _write_top_configs(profile: ProfileConfig, measurements: Sequence[Measuremen
                        result: ExportResult) -> None:
     """num_top_model_configs: the N best configs across all models, ranked by the global objectives within the
     global constraints (Model Analyzer's top-models report), written beside each model's best."""
-    count = profile["num_top_model_configs"]
+    count = profile.run.num_top_model_configs
     across = rank(None, measurements, profile.objectives, profile.constraints)
     top = [variant for variant in across.variants[:count] if variant.passes]
     if not top:

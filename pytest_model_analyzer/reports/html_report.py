@@ -141,7 +141,7 @@ def render(profile: ProfileConfig, rankings: Sequence[ModelRanking], measurement
         f"<h1>Model analysis summary{status}</h1>"
         f'<p class="note covered">Covers {html.escape(covered or "the points this run measured")}.</p>'
         f'<p class="note">{len(measurements)} measurements from {html.escape(str(profile.source))}, '
-        f"{html.escape(profile['triton_launch_mode'])} server, written "
+        f"{html.escape(profile.run.triton_launch_mode)} server, written "
         f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}. {html.escape(gpu_note)}</p>"
         f"{sections}</body></html>\n"
     )

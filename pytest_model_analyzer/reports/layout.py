@@ -15,7 +15,7 @@ class OutputLayout:
 
     @classmethod
     def of(cls, profile: ProfileConfig) -> OutputLayout:
-        return cls(Path(profile["export_path"]))
+        return cls(profile.run.export_path)
 
     @property
     def results(self) -> Path:

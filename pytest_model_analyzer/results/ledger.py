@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from pytest_model_analyzer.analysis.gates import satisfies
 from pytest_model_analyzer.config.points import Point
-from pytest_model_analyzer.config.profile import SearchMode
+from pytest_model_analyzer.config.search_settings import SearchMode
 from pytest_model_analyzer.domain.errors import MeasurementError, PointSkipped
 from pytest_model_analyzer.domain.identity import PointId, Setup
 from pytest_model_analyzer.domain.measurement import Measurement

@@ -16,7 +16,7 @@ from typing import Protocol
 from pytest_model_analyzer.analysis.gates import satisfies
 from pytest_model_analyzer.analysis.ranking import score
 from pytest_model_analyzer.config.points import Point
-from pytest_model_analyzer.config.profile import SearchMode
+from pytest_model_analyzer.config.search_settings import SearchMode
 from pytest_model_analyzer.config.variants import default_variant_name
 from pytest_model_analyzer.domain.identity import CONCURRENCY, PointId, canonical, load_label
 from pytest_model_analyzer.domain.measurement import Measurement
@@ -264,7 +264,8 @@ class SearchDriver:
             return rank[1] if passes else NO_MEASUREMENT_SCORE
 
         dimensions = optuna_dimensions(model)
-        trials = run_trials(dimensions, trial_budget(model.optuna, space_size(dimensions)),  # type: ignore[arg-type]
+        assert model.optuna is not None  # the builder sets it for run_config_search_mode: optuna
+        trials = run_trials(dimensions, trial_budget(model.optuna, space_size(dimensions)),
                             seed_for(model_name), evaluate, stop)
         outcome.trials = len(trials)
         if model.quick_sweep and model.load_kind == CONCURRENCY:

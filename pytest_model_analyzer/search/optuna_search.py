@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_model_analyzer.config.profile import OptunaSettings
+from pytest_model_analyzer.config.search_settings import OptunaSettings
 from pytest_model_analyzer.search.space import Dimension
 
 NO_MEASUREMENT_SCORE = -1.0

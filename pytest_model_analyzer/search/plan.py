@@ -17,7 +17,8 @@ from typing import Any
 
 from pytest_model_analyzer.config.limits import MAX_POINTS, MAX_VARIANTS, require_at_most
 from pytest_model_analyzer.config.points import count_points
-from pytest_model_analyzer.config.profile import ComposingModel, ModelSpec, ProfileConfig, SearchMode
+from pytest_model_analyzer.config.profile import ComposingModel, ModelSpec, ProfileConfig
+from pytest_model_analyzer.config.search_settings import SearchMode
 from pytest_model_analyzer.config.variants import Variant, name_variants
 from pytest_model_analyzer.domain.identity import CONCURRENCY
 from pytest_model_analyzer.search.space import (
@@ -25,7 +26,6 @@ from pytest_model_analyzer.search.space import (
     formula_concurrency,
     optuna_dimensions,
     optuna_parameters,
-    quick_bounds,
     supports_batching,
 )
 
@@ -33,16 +33,16 @@ from pytest_model_analyzer.search.space import (
 def plan_model(model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
     if not model.search.is_automatic:
         return model
-    settings = profile.settings
+    ranges = profile.search_ranges
     if model.search is SearchMode.OPTUNA:
         return _plan_optuna(model)
     if model.composing:
         return _plan_composing(model, profile)
-    variants = name_variants(model.name, automatic_parameters(model.base_config, settings, model.cpu_only,
+    variants = name_variants(model.name, automatic_parameters(model.base_config, ranges, model.cpu_only,
                                                               model.fixed_parameters), model.base_config)
     extra_loads: dict[str, tuple[int, ...]] = {}
     if model.search is SearchMode.QUICK:
-        bounds = quick_bounds(settings, profile.explicit)
+        bounds = ranges.quick_concurrency_bounds
         extra_loads = {variant.name: (formula_concurrency(variant.parameters or model.fixed_parameters,
                                                           model.base_config, *bounds),)
                        for variant in variants}
@@ -72,14 +72,14 @@ def _plan_composing(model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
     (`add_config_3`); the combination is `<model>_config_<n>`, in the order of the product. An ensemble's own
     max_batch_size is the smallest of its composing models'; the formula load comes from the first searched
     model's max_batch_size and instances, as Model Analyzer computes it."""
-    settings = profile.settings
+    ranges = profile.search_ranges
     itself = ComposingModel(model.name, model.base_config, model.cpu_only, model.fixed_parameters)
     searched = [itself, *model.composing] if model.searches_itself else list(model.composing)
-    spaces = [name_variants(s.name, automatic_parameters(s.base_config, settings, s.cpu_only, s.fixed_parameters),
+    spaces = [name_variants(s.name, automatic_parameters(s.base_config, ranges, s.cpu_only, s.fixed_parameters),
                             s.base_config)[1:] for s in searched]
     require_at_most("run_config_search_max_instance_count", math.prod(len(space) for space in spaces), MAX_VARIANTS,
                     f"combinations of the variants of {', '.join(s.name for s in searched)}")
-    bounds = quick_bounds(settings, profile.explicit)
+    bounds = ranges.quick_concurrency_bounds
     default = model.variants[0]
     variants = [default]
     # The default's formula load: the model's own config, or for models profiled together the first one's.

@@ -20,6 +20,7 @@ from typing import Any
 
 from pytest_model_analyzer.config.limits import MAX_VARIANTS, require_at_most
 from pytest_model_analyzer.config.profile import ModelSpec
+from pytest_model_analyzer.config.search_settings import SearchRanges
 from pytest_model_analyzer.config.values import doubled
 from pytest_model_analyzer.config.variants import Variant
 from pytest_model_analyzer.domain.identity import CONCURRENCY
@@ -36,14 +37,12 @@ def supports_dynamic_batching(base_config: Mapping[str, Any]) -> bool:
     return supports_batching(base_config) and "sequence_batching" not in base_config
 
 
-def automatic_parameters(base_config: Mapping[str, Any], settings: Mapping[str, Any], cpu_only: bool,
+def automatic_parameters(base_config: Mapping[str, Any], ranges: SearchRanges, cpu_only: bool,
                          fixed: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Parameter sets in Model Analyzer's order; `fixed` fields (a single combination) apply to all."""
     kind = "KIND_CPU" if cpu_only else "KIND_GPU"
-    counts = range(settings["run_config_search_min_instance_count"],
-                   settings["run_config_search_max_instance_count"] + 1)
-    sizes = doubled(settings["run_config_search_min_model_batch_size"],
-                    settings["run_config_search_max_model_batch_size"])
+    counts = range(ranges.instance_counts[0], ranges.instance_counts[1] + 1)
+    sizes = doubled(*ranges.model_batch_sizes)
     require_at_most("run_config_search_max_instance_count",
                     len(counts) * (len(sizes) if supports_batching(base_config) else 1), MAX_VARIANTS,
                     "automatic variants")
@@ -92,12 +91,6 @@ def formula_concurrency(parameters: Mapping[str, Any], base_config: Mapping[str,
     if high is not None:
         value = min(value, high)
     return value
-
-
-def quick_bounds(settings: Mapping[str, Any], explicit: frozenset[str]) -> tuple[int | None, int | None]:
-    """Quick search clamps its formula load only by the concurrency limits the user set."""
-    low, high = ("run_config_search_min_concurrency", "run_config_search_max_concurrency")
-    return (settings[low] if low in explicit else None, settings[high] if high in explicit else None)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from pytest_model_analyzer.analysis.gates import violations
 from pytest_model_analyzer.analysis.ranking import score
 from pytest_model_analyzer.config.builder import build_profile
-from pytest_model_analyzer.config.profile import ProfileConfig, SearchMode
+from pytest_model_analyzer.config.profile import ProfileConfig
+from pytest_model_analyzer.config.search_settings import SearchMode
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.metrics import combined_metrics
 from pytest_model_analyzer.infra import measurer as measurer_module

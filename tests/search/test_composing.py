@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from pytest_model_analyzer.config.builder import build_profile
 from pytest_model_analyzer.config.points import variant_points
-from pytest_model_analyzer.config.profile import ProfileConfig, SearchMode
+from pytest_model_analyzer.config.profile import ProfileConfig
+from pytest_model_analyzer.config.search_settings import SearchMode
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.search.plan import plan_profile
 from pytest_model_analyzer.search.quick import HillClimb

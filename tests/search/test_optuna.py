@@ -7,7 +7,7 @@ import dataclasses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_model_analyzer.config.profile import OptunaSettings, SearchMode
+from pytest_model_analyzer.config.search_settings import OptunaSettings, SearchMode
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.search.optuna_search import TrialBudget, run_trials, trial_budget
 from pytest_model_analyzer.search.space import Dimension, optuna_dimensions, space_size

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pytest_model_analyzer.config.builder import build_profile
 from pytest_model_analyzer.config.points import variant_points
-from pytest_model_analyzer.config.profile import SearchMode
+from pytest_model_analyzer.config.search_settings import SearchMode, SearchRanges
 from pytest_model_analyzer.config.values import doubled
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.search import early_exit
@@ -19,8 +19,7 @@ from pytest_model_analyzer.search.quick import HillClimb
 from pytest_model_analyzer.search.space import automatic_parameters
 from tests.support import MODELS
 
-SETTINGS = {"run_config_search_min_instance_count": 1, "run_config_search_max_instance_count": 5,
-            "run_config_search_min_model_batch_size": 1, "run_config_search_max_model_batch_size": 128}
+RANGES = SearchRanges(instance_counts=(1, 5), model_batch_sizes=(1, 128))
 
 
 def test_doubled_lists_as_model_analyzer() -> None:
@@ -29,12 +28,12 @@ def test_doubled_lists_as_model_analyzer() -> None:
 
 
 def test_automatic_space_instance_count_outer_batch_size_inner() -> None:
-    space = automatic_parameters({"max_batch_size": 8}, SETTINGS, cpu_only=True)
+    space = automatic_parameters({"max_batch_size": 8}, RANGES, cpu_only=True)
     assert len(space) == 5 * 8
     assert space[0] == {"instance_group": [{"count": 1, "kind": "KIND_CPU"}], "max_batch_size": 1,
                         "dynamic_batching": {}}
     assert space[8]["instance_group"][0]["count"] == 2 and space[8]["max_batch_size"] == 1
-    unbatched = automatic_parameters({"max_batch_size": 0}, SETTINGS, cpu_only=False)
+    unbatched = automatic_parameters({"max_batch_size": 0}, RANGES, cpu_only=False)
     assert unbatched == [{"instance_group": [{"count": n, "kind": "KIND_GPU"}]} for n in range(1, 6)]
 
 
