@@ -16,7 +16,7 @@ LAYERS = {
     "analysis": 2,  # gates, regression checks, ranking
     "search": 3,  # the automatic search
     "infra": 3,  # server, model control, perf_analyzer, monitor, runtime, checkpoints
-    "results": 4,  # the ledger of a run's measurements, saving
+    "results": 4,  # the ledger of a run's measurements, the resolver, saving
     "reports": 5,  # tables and files
     "plugin": 6,  # the pytest layer
 }

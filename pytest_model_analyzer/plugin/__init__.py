@@ -47,6 +47,7 @@ from pytest_model_analyzer.plugin.lifecycle import RunHooks
 from pytest_model_analyzer.plugin.session import SESSION_KEY, ModelAnalyzerSession
 from pytest_model_analyzer.plugin.terminal_summary import TerminalHooks
 from pytest_model_analyzer.results.ledger import Ledger
+from pytest_model_analyzer.results.resolver import PointResolver
 from pytest_model_analyzer.results.saving import CheckpointKeeper
 from pytest_model_analyzer.search.plan import plan_profile
 from pytest_model_analyzer.search.workload import Workload
@@ -123,15 +124,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if store is not None and pairing is not None:
         stored = [measurement for measurement in store.loaded.values() if pairing.reusable(measurement)]
     stored_from = store.loaded_from.name if store is not None and store.loaded_from else "checkpoint"
-    ledger = Ledger(stored, stored_from, imported, first_trials_ahead=compare_with is not None,
-                    ahead_by_variant=is_worker(config))
+    ledger = Ledger(stored, stored_from, imported)
+    resolver = PointResolver(ledger, first_trials_ahead=compare_with is not None, ahead_by_variant=is_worker(config))
     # Where the run's checkpoint goes when its directory cannot take it (a full disk).
     rescue_places = [profile.run.export_path, Path(tempfile.gettempdir())]
     keeper = CheckpointKeeper(store, ledger, writes=not is_worker(config), rescue_places=rescue_places)
     ledger.on_new = keeper.keep
     interrupts = InterruptHooks(config, keeper)
     keeper.on_cannot_keep = interrupts.request_stop
-    session = ModelAnalyzerSession(config, profile, ledger, keeper, interrupts.handler, compare_with, pairing,
+    session = ModelAnalyzerSession(config, profile, resolver, keeper, interrupts.handler, compare_with, pairing,
                                    drift_allowed=drift_allowance(config))
     config.stash[SESSION_KEY] = session
     for recovery in recovered:
@@ -197,5 +198,5 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
     node = ProfileFile.from_parent(parent, path=file_path)
     node.profile = session.profile
-    node.search = session.ledger.search
+    node.search = session.resolver.search
     return node

@@ -197,11 +197,11 @@ def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSess
         if is_worker(request.config):
             pytest.skip("binary search: it decides from all of a model's measurements, which an xdist worker "
                         "does not have (run without -n to search the constraint boundary)")
-        decided = ma_session.ledger.binary_step(step)
+        decided = ma_session.resolver.binary_step(step)
         if isinstance(decided, str):
             pytest.skip(decided)
         item.ma_point = decided
-    resolution = ma_session.ledger.resolve(
+    resolution = ma_session.resolver.resolve(
         item.ma_point, lambda point: request.getfixturevalue("ma_measurer").measure(point),
         stop=lambda: ma_session.stopping)
     if resolution.measurement is None:

@@ -130,7 +130,7 @@ class RunHooks:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """The points that will run, after -k and other deselection: what a variant measures ahead."""
-        self.session.ledger.selected = {item.ma_point.id for item in items if hasattr(item, "ma_point")}
+        self.session.resolver.selected = {item.ma_point.id for item in items if hasattr(item, "ma_point")}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -204,7 +204,7 @@ def write_job_summary(state: ModelAnalyzerSession, rows: Sequence[Measurement]) 
 def coverage(state: ModelAnalyzerSession, rows: Sequence[Measurement]) -> str:
     """Which points the run's reports cover: a `-k` or `--lf` run's are a selection, and say so."""
     total = count_points(state.profile)
-    selected = state.ledger.selected
+    selected = state.resolver.selected
     measured = len(rows)
     if selected is None or len(selected) >= total:
         return f"all {total} points, {measured} measured"

@@ -28,6 +28,7 @@ from pytest_model_analyzer.infra.interrupt import InterruptHandler
 from pytest_model_analyzer.reports.columns import Column
 from pytest_model_analyzer.results.facts import RunFacts
 from pytest_model_analyzer.results.ledger import Ledger
+from pytest_model_analyzer.results.resolver import PointResolver
 from pytest_model_analyzer.results.saving import CheckpointKeeper
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def comparison_of(report: pytest.TestReport) -> Comparison | None:
 class ModelAnalyzerSession:
     config: pytest.Config
     profile: ProfileConfig
-    ledger: Ledger
+    resolver: PointResolver  # gives each item its measurement; its ledger keeps them all
     keeper: CheckpointKeeper
     interrupt: InterruptHandler
     baseline: Baseline | PairedBaseline | None = None  # a checkpoint's, or one measured in this run (A/B)
@@ -96,6 +97,10 @@ class ModelAnalyzerSession:
     # job summary shows these, so an interval reads the same in every place.
     comparisons: dict[PointId, Comparison] = field(default_factory=dict)
     compared_setups: dict[Setup, Comparison] = field(default_factory=dict)  # carried by a shared measurement
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.resolver.ledger
 
     @property
     def stopping(self) -> bool:

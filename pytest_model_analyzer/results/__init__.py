@@ -1,1 +1,2 @@
-"""The results of a run: the ledger that owns every measurement and decides where each point's comes from."""
+"""The results of a run: the ledger that keeps every measurement, the resolver that decides where each point's
+comes from, and saving them."""

@@ -1,19 +1,9 @@
-"""The ledger of a run's points: every measurement, where it came from, and the one path that decides it.
+"""The ledger of a run: every measurement it knows, by point and by setup, where each came from, and what
+could not be measured. It keeps; it decides nothing. `resolver.py` walks the one path that decides where a
+point's measurement comes from, and the search (search/driver.py) reads the ledger as its evidence.
 
-A point's measurement comes from exactly one of these places, tried in this order by `Ledger.resolve`:
-
-1. the quick search's hill climb or optuna's trials, which measure some points ahead of their items (on the
-   model's first item);
-2. no measurement at all: the search skips the point (early exit, not visited), with the reason;
-3. an earlier failure of the same setup: the point errors with that failure's message;
-4. a stored measurement of the same setup (the latest checkpoint, or an imported Model Analyzer one);
-5. a measurement of the same setup taken earlier in this run under another variant (identical configs);
-6. a measurement taken ahead of the item by the quick or optuna search;
-7. a new measurement, taken now.
-
-The ledger holds no pytest and no process: `measure` is a callable, so all of this is unit-tested with a
-fake. On an xdist controller, which measures nothing, `observe` takes the workers' measurements from their
-reports instead.
+The ledger holds no pytest and no process. On an xdist controller, which measures nothing, `observe` takes the
+workers' measurements from their reports.
 """
 
 from __future__ import annotations
@@ -22,14 +12,9 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from pytest_model_analyzer.analysis.gates import satisfies
 from pytest_model_analyzer.config.points import Point
-from pytest_model_analyzer.config.search_settings import SearchMode
-from pytest_model_analyzer.domain.errors import MeasurementError, PointSkipped
 from pytest_model_analyzer.domain.identity import PointId, Setup
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.search.binary import BinaryStep, decide
-from pytest_model_analyzer.search.driver import SearchDriver
 
 Measure = Callable[[Point], Measurement]  # raises MeasurementError, or PointSkipped in a mode that cannot
 SAME_CONFIG = "same config as "  # the origin of a measurement shared by variants with identical configs
@@ -48,20 +33,10 @@ class Ledger:
     """Owns every measurement of a run, by point and by setup."""
 
     def __init__(self, stored: Iterable[Measurement] = (), stored_from: str = "checkpoint",
-                 imported: Iterable[Measurement] = (), first_trials_ahead: bool = False,
-                 ahead_by_variant: bool = False) -> None:
+                 imported: Iterable[Measurement] = ()) -> None:
         self.stored_from = stored_from  # the checkpoint's file name, for "from 0.ckpt"
-        # Comparing with a baseline: at a model's first item, measure the first trial of all its selected
-        # points, so that the noise estimate pools the whole model before the first verdict, and every later
-        # trial of a point is interleaved with the others.
-        self.first_trials_ahead = first_trials_ahead
-        # Under xdist a worker runs only some of a model's variants (loadscope): it measures ahead per variant.
-        self.ahead_by_variant = ahead_by_variant
-        self.selected: set[PointId] | None = None  # the points that will run (after -k, deselection); None: all
         # Told of every measurement this run adds (the checkpoint keeper journals it at once).
         self.on_new: Callable[[Measurement], None] = lambda measurement: None
-        self._primed: set[tuple[str, str]] = set()  # (model, variant or "") whose first trials were taken ahead
-        self.search = SearchDriver(evidence=self)
         self._stored: dict[Setup, Measurement] = {m.setup: m for m in stored}  # reusable, never measured again
         self._known: dict[Setup, Measurement] = {}  # the first measurement of each setup in this run
         self._rows: dict[PointId, Measurement] = {}  # what each point reports: the rows of the tables
@@ -77,83 +52,49 @@ class Ledger:
             self._keep(measurement)
             self._rows[measurement.point_id] = measurement
 
-    # -- the one path -----------------------------------------------------------------------------
-    def resolve(self, point: Point, measure: Measure, stop: Callable[[], bool] = lambda: False) -> Resolution:
-        """The measurement of `point` for its item; raises MeasurementError when it cannot be measured."""
-        if point.model.search is SearchMode.QUICK:
-            self.search.run_quick(point.model.name, lambda p: self.measure_ahead(p, measure),
-                                  point.model.top_configs, stop=stop)
-        elif point.model.search is SearchMode.OPTUNA:
-            self.search.run_optuna(point.model.name, lambda p: self.measure_ahead(p, measure),
-                                   point.model.top_configs, stop=stop)
-        elif self.first_trials_ahead and not point.model.decides_online:
-            self._measure_model_ahead(point, measure, stop)
-        if point.id in self._resolved:  # asked again: the same answer, never a second measurement
-            return Resolution(self._rows[point.id], self._origins.get(point.id, ""))
-        reason = self.search.skip_reason(point)
-        if reason is not None:
-            return Resolution(skipped=reason)
-        setup = point.setup
-        if setup in self._skips:
-            return Resolution(skipped=self._skips[setup])
-        if setup in self._failures:
-            raise MeasurementError(self._failures[setup])
-        stored = self._stored.get(setup)
-        if stored is not None:
-            self._reused.add(setup)
-            origin = stored.source if stored.source != "measured" else self.stored_from
-            return self._record(point, stored, origin)
-        earlier = self._known.get(setup)
-        if earlier is not None and earlier.variant != point.variant.name:
-            return self._record(point, earlier, f"{SAME_CONFIG}{earlier.variant}")
-        ahead = self._ahead.pop(point.id, None)
-        if ahead is not None:
-            return self._record(point, ahead)
-        try:
-            measurement = self._take(point, measure)
-        except PointSkipped as exc:
-            return Resolution(skipped=str(exc))
-        return self._record(point, measurement)
+    # -- what the resolver asks and records ----------------------------------------------------------
+    def resolved(self, point_id: PointId) -> Resolution | None:
+        """The answer a point's item already got (asked again, it gets the same one)."""
+        if point_id not in self._resolved:
+            return None
+        return Resolution(self._rows[point_id], self._origins.get(point_id, ""))
 
-    def measure_ahead(self, point: Point, measure: Measure) -> Measurement | None:
-        """A point the search needs before its item runs (the item reports it later); None if it failed."""
-        stored = self._stored.get(point.setup)
-        if stored is not None:
-            return stored
-        try:
-            measurement = self._take(point, measure)
-        except (PointSkipped, MeasurementError):
-            return None  # remembered: the point's item reports it
-        self._ahead[point.id] = measurement
-        return measurement
+    def skip_of(self, setup: Setup) -> str | None:
+        """Why this setup cannot be measured in this mode, once a measurement said so."""
+        return self._skips.get(setup)
 
-    def _take(self, point: Point, measure: Measure) -> Measurement:
-        """A new measurement of the point: kept and handed on at once; a skip or a failure is remembered for
-        every point of the same setup, and raised."""
-        try:
-            measurement = measure(point)
-        except PointSkipped as exc:
-            self._skips[point.setup] = str(exc)
-            raise
-        except MeasurementError as exc:
-            self._failures[point.setup] = str(exc)
-            raise
+    def failure_of(self, setup: Setup) -> str | None:
+        """Why this setup could not be measured, once it failed."""
+        return self._failures.get(setup)
+
+    def stored_of(self, setup: Setup) -> Measurement | None:
+        """A checkpoint's or an import's measurement of this setup: reused, never measured again."""
+        return self._stored.get(setup)
+
+    def reuse_stored(self, point: Point, stored: Measurement) -> Resolution:
+        self._reused.add(point.setup)
+        return self.record(point, stored, stored.source if stored.source != "measured" else self.stored_from)
+
+    def take_ahead(self, point_id: PointId) -> Measurement | None:
+        """The measurement the search took for this point before its item ran, handed over once."""
+        return self._ahead.pop(point_id, None)
+
+    def hold_ahead(self, point_id: PointId, measurement: Measurement) -> None:
+        self._ahead[point_id] = measurement
+
+    def is_held_ahead(self, point_id: PointId) -> bool:
+        return point_id in self._ahead
+
+    def add(self, measurement: Measurement) -> None:
+        """A new measurement of this run: kept, and handed to `on_new` at once (the journal)."""
         self._keep(measurement)
         self.on_new(measurement)
-        return measurement
 
-    def _measure_model_ahead(self, point: Point, measure: Measure, stop: Callable[[], bool]) -> None:
-        scope = (point.model.name, point.variant.name if self.ahead_by_variant else "")
-        if scope in self._primed:
-            return
-        self._primed.add(scope)
-        for other in self.search.points.values():
-            if stop():
-                return
-            in_scope = other.model.name == scope[0] and scope[1] in ("", other.variant.name)
-            if in_scope and other.id not in self._ahead and (
-                    self.selected is None or other.id in self.selected) and self.measurement_for(other) is None:
-                self.measure_ahead(other, measure)
+    def remember_skip(self, setup: Setup, reason: str) -> None:
+        self._skips[setup] = reason
+
+    def remember_failure(self, setup: Setup, reason: str) -> None:
+        self._failures[setup] = reason
 
     def revise(self, measurement: Measurement) -> Measurement:
         """A point measured again (more trials): the new measurement replaces the old everywhere."""
@@ -167,7 +108,8 @@ class Ledger:
     def measurement_of(self, point_id: PointId) -> Measurement | None:
         return self._rows.get(point_id)
 
-    def _record(self, point: Point, measurement: Measurement, origin: str = "") -> Resolution:
+    def record(self, point: Point, measurement: Measurement, origin: str = "") -> Resolution:
+        """The point's item gets this measurement (renamed to its variant when an identical config's)."""
         if measurement.variant != point.variant.name:
             # The same setup under another variant name: an identical config, or Model Analyzer's naming.
             measurement = dataclasses.replace(measurement, variant=point.variant.name)
@@ -214,20 +156,6 @@ class Ledger:
 
     def has_failed(self, point: Point) -> bool:
         return point.setup in self._failures
-
-    def binary_step(self, step: BinaryStep) -> Point | str:
-        """The point a step of the binary search measures, or why it measures nothing (search/binary.py)."""
-        sweep = [point for point_id, point in self.search.points.items()
-                 if (point_id.model, point_id.variant, point_id.batch_size)
-                 == (step.model.name, step.variant, step.batch_size)]
-
-        def outcome(point: Point) -> bool | str | None:
-            if self.has_failed(point):
-                return None
-            measurement = self.measurement_for(point)
-            return "" if measurement is None else satisfies(measurement.metrics, point.model.constraints)
-
-        return decide(step, sweep, self.rows(), outcome)
 
     # -- what the run shows and saves -------------------------------------------------------------
     def rows(self) -> list[Measurement]:
