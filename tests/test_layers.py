@@ -54,15 +54,21 @@ def imports_at_load(path: Path) -> list[str]:
 MODULES = sorted(PACKAGE.rglob("*.py"))
 
 
+def layer_of(path: Path) -> str | None:
+    """The layer folder a module lives in (also inside a room of its own, such as plugin/xdist/)."""
+    parts = path.relative_to(PACKAGE).parts
+    return parts[0] if len(parts) > 1 else None
+
+
 def test_every_module_lives_in_a_layer() -> None:
-    strays = [p.relative_to(PACKAGE) for p in MODULES if p.parent != PACKAGE and p.parent.name not in LAYERS]
+    strays = [p.relative_to(PACKAGE) for p in MODULES if p.parent != PACKAGE and layer_of(p) not in LAYERS]
     top = [p.name for p in MODULES if p.parent == PACKAGE]
     assert strays == [] and top == ["__init__.py"]
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_only_run_downward(path: Path) -> None:
-    here = path.parent.name if path.parent != PACKAGE else None
+    here = layer_of(path)
     rank = LAYERS[here] if here else -1
     wrong = []
     # The package's root is loaded before every layer (it is each module's parent): what it re-exports for a
@@ -87,7 +93,7 @@ def test_the_check_sees_a_violation(tmp_path: Path) -> None:
 
 
 def test_only_the_pytest_layer_defines_pytest_hooks() -> None:
-    hooks = [f"{path.relative_to(PACKAGE)}:{node.name}" for path in MODULES if path.parent.name != "plugin"
+    hooks = [f"{path.relative_to(PACKAGE)}:{node.name}" for path in MODULES if layer_of(path) != "plugin"
              for node in ast.walk(ast.parse(path.read_text()))
              if isinstance(node, ast.FunctionDef) and node.name.startswith("pytest_")]
     assert hooks == []
@@ -100,6 +106,13 @@ DECISIONS = {"violations", "satisfies", "trials_agree", "drift", "judge", "judge
 
 
 def test_the_pytest_layer_makes_no_gate_or_drift_decision_itself() -> None:
-    found = [f"{path.name}: {name}" for path in MODULES if path.parent.name == "plugin"
+    found = [f"{path.name}: {name}" for path in MODULES if layer_of(path) == "plugin"
              for name in imports(path) if name.rsplit(".", 1)[-1] in DECISIONS]
     assert found == []
+
+
+def test_the_work_plan_of_xdist_is_plain_functions() -> None:
+    """plugin/xdist/ is xdist's one home; its plan of units and costs decides, so it imports no pytest or xdist
+    and is unit-tested without workers (tests/plugin/xdist/test_workload.py)."""
+    plan = PACKAGE / "plugin" / "xdist" / "workload.py"
+    assert [name for name in imports(plan) if name.split(".")[0] in PYTEST_MODULES] == []

@@ -3,9 +3,9 @@ hooks, configure-time validation, collection of the profile and the fixtures.
 
 Rooms: command_line.py (flags, ini, checkpoints and baseline read at configure time), hookspec.py (the
 `pytest_ma_*` hooks), session.py (run state), lifecycle.py (saving, reports, end of run), terminal_summary.py
-(everything printed), interrupts.py (Ctrl-C), distributed.py (pytest-xdist), collect.py (the item tree),
-fixtures.py (server, monitor, measurer, measurement), offline_reports.py (--ma-history, --ma-report without a
-server). Nothing below this package imports pytest.
+(everything printed), interrupts.py (Ctrl-C), xdist/ (pytest-xdist: workers, scheduler, work units),
+collect.py (the item tree), fixtures.py (server, monitor, measurer, measurement), offline_reports.py
+(--ma-history, --ma-report without a server). Nothing below this package imports pytest.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from pytest_model_analyzer.plugin.command_line import (
     paired_baseline,
     profile_path,
 )
-from pytest_model_analyzer.plugin.distributed import ControllerHooks, is_worker, planned_workers
 from pytest_model_analyzer.plugin.fixtures import (  # noqa: F401  (pytest finds fixtures on the plugin module)
     ma_measurement,
     ma_measurer,
@@ -46,11 +45,12 @@ from pytest_model_analyzer.plugin.interrupts import InterruptHooks
 from pytest_model_analyzer.plugin.lifecycle import RunHooks
 from pytest_model_analyzer.plugin.session import SESSION_KEY, ModelAnalyzerSession
 from pytest_model_analyzer.plugin.terminal_summary import TerminalHooks
+from pytest_model_analyzer.plugin.xdist.workers import ControllerHooks, is_worker, planned_workers
+from pytest_model_analyzer.plugin.xdist.workload import Workload
 from pytest_model_analyzer.results.ledger import Ledger
 from pytest_model_analyzer.results.resolver import PointResolver
 from pytest_model_analyzer.results.saving import CheckpointKeeper
 from pytest_model_analyzer.search.plan import plan_profile
-from pytest_model_analyzer.search.workload import Workload
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -183,7 +183,7 @@ def _plan_workers(config: pytest.Config, profile: ProfileConfig,
 
 def _workload(session: ModelAnalyzerSession) -> Workload:
     from pytest_model_analyzer.config.points import profile_points
-    from pytest_model_analyzer.search.workload import plan_workload
+    from pytest_model_analyzer.plugin.xdist.workload import plan_workload
 
     return plan_workload(profile_points(session.profile), session.ledger.is_stored)
 

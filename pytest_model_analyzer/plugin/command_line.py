@@ -31,7 +31,7 @@ from pytest_model_analyzer.infra.checkpoint import (
 )
 from pytest_model_analyzer.infra.journal import Recovery, recover
 from pytest_model_analyzer.infra.testbed import differences
-from pytest_model_analyzer.plugin.distributed import is_worker
+from pytest_model_analyzer.plugin.xdist.workers import is_worker
 
 
 def add_options(parser: pytest.Parser) -> None:

@@ -17,7 +17,6 @@ import pytest
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.errors import MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.plugin.distributed import is_worker, worker_slot
 from pytest_model_analyzer.plugin.session import (
     ORIGIN,
     SESSION_KEY,
@@ -25,6 +24,7 @@ from pytest_model_analyzer.plugin.session import (
     set_measurement,
     set_property,
 )
+from pytest_model_analyzer.plugin.xdist.workers import is_worker, worker_slot
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -13,7 +13,7 @@ import pytest
 from pytest_model_analyzer.infra.interrupt import InterruptHandler, to_stderr
 
 if TYPE_CHECKING:
-    from pytest_model_analyzer.plugin.distributed import ControllerHooks
+    from pytest_model_analyzer.plugin.xdist.workers import ControllerHooks
     from pytest_model_analyzer.results.saving import CheckpointKeeper
 
 

@@ -19,7 +19,6 @@ import pytest
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.plugin.distributed import WORKER_OUTPUT, is_worker, stop_requested
 from pytest_model_analyzer.plugin.fixtures import EARLY_SERVER, start_server_early
 from pytest_model_analyzer.plugin.session import (
     INCONCLUSIVE,
@@ -29,6 +28,7 @@ from pytest_model_analyzer.plugin.session import (
     measurement_of,
     property_of,
 )
+from pytest_model_analyzer.plugin.xdist.workers import WORKER_OUTPUT, is_worker, stop_requested
 from pytest_model_analyzer.reports.adopt import drift_findings
 from pytest_model_analyzer.reports.export import export, rankings
 from pytest_model_analyzer.reports.layout import OutputLayout
@@ -37,7 +37,7 @@ from pytest_model_analyzer.reports.markdown import RunSummary, render, write_sum
 if TYPE_CHECKING:
     from _pytest._io import TerminalWriter
 
-    from pytest_model_analyzer.plugin.distributed import ControllerHooks
+    from pytest_model_analyzer.plugin.xdist.workers import ControllerHooks
 
 PLAIN_ERRORS = (MeasurementError, GateFailure)
 

@@ -2,7 +2,7 @@
 
 Each piece of state has one owner: the ledger owns the measurements, the checkpoint keeper the file, the
 facts what the fixtures learned about the server and GPUs. Hooks live in lifecycle.py, terminal_summary.py,
-interrupts.py and distributed.py, and reach this object through `config.stash[SESSION_KEY]`.
+interrupts.py and xdist/workers.py, and reach this object through `config.stash[SESSION_KEY]`.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ import pytest
 
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.identity import PointId
-from pytest_model_analyzer.plugin.distributed import is_worker
 from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ORIGIN, ModelAnalyzerSession, measurement_of, property_of
+from pytest_model_analyzer.plugin.xdist.workers import is_worker
 from pytest_model_analyzer.reports.terminal import headline, summary_lines
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ import yaml
 
 from pytest_model_analyzer.config.builder import build_profile
 from pytest_model_analyzer.config.points import profile_points
+from pytest_model_analyzer.plugin.xdist.workload import LOAD_S, plan_workload, point_seconds
 from pytest_model_analyzer.search.plan import plan_profile
-from pytest_model_analyzer.search.workload import LOAD_S, plan_workload, point_seconds
 from tests.support import MODELS
 
 SWEEP = """

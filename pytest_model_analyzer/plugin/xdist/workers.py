@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from xdist.scheduler.protocol import Scheduling
     from xdist.workermanage import WorkerController
 
+    from pytest_model_analyzer.plugin.xdist.workload import Workload
     from pytest_model_analyzer.results.facts import RunFacts
-    from pytest_model_analyzer.search.workload import Workload
 
 SLOT = "ma_slot"
 STOPFILE = "ma_stopfile"
@@ -75,10 +75,10 @@ class ControllerHooks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Producer) -> Scheduling | None:
-        """Units of work by expected cost (plugin/scheduling.py) where the run keeps variants together."""
+        """Units of work by expected cost (plugin/xdist/scheduler.py) where the run keeps variants together."""
         if config.getvalue("dist") != "loadscope":
             return None  # the user chose another distribution: xdist's own
-        from pytest_model_analyzer.plugin.scheduling import CostScheduling
+        from pytest_model_analyzer.plugin.xdist.scheduler import CostScheduling
 
         return CostScheduling(config, log, self.plan_workload(), note=self.facts.note)
 
@@ -89,7 +89,7 @@ class ControllerHooks:
         FAILED and then PASSED, 16 results for 15 points). The crash report is held back (counted as a
         "rerun"); if no worker is left to measure the point, it is reported FAILED at the end after all.
         A point that kills a second worker stays FAILED and is not tried again."""
-        from pytest_model_analyzer.plugin.scheduling import CostScheduling
+        from pytest_model_analyzer.plugin.xdist.scheduler import CostScheduling
 
         if not isinstance(sched, CostScheduling):
             return

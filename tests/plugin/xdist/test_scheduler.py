@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from xdist.scheduler import LoadScopeScheduling
 
-from pytest_model_analyzer.plugin.scheduling import CostScheduling
-from pytest_model_analyzer.search.workload import LOAD_S, Workload, WorkUnit
+from pytest_model_analyzer.plugin.xdist.scheduler import CostScheduling
+from pytest_model_analyzer.plugin.xdist.workload import LOAD_S, Workload, WorkUnit
 
 
 @dataclass(eq=False)

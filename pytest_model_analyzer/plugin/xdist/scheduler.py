@@ -1,4 +1,4 @@
-"""The xdist scheduler: whole units of work (search/workload.py), the dearest first, to whichever worker is free.
+"""The xdist scheduler: whole units of work (plugin/xdist/workload.py), the dearest first, to whichever worker is free.
 
 xdist's `loadscope` keeps a variant on one worker but knows nothing of costs: it hands out variants in
 collection order and commits a worker's next one while two of its tests are still to run, so at the end one
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from pytest_model_analyzer.search.workload import LOAD_S, Workload
+from pytest_model_analyzer.plugin.xdist.workload import LOAD_S, Workload
 
 if TYPE_CHECKING:
     from xdist.remote import Producer
