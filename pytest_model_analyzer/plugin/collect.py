@@ -125,7 +125,7 @@ def check_gates(ma_measurement: Measurement, ma_session: ModelAnalyzerSession, r
             set_property(item, COMPARISON, json.dumps(comparison.to_dict()))
         raise
     finally:
-        final = ma_session.ledger.measurement_of(item.ma_point.id) or ma_measurement
+        final = ma_session.ledger.row(item.ma_point.id) or ma_measurement
         set_measurement(item, final)  # with the trials the check took
     if result.comparison is not None:
         set_property(item, COMPARISON, json.dumps(result.comparison.to_dict()))

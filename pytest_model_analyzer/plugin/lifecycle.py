@@ -25,8 +25,8 @@ from pytest_model_analyzer.plugin.session import (
     ORIGIN,
     ModelAnalyzerSession,
     comparison_of,
-    measurement_of,
     property_of,
+    reported_measurement,
 )
 from pytest_model_analyzer.plugin.xdist.workers import WORKER_OUTPUT, is_worker, stop_requested
 from pytest_model_analyzer.reports.adopt import drift_findings
@@ -106,7 +106,7 @@ class RunHooks:
         """Also runs on an xdist controller for every worker's report: that is how measurements reach it."""
         if is_worker(self.session.config):
             return
-        measurement = measurement_of(report)
+        measurement = reported_measurement(report)
         if measurement is None:
             return
         if report.when not in ("setup", "call"):

@@ -42,7 +42,7 @@ BASELINE_PREFIX = "baseline_"  # an A/B run's baseline figures, each a property 
 SESSION_KEY = pytest.StashKey["ModelAnalyzerSession"]()
 
 
-def measurement_of(report: pytest.TestReport) -> Measurement | None:
+def reported_measurement(report: pytest.TestReport) -> Measurement | None:
     for name, value in getattr(report, "user_properties", ()):
         if name == PROPERTY:
             return Measurement.from_dict(json.loads(value))

@@ -10,7 +10,13 @@ import pytest
 
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.identity import PointId
-from pytest_model_analyzer.plugin.session import INCONCLUSIVE, ORIGIN, ModelAnalyzerSession, measurement_of, property_of
+from pytest_model_analyzer.plugin.session import (
+    INCONCLUSIVE,
+    ORIGIN,
+    ModelAnalyzerSession,
+    property_of,
+    reported_measurement,
+)
 from pytest_model_analyzer.plugin.xdist.workers import is_worker
 from pytest_model_analyzer.reports.terminal import headline, summary_lines
 
@@ -35,7 +41,7 @@ class TerminalHooks:
         (and the short summary line keeps its room for that message)."""
         if report.when != "call" or not report.passed:
             return None
-        measurement = measurement_of(report)
+        measurement = reported_measurement(report)
         if measurement is None:
             return None
         inconclusive = property_of(report, INCONCLUSIVE)

@@ -105,7 +105,8 @@ class Ledger:
         self.on_new(measurement)
         return measurement
 
-    def measurement_of(self, point_id: PointId) -> Measurement | None:
+    def row(self, point_id: PointId) -> Measurement | None:
+        """What the point reports (its row of the tables): after more trials, the revised measurement."""
         return self._rows.get(point_id)
 
     def record(self, point: Point, measurement: Measurement, origin: str = "") -> Resolution:
@@ -146,7 +147,7 @@ class Ledger:
         return True
 
     # -- what the search asks ---------------------------------------------------------------------
-    def measurement_for(self, point: Point) -> Measurement | None:
+    def setup_measurement(self, point: Point) -> Measurement | None:
         """The measurement of the point's setup known to this run, if any."""
         return self._known.get(point.setup)
 

@@ -72,7 +72,7 @@ class PointResolver:
         stored = ledger.stored_of(setup)
         if stored is not None:
             return ledger.reuse_stored(point, stored)
-        earlier = ledger.measurement_for(point)
+        earlier = ledger.setup_measurement(point)
         if earlier is not None and earlier.variant != point.variant.name:
             return ledger.record(point, earlier, f"{SAME_CONFIG}{earlier.variant}")
         ahead = ledger.take_ahead(point.id)
@@ -119,8 +119,9 @@ class PointResolver:
             if stop():
                 return
             in_scope = other.model.name == scope[0] and scope[1] in ("", other.variant.name)
-            if in_scope and not self.ledger.is_held_ahead(other.id) and (
-                    self.selected is None or other.id in self.selected) and self.ledger.measurement_for(other) is None:
+            selected = self.selected is None or other.id in self.selected
+            if in_scope and selected and not self.ledger.is_held_ahead(other.id) and (
+                    self.ledger.setup_measurement(other) is None):
                 self.measure_ahead(other, measure)
 
     def binary_step(self, step: BinaryStep) -> Point | str:
@@ -132,7 +133,7 @@ class PointResolver:
         def outcome(point: Point) -> bool | str | None:
             if self.ledger.has_failed(point):
                 return None
-            measurement = self.ledger.measurement_for(point)
+            measurement = self.ledger.setup_measurement(point)
             return "" if measurement is None else satisfies(measurement.metrics, point.model.constraints)
 
         return decide(step, sweep, self.ledger.rows(), outcome)

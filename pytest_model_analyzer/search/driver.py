@@ -29,13 +29,13 @@ from pytest_model_analyzer.search.space import climb_coordinate, optuna_coordina
 class Evidence(Protocol):
     """What the search decides from: the run's measurements and failures (results/ledger.py owns them)."""
 
-    def measurement_for(self, point: Point) -> Measurement | None: ...
+    def setup_measurement(self, point: Point) -> Measurement | None: ...
 
     def has_failed(self, point: Point) -> bool: ...
 
 
 class NoEvidence:
-    def measurement_for(self, point: Point) -> Measurement | None:
+    def setup_measurement(self, point: Point) -> Measurement | None:
         return None
 
     def has_failed(self, point: Point) -> bool:
@@ -71,7 +71,7 @@ class SearchDriver:
         return self.points.get(PointId(point.model.name, variant, batch, point.load_kind, load))
 
     def _throughput(self, point: Point) -> float | None:
-        measurement = self.evidence.measurement_for(point)
+        measurement = self.evidence.setup_measurement(point)
         return None if measurement is None else measurement.metrics.get("perf_throughput", 0.0)
 
     # -- brute (and the load sweep of quick's top configurations) ----------------------------------

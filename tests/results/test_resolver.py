@@ -193,7 +193,7 @@ def test_every_measurement_the_run_adds_is_handed_on_at_once() -> None:
     resolver.ledger.on_new = handed.append
     every = points(model(MANUAL), resolver)
     resolver.resolve(every[0], measure)
-    resolver.ledger.revise(resolver.ledger.measurement_of(every[0].id).with_trial(measure(every[0])))
+    resolver.ledger.revise(resolver.ledger.row(every[0].id).with_trial(measure(every[0])))
     assert [m.trial_count for m in handed] == [1, 2]
     resolver.resolve(every[0], measure)  # already known: nothing new
     assert len(handed) == 2

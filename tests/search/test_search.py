@@ -89,7 +89,7 @@ class Evidence:
         self.measured: dict = {}
         self.failed: set = set()
 
-    def measurement_for(self, point):
+    def setup_measurement(self, point):
         return self.measured.get(point.setup)
 
     def has_failed(self, point) -> bool:
