@@ -8,6 +8,7 @@ of an automatic search are planned on top of this by the search layer (search/pl
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -123,17 +124,22 @@ def check_model_name(name: str, key: str) -> None:
         raise ConfigError(key, f"`{name}` is not a model name: a model is one directory of the model repository")
 
 
-def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_default: bool,
-                 from_cli: frozenset[str] = frozenset(), request_rate_search: bool = False,
-                 explicit: frozenset[str] = frozenset()) -> ModelSpec:
-    """One model's spec. `cpu_default` forces cpu_only (no GPU and not remote: Model Analyzer's
-    `_autofill_values` ORs it into every model's own value); `request_rate_search` is
-    `request_rate_search_enable` or an explicit min/max request rate (its `_using_request_rate`)."""
-    where = f"profile_models.{name}"
-    check_keys(raw, MODEL_KEYS, where)
-    for key in ("genai_perf_flags", "triton_docker_args"):
-        if raw.get(key) is not None:
-            raise ConfigError(f"{where}.{key}", OPTIONS[key].unsupported)
+@dataclass(frozen=True)
+class _Loads:
+    """A model's batch sizes and load values, and whether the user chose the loads (Model Analyzer's rules
+    for early exits, the binary search and the formula load depend on it)."""
+
+    batch_sizes: list[int]
+    concurrency: list[int] | None
+    request_rate: list[int] | None
+    user_concurrency: bool  # the user listed concurrencies (for this model or globally)
+    user_loads: bool  # the user listed concurrencies or request rates
+
+
+def _model_loads(raw: Mapping[str, Any], settings: Mapping[str, Any], where: str, from_cli: frozenset[str],
+                 request_rate_search: bool) -> _Loads:
+    """`profile_models.<model>.parameters` over the global values, the command line over both; without any,
+    the search's doubling range (or concurrency 1 with the search off)."""
     params = v.parse_dict(raw.get("parameters"), f"{where}.parameters")
     check_keys(params, PARAMETER_KEYS, f"{where}.parameters")
     parsed = {
@@ -169,6 +175,25 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         else:
             concurrency = list(v.doubled(settings["run_config_search_min_concurrency"],
                                         settings["run_config_search_max_concurrency"]))
+    user_loads = bool(parsed.get("concurrency") or parsed.get("request_rate") or settings["concurrency"]
+                      or settings["request_rate"])
+    return _Loads(batch_sizes, concurrency, request_rate, user_concurrency, user_loads)
+
+
+def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_default: bool,
+                 from_cli: frozenset[str] = frozenset(), request_rate_search: bool = False,
+                 explicit: frozenset[str] = frozenset()) -> ModelSpec:
+    """One model's spec. `cpu_default` forces cpu_only (no GPU and not remote: Model Analyzer's
+    `_autofill_values` ORs it into every model's own value); `request_rate_search` is
+    `request_rate_search_enable` or an explicit min/max request rate (its `_using_request_rate`)."""
+    where = f"profile_models.{name}"
+    check_keys(raw, MODEL_KEYS, where)
+    for key in ("genai_perf_flags", "triton_docker_args"):
+        if raw.get(key) is not None:
+            raise ConfigError(f"{where}.{key}", OPTIONS[key].unsupported)
+    loads = _model_loads(raw, settings, where, from_cli, request_rate_search)
+    batch_sizes, concurrency, request_rate = loads.batch_sizes, loads.concurrency, loads.request_rate
+    user_concurrency, user_loads = loads.user_concurrency, loads.user_loads
     objectives = parse_objectives(raw.get("objectives", settings["objectives"]), f"{where}.objectives")
     constraints = merge_shorthands(parse_constraints(raw.get("constraints", settings["constraints"]),
                                                      f"{where}.constraints"), settings)
@@ -180,8 +205,6 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
                                    f"{where}.triton_server_environment")
     weighting = v.parse_int(raw.get("weighting", 1), f"{where}.weighting")
     cpu_only = v.parse_bool(raw.get("cpu_only", False), f"{where}.cpu_only") or cpu_default
-    user_loads = bool(parsed.get("concurrency") or parsed.get("request_rate") or settings["concurrency"]
-                      or settings["request_rate"])
     base_config = _base_config(settings, name)
     composing = _composing_models(name, base_config, settings, cpu_default)
     search, variants, fixed = _search_mode(name, raw, settings, where, user_loads, base_config, composing,
