@@ -7,7 +7,6 @@ for any test.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,9 @@ from pytest_model_analyzer.domain.errors import GateFailure
 from pytest_model_analyzer.domain.identity import canonical
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.plugin.session import (
-    COMPARISON,
     INCONCLUSIVE,
     ModelAnalyzerSession,
+    set_comparison,
     set_measurement,
     set_property,
 )
@@ -122,13 +121,13 @@ def check_gates(ma_measurement: Measurement, ma_session: ModelAnalyzerSession, r
     except GateFailure:
         comparison = ma_session.compared_setups.get(ma_measurement.setup)
         if comparison is not None:
-            set_property(item, COMPARISON, json.dumps(comparison.to_dict()))
+            set_comparison(item, comparison)
         raise
     finally:
         final = ma_session.ledger.row(item.ma_point.id) or ma_measurement
         set_measurement(item, final)  # with the trials the check took
     if result.comparison is not None:
-        set_property(item, COMPARISON, json.dumps(result.comparison.to_dict()))
+        set_comparison(item, result.comparison)
     if result.inconclusive:
         set_property(item, INCONCLUSIVE, "; ".join(result.inconclusive))
 

@@ -97,6 +97,7 @@ class RunHooks:
     def pytest_runtest_makereport(self, item: pytest.Item,
                                   call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
+        self.session.reported.take(item, report)
         if call.excinfo is not None and isinstance(call.excinfo.value, PLAIN_ERRORS):
             report.longrepr = PlainRepr(str(call.excinfo.value), str(item.path))  # type: ignore[assignment]
         return report
@@ -106,10 +107,8 @@ class RunHooks:
         """Also runs on an xdist controller for every worker's report: that is how measurements reach it."""
         if is_worker(self.session.config):
             return
-        measurement = reported_measurement(report)
-        if measurement is None:
-            return
-        if report.when not in ("setup", "call"):
+        measurement = reported_measurement(report, self.session.reported)
+        if measurement is None or report.when not in ("setup", "call"):
             return
         origin = property_of(report, ORIGIN)
         # Setup reports the first trial (saved at once under xdist); call, the measurement after the gate
@@ -117,7 +116,7 @@ class RunHooks:
         if self.controller is not None and self.session.ledger.observe(measurement, origin):
             self.session.keeper.save()  # a worker that crashes later loses nothing it reported
         if report.when == "call":
-            comparison = comparison_of(report)
+            comparison = comparison_of(report, self.session.reported)
             if comparison is not None:
                 self.session.comparisons[measurement.point_id] = comparison
             self.session.outcomes[measurement.point_id] = (

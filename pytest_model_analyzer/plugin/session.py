@@ -42,7 +42,36 @@ BASELINE_PREFIX = "baseline_"  # an A/B run's baseline figures, each a property 
 SESSION_KEY = pytest.StashKey["ModelAnalyzerSession"]()
 
 
-def reported_measurement(report: pytest.TestReport) -> Measurement | None:
+# Inside a process a measurement and a comparison stay objects: on the item (its stash), and from the item on
+# the reports it makes (ReportedObjects). JSON only where they leave the process: the user_properties that go
+# to junit XML and, under xdist, to the controller, which reads them back with `reported_measurement`.
+MEASUREMENT_KEY = pytest.StashKey[Measurement]()
+COMPARISON_KEY = pytest.StashKey[Comparison]()
+
+
+@dataclass
+class ReportedObjects:
+    """What an item of this process reported, by (nodeid, phase): taken when its report is made, read by the
+    hooks that get only the report."""
+
+    by_report: dict[tuple[str, str], tuple[Measurement | None, Comparison | None]] = field(default_factory=dict)
+
+    def take(self, item: pytest.Item, report: pytest.TestReport) -> None:
+        measurement, comparison = item.stash.get(MEASUREMENT_KEY, None), item.stash.get(COMPARISON_KEY, None)
+        if measurement is not None or comparison is not None:
+            self.by_report[(report.nodeid, report.when)] = (measurement, comparison)
+
+    def of(self, report: pytest.TestReport) -> tuple[Measurement | None, Comparison | None] | None:
+        """None when the report came from another process (an xdist worker's, on the controller)."""
+        return self.by_report.get((report.nodeid, report.when))
+
+
+def reported_measurement(report: pytest.TestReport, here: ReportedObjects | None = None) -> Measurement | None:
+    """The measurement a report carries: the object itself when this process made the report, else read from
+    its `ma_measurement` property (a worker's report on the xdist controller)."""
+    objects = here.of(report) if here is not None else None
+    if objects is not None:
+        return objects[0]
     for name, value in getattr(report, "user_properties", ()):
         if name == PROPERTY:
             return Measurement.from_dict(json.loads(value))
@@ -63,6 +92,7 @@ def set_property(item: pytest.Item, name: str, value: str) -> None:
 def set_measurement(item: pytest.Item, measurement: Measurement) -> None:
     """The item's measurement as JSON (`ma_measurement`), and each metric as a property of its own
     (`perf_throughput`, `perf_latency_p99`, ...), which junit-reading dashboards chart without parsing JSON."""
+    item.stash[MEASUREMENT_KEY] = measurement
     set_property(item, PROPERTY, measurement.to_json())
     for name, value in sorted(measurement.metrics.items()):
         set_property(item, name, f"{value:.6g}")
@@ -71,7 +101,15 @@ def set_measurement(item: pytest.Item, measurement: Measurement) -> None:
         set_property(item, f"{BASELINE_PREFIX}{name}", f"{value:.6g}")
 
 
-def comparison_of(report: pytest.TestReport) -> Comparison | None:
+def set_comparison(item: pytest.Item, comparison: Comparison) -> None:
+    item.stash[COMPARISON_KEY] = comparison
+    set_property(item, COMPARISON, json.dumps(comparison.to_dict()))
+
+
+def comparison_of(report: pytest.TestReport, here: ReportedObjects | None = None) -> Comparison | None:
+    objects = here.of(report) if here is not None else None
+    if objects is not None:
+        return objects[1]
     text = property_of(report, COMPARISON)
     return Comparison.from_dict(json.loads(text)) if text else None
 
@@ -97,6 +135,7 @@ class ModelAnalyzerSession:
     # job summary shows these, so an interval reads the same in every place.
     comparisons: dict[PointId, Comparison] = field(default_factory=dict)
     compared_setups: dict[Setup, Comparison] = field(default_factory=dict)  # carried by a shared measurement
+    reported: ReportedObjects = field(default_factory=ReportedObjects)  # this process's items' objects
 
     @property
     def ledger(self) -> Ledger:

@@ -41,7 +41,7 @@ class TerminalHooks:
         (and the short summary line keeps its room for that message)."""
         if report.when != "call" or not report.passed:
             return None
-        measurement = reported_measurement(report)
+        measurement = reported_measurement(report, self.session.reported)
         if measurement is None:
             return None
         inconclusive = property_of(report, INCONCLUSIVE)
