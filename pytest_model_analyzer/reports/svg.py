@@ -30,6 +30,7 @@ def _nice(value: float, round_it: bool) -> float:
 
 
 MIN_SPAN = 1e-300  # the narrowest range an axis spans: its powers of ten are normal floats
+RELATIVE_SPAN = 1e-9  # and at least this share of its values: far above a float's precision (2e-16)
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -38,8 +39,10 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
         return [0.0, 1.0]
     if high <= low:
         high = low + (abs(low) or 1.0)
-    # A subnormal span (5e-324, seen from Hypothesis) has a power of ten that underflows to 0 in _nice.
-    high = max(high, low + MIN_SPAN)
+    # A subnormal span (5e-324, seen from Hypothesis) has a power of ten that underflows to 0 in _nice; a span
+    # below the values' own precision (9999.999999999998 to 10000) has a step that adding does not change:
+    # ticks were appended without end until the memory ran out (a full suite run, killed by the OOM killer).
+    high = max(high, low + MIN_SPAN, low + RELATIVE_SPAN * max(abs(low), abs(high)))
     span = _nice(high - low, round_it=False)
     step = _nice(span / max(count - 1, 1), round_it=True)
     start = math.floor(low / step) * step
@@ -47,11 +50,12 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
         start -= step
     # Rounded six digits below the step (0.30000000000000004 -> 0.3), never to nothing on a tiny axis.
     digits = 6 - math.floor(math.log10(step))
-    ticks = []
-    value = start
-    while value < high + step * 0.5:
+    ticks: list[float] = []
+    for index in range(4 * count):  # each tick from the start (no running sum), and never without end
+        value = start + index * step
+        if value >= high + step * 0.5:
+            break
         ticks.append(round(value, digits))
-        value += step
     if ticks[-1] < high:
         ticks.append(round(ticks[-1] + step, digits))
     return ticks
