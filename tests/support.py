@@ -53,3 +53,30 @@ def open_in_chromium(page: Path, workdir: Path) -> tuple[str, Path, Path]:
         subprocess.run([*flags, f"--screenshot={target}", source.as_uri()], capture_output=True, timeout=120,
                        check=True)
     return dom, shot, blank_shot
+
+
+# Every process an end-to-end test starts carries this variable, set to the test's own value (tests/e2e/conftest.py):
+# what a test left running is found by it, not by its name, so tests can run side by side (pytest -n 2).
+TEST_MARKER = "MA_E2E_TEST"
+
+
+def processes_of_this_test() -> list[str]:
+    """`pid command` of every live process started under this test's marker (none when no marker is set)."""
+    marker = os.environ.get(TEST_MARKER)
+    if not marker:
+        return []
+    needle = f"{TEST_MARKER}={marker}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            if (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0] == "Z":
+                continue  # a zombie: ended, waiting for its parent to read its status
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue  # ended meanwhile, or not ours to read
+        found.append(f"{entry.name} {command}")
+    return found

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
+import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +24,7 @@ from pytest_model_analyzer.infra.leftovers import (
     orphaned_shm_regions,
     orphaned_temp_dirs,
 )
-from tests.support import MODELS
+from tests.support import MODELS, TEST_MARKER, processes_of_this_test
 
 HERE = Path(__file__).resolve().parent
 
@@ -32,6 +35,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def _no_process_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a test's runs went through, every process they started has ended by the time the test ends.
+    Each test marks its processes with a value of its own (support.TEST_MARKER, inherited by every child), so
+    what another test running beside it (pytest -n 2) starts is not counted. A process gets a few seconds to
+    finish dying (a killed run's server ends on its parent-death signal)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(TEST_MARKER, f"{os.getpid()}-{uuid.uuid4().hex}")
+        yield
+        deadline = time.monotonic() + 10
+        while processes_of_this_test() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = processes_of_this_test()
+        assert not left, f"processes {request.node.name} left running: {left}"
 
 
 @pytest.fixture(autouse=True)

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from tests.support import FAST_FLAGS_YAML, HAS_GPU, MODELS
+from tests.support import FAST_FLAGS_YAML, HAS_GPU, MODELS, processes_of_this_test
 
 pytestmark = pytest.mark.e2e
 
 FLAGS = FAST_FLAGS_YAML
-
-
-def _no_leftover_processes() -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
-    return [line for line in out.splitlines() if "tritonserver --model-repository" in line
-            or "perf_analyzer -m" in line]
 
 
 def test_small_sweep_records_plausible_measurements(run_profile) -> None:
@@ -52,7 +44,7 @@ batch_sizes: [1, 4]
         run.result.stdout.fnmatch_lines(["model-analyzer: GPU metrics from NVML: 0: *"])
     else:
         run.result.stdout.fnmatch_lines(["model-analyzer: GPU metrics unavailable (*): CPU metrics recorded instead"])
-    assert _no_leftover_processes() == []
+    assert processes_of_this_test() == []
 
 
 def test_two_instances_of_sleep_model_beat_one_at_concurrency_4(run_profile) -> None:
@@ -124,7 +116,7 @@ perf_analyzer_timeout: 120
     assert second.outcome == "passed", second.message  # tried again, on the restarted server
     assert [item.outcome for item in run.by_name("add_config_default")] == ["passed", "passed"]
     run.result.stdout.fnmatch_lines(["*the Triton server died and was restarted 1 time(s)*"])
-    assert not _no_leftover_processes()
+    assert not processes_of_this_test()
 
 
 def test_missing_perf_analyzer_is_one_clear_error(run_profile) -> None:
@@ -141,7 +133,7 @@ perf_analyzer_path: /nonexistent/perf_analyzer
     assert "scripts/setup.sh" in output
     # One error, and the session stops instead of repeating it for every point.
     assert [item.outcome for item in run.items] == ["error"]
-    assert _no_leftover_processes() == []
+    assert processes_of_this_test() == []
 
 
 def test_missing_server_binary_is_one_clear_error(run_profile) -> None:
