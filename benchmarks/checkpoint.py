@@ -17,6 +17,7 @@ from pathlib import Path
 from harness import emit, require, workspace
 
 from pytest_model_analyzer.domain.identity import digest
+from pytest_model_analyzer.domain.latency import LatencySketch
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra.checkpoint import CheckpointStore, read
 
@@ -27,7 +28,8 @@ METRICS = ["perf_throughput", "perf_latency_avg", "perf_latency_p50", "perf_late
 
 
 def make(count: int) -> list[Measurement]:
-    """100 variants x 10 batch sizes x 10 concurrencies, configs shared per variant as collection shares them."""
+    """100 variants x 10 batch sizes x 10 concurrencies, configs shared per variant as collection shares them;
+    each keeps its requests' latencies as a measurement does (a sketch of 2,000 requests over 1 to 60 ms)."""
     result = []
     for variant in range(count // 100):
         config = {"name": "add", "backend": "python", "max_batch_size": 1 + variant,
@@ -42,7 +44,8 @@ def make(count: int) -> list[Measurement]:
                 {tag: 1000.0 / (index + 1) + point for index, tag in enumerate(METRICS)},
                 config_digest=config_digest, config=config, parameters={"max_batch_size": 1 + variant},
                 effective_config=effective, perf_analyzer_flags={"measurement-interval": "200"},
-                timestamp=1.7e9 + point, duration_s=1.5))
+                timestamp=1.7e9 + point, duration_s=1.5,
+                latency=LatencySketch.of(1.0 + ((i * 7919 + point) % 2000) / 2000 * 59 for i in range(2000)).to_dict()))
     return result
 
 
@@ -64,6 +67,8 @@ def main() -> int:
             loaded = read(path)
             loads.append(time.perf_counter() - started)
             require(len(loaded) == len(measurements), f"loaded {len(loaded)} of {len(measurements)} measurements")
+            require(all(m.latency for m in loaded), "a loaded measurement lost its requests' latencies")
+            size = path.stat().st_size
             plain = directory / "plain.json"
             started = time.perf_counter()
             plain.write_text(json.dumps([m.to_dict() for m in measurements]))
@@ -73,14 +78,19 @@ def main() -> int:
             plain_loads.append(time.perf_counter() - started)
     figures = {"measurements": len(measurements), "save_s": round(statistics.median(saves), 4),
                "load_s": round(statistics.median(loads), 4), "plain_save_s": round(statistics.median(plain_saves), 4),
-               "plain_load_s": round(statistics.median(plain_loads), 4)}
+               "plain_load_s": round(statistics.median(plain_loads), 4),
+               "bytes_per_measurement": round(size / len(measurements)),
+               "sketch_bytes": round(statistics.mean(len(json.dumps(m.latency)) for m in measurements))}
     figures["ratio"] = round((figures["save_s"] + figures["load_s"]) /
                              (figures["plain_save_s"] + figures["plain_load_s"]), 3)
     emit([("measurements", str(figures["measurements"])),
           ("checkpoint save / load", f"{figures['save_s']:.3f} s / {figures['load_s']:.3f} s "
                                      f"(together {figures['save_s'] + figures['load_s']:.3f} s)"),
           ("plain json.dump / load", f"{figures['plain_save_s']:.3f} s / {figures['plain_load_s']:.3f} s"),
-          ("ratio checkpoint / plain", f"{figures['ratio']:.2f}")], figures, args.json)
+          ("ratio checkpoint / plain", f"{figures['ratio']:.2f}"),
+          ("checkpoint bytes per measurement", f"{figures['bytes_per_measurement']} "
+                                               f"(of which the latency sketch {figures['sketch_bytes']})")],
+         figures, args.json)
     return 0
 
 

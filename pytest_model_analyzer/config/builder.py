@@ -7,6 +7,7 @@ of an automatic search are planned on top of this by the search layer (search/pl
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ from pytest_model_analyzer.config.together import check_search, combine
 from pytest_model_analyzer.config.variants import Variant, default_variant_name, make_variants
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.errors import ConfigError
+from pytest_model_analyzer.domain.identity import INTERVALS_FLAG
+from pytest_model_analyzer.domain.latency import PER_REQUEST_QUANTITIES
 from pytest_model_analyzer.domain.metrics import METRICS, resolve_alias
 
 
@@ -77,6 +80,46 @@ def parse_constraints(value: Any, key: str) -> dict[str, Bounds]:
             raise ConfigError(where, f"min {low:g} is greater than max {high:g}")
         result[resolve_alias(name)] = Bounds(low, high)
     return result
+
+
+def parse_slo(value: Any, key: str) -> dict[str, float]:
+    """`slo: {request_latency: 50}`: each request's own bounds, in milliseconds (analysis/slo.py)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(key, "expected a mapping of a per-request latency to its bound in ms, e.g. "
+                               "{request_latency: 50}")
+    result = {}
+    for quantity, bound in value.items():
+        if quantity not in PER_REQUEST_QUANTITIES:
+            hint = suggest(str(quantity), PER_REQUEST_QUANTITIES)
+            raise ConfigError(f"{key}.{quantity}", f"not a per-request latency{hint} (an slo bounds "
+                                                   f"{' or '.join(PER_REQUEST_QUANTITIES)}, in ms)")
+        if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not bound > 0:
+            raise ConfigError(f"{key}.{quantity}", f"must be a positive number of milliseconds, got {bound!r}")
+        result[str(quantity)] = float(bound)
+    return result
+
+
+def check_stimulus(value: str, key: str, base: Path) -> str:
+    """perf_analyzer_flags.request-intervals: the file of a custom load, one interval in microseconds a line
+    (perf_analyzer's format); returns its absolute path, since perf_analyzer runs in a directory of its own."""
+    path = Path(os.path.expanduser(value))
+    path = path if path.is_absolute() else base / path
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ConfigError(key, f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(key, f"cannot read {path}: {exc}") from None
+    intervals = [(number, line.strip()) for number, line in enumerate(lines, 1) if line.strip()]
+    if not intervals:
+        raise ConfigError(key, f"{path} holds no interval (one a line, in microseconds)")
+    for number, text in intervals:
+        if not text.isdigit() or int(text) <= 0:
+            raise ConfigError(key, f"{path} line {number}: expected an interval in microseconds (a positive "
+                                   f"integer), got {text[:40]!r}")
+    return str(path)
 
 
 def merge_shorthands(constraints: dict[str, Bounds], settings: Mapping[str, Any]) -> dict[str, Bounds]:
@@ -182,7 +225,7 @@ def _model_loads(raw: Mapping[str, Any], settings: Mapping[str, Any], where: str
 
 def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_default: bool,
                  from_cli: frozenset[str] = frozenset(), request_rate_search: bool = False,
-                 explicit: frozenset[str] = frozenset()) -> ModelSpec:
+                 explicit: frozenset[str] = frozenset(), config_dir: Path | None = None) -> ModelSpec:
     """One model's spec. `cpu_default` forces cpu_only (no GPU and not remote: Model Analyzer's
     `_autofill_values` ORs it into every model's own value); `request_rate_search` is
     `request_rate_search_enable` or an explicit min/max request rate (its `_using_request_rate`)."""
@@ -197,8 +240,19 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     objectives = parse_objectives(raw.get("objectives", settings["objectives"]), f"{where}.objectives")
     constraints = merge_shorthands(parse_constraints(raw.get("constraints", settings["constraints"]),
                                                      f"{where}.constraints"), settings)
+    slo = parse_slo(raw.get("slo", settings["slo"]), f"{where}.slo" if "slo" in raw else "slo")
     pa_flags = parse_perf_flags(raw.get("perf_analyzer_flags", settings["perf_analyzer_flags"]),
                                  f"{where}.perf_analyzer_flags")
+    flags_key = f"{where}.perf_analyzer_flags" if "perf_analyzer_flags" in raw else "perf_analyzer_flags"
+    custom_load = ""
+    if pa_flags.get(INTERVALS_FLAG):
+        key = f"{flags_key}.{INTERVALS_FLAG}"
+        custom_load = check_stimulus(pa_flags[INTERVALS_FLAG], key, config_dir or Path.cwd())
+        if user_loads:
+            raise ConfigError(key, "a custom load replaces the concurrency and request_rate sweep: remove them "
+                                   "(one point per config, as in Model Analyzer)")
+        pa_flags = {**pa_flags, INTERVALS_FLAG: custom_load}
+        concurrency, request_rate, user_concurrency = [], [], False
     server_flags = parse_server_flags(raw.get("triton_server_flags", settings["triton_server_flags"]),
                                        f"{where}.triton_server_flags")
     environment = v.parse_str_dict(raw.get("triton_server_environment", settings["triton_server_environment"]),
@@ -214,6 +268,9 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         defaults = tuple((model.name, Variant(default_variant_name(model.name), {}, default=True))
                          for model in composing)
         variants = [Variant(variant.name, variant.parameters, variant.default, defaults) for variant in variants]
+    if custom_load and search in (SearchMode.QUICK, SearchMode.OPTUNA):
+        raise ConfigError(f"{flags_key}.{INTERVALS_FLAG}", f"a custom load with run_config_search_mode "
+                          f"{settings['run_config_search_mode']} is not supported yet (use brute)")
     optuna = None
     if search is SearchMode.OPTUNA:
         optuna, fixed = _optuna_settings(name, raw.get("model_config_parameters"), settings, explicit, where,
@@ -233,6 +290,8 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         triton_server_environment=environment,
         objectives=objectives,
         constraints=constraints,
+        slo=slo,
+        stimulus=custom_load,
         weighting=weighting,
         base_config=base_config,
         search=search,
@@ -250,7 +309,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         # with constraints has a boundary to find.
         binary_search_steps=(settings["run_config_search_max_binary_search_steps"]
                              if search in (SearchMode.AUTOMATIC, SearchMode.MANUAL) and not user_loads
-                             and constraints else 0),
+                             and constraints and not custom_load else 0),
         optuna=optuna,
         composing=composing,
     )
@@ -430,6 +489,7 @@ def build_profile(
     objectives = parse_objectives(settings["objectives"], "objectives")
     constraints = merge_shorthands(parse_constraints(settings["constraints"], "constraints"), settings)
     parse_perf_flags(settings["perf_analyzer_flags"], "perf_analyzer_flags")
+    parse_slo(settings["slo"], "slo")
     parse_server_flags(settings["triton_server_flags"], "triton_server_flags")
 
     if "profile_models" in cli:
@@ -454,7 +514,8 @@ def build_profile(
         check_search(settings, explicit)
     # Models profiled together are searched with quick search (Model Analyzer's rule), whatever the default says.
     model_settings = ({**settings, "run_config_search_mode": "quick"} if together else settings)
-    models = tuple(build_model(name, options, model_settings, cpu_default, from_cli, request_rate_search, explicit)
+    models = tuple(build_model(name, options, model_settings, cpu_default, from_cli, request_rate_search, explicit,
+                               config_dir)
                    for name, options in models_raw.items())
     composing = {composing.name for model in models for composing in model.composing}
     for name in settings["cpu_only_composing_models"] or []:

@@ -26,6 +26,8 @@ PERF_ANALYZER_FLAGS = frozenset({
     "ssl-https-client-certificate-file", "ssl-https-private-key-type", "ssl-https-private-key-file",
     "collect-metrics", "metrics-url", "metrics-interval", "model-version", "http-header", "verbose",
     "extra-verbose", "verbose-csv",
+    # Not in Model Analyzer's list: a copy of every point's export lands there (infra/perf_analyzer.py).
+    "profile-export-file",
 })
 # Set by the plugin for every point; a user value would make the point mean something else.
 PERF_ANALYZER_OWNED = frozenset({

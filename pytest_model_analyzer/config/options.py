@@ -82,6 +82,9 @@ _OPTIONS = [
     Option("triton_docker_args", v.parse_dict, None, cli=False, unsupported=DOCKER),
     Option("objectives", _passthrough, {"perf_throughput": 10}, cli=False),
     Option("constraints", _passthrough, None, cli=False),
+    # Not in Model Analyzer: per-request bounds in ms; they give perf_goodput and perf_slo_attainment.
+    Option("slo", _passthrough, None, cli=False,
+           help="per-request bounds in ms, e.g. {request_latency: 50}: adds perf_goodput, perf_slo_attainment"),
     Option("weighting", _passthrough, None, cli=False),
     Option("profile_models", _passthrough, None, help="models to profile (comma-delimited)"),
     Option("batch_sizes", v.parse_positive_int_list, [1], help="client batch sizes, e.g. 1,8"),
@@ -156,7 +159,7 @@ OPTIONS: dict[str, Option] = {option.key: option for option in _OPTIONS}
 # itself, or a prefix ending in `_`. The plugin's own options (gates, baselines, offline reports) name theirs.
 HELP_TOPICS: dict[str, tuple[str, ...]] = {
     "profile": ("config_file", "model_repository", "profile_models", "batch_sizes", "concurrency", "request_rate",
-                "objectives", "constraints", "weighting", "latency_budget", "min_throughput", "model_type",
+                "objectives", "constraints", "slo", "weighting", "latency_budget", "min_throughput", "model_type",
                 "bls_composing_models", "ensemble_composing_models", "cpu_only_composing_models",
                 "output_model_repository_path", "override_output_model_repository"),
     "search": ("run_config_", "optuna_", "min_percentage_of_search_space", "max_percentage_of_search_space",
@@ -185,7 +188,7 @@ def help_topic(key: str) -> str:
 
 # Keys that may appear under `profile_models.<name>`; everything else there is an error.
 MODEL_KEYS = frozenset({
-    "cpu_only", "parameters", "objectives", "constraints", "weighting", "model_config_parameters",
+    "cpu_only", "parameters", "objectives", "constraints", "slo", "weighting", "model_config_parameters",
     "perf_analyzer_flags", "genai_perf_flags", "triton_server_flags", "triton_server_environment",
     "triton_docker_args",
 })

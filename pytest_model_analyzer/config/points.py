@@ -14,7 +14,7 @@ from typing import Any
 from pytest_model_analyzer.config.model_config import ModelConfigError, requested_config
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
 from pytest_model_analyzer.config.variants import Variant
-from pytest_model_analyzer.domain.identity import PointId, Setup, config_digest
+from pytest_model_analyzer.domain.identity import REQUEST_RATE, PointId, Setup, arrivals, config_digest, item_name
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,13 @@ class Point:
 
     @property
     def name(self) -> str:
-        return self.id.name
+        """The item's name: the point's (`b1-r32`), with its arrivals when they are random (`b1-r32-poisson`)."""
+        return item_name(self.id, self.perf_analyzer_flags)
 
     @property
     def label(self) -> str:
-        return self.id.label
+        arrival = arrivals(self.perf_analyzer_flags) if self.load_kind == REQUEST_RATE else ""
+        return f"{self.id.label[:-1]}, {arrival} arrivals)" if arrival else self.id.label
 
 
 def variant_points(model: ModelSpec, variant: Variant) -> Iterator[Point]:

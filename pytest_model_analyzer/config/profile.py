@@ -11,7 +11,7 @@ from pytest_model_analyzer.config.run_settings import RunSettings
 from pytest_model_analyzer.config.search_settings import OptunaSettings, SearchMode, SearchRanges
 from pytest_model_analyzer.config.variants import Variant
 from pytest_model_analyzer.domain.bounds import Bounds
-from pytest_model_analyzer.domain.identity import CONCURRENCY, REQUEST_RATE
+from pytest_model_analyzer.domain.identity import CONCURRENCY, REQUEST_INTERVALS, REQUEST_RATE
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,10 @@ class ModelSpec:
     objectives: Mapping[str, float]  # weights; fractions for models profiled together (together.py)
     constraints: Mapping[str, Bounds]
     base_config: Mapping[str, Any] = field(default_factory=dict)  # the repository's config.pbtxt, read once
+    slo: Mapping[str, float] = field(default_factory=dict)  # per-request bounds in ms (analysis/slo.py)
+    # perf_analyzer_flags.request-intervals, resolved: a custom load replaces the load sweep (one point per
+    # config and batch size)
+    stimulus: str = ""
     weighting: int = 1
     search: SearchMode = SearchMode.DISABLED
     fixed_parameters: Mapping[str, Any] = field(default_factory=dict)  # quick: fields every variant sets
@@ -82,10 +86,14 @@ class ModelSpec:
     @property
     def load_kind(self) -> str:
         """`concurrency` or `request_rate`: what the client load values of this model are."""
+        if self.stimulus:
+            return REQUEST_INTERVALS
         return REQUEST_RATE if self.request_rate else CONCURRENCY
 
     @property
     def load_values(self) -> tuple[int, ...]:
+        if self.stimulus:
+            return (0,)
         return self.request_rate or self.concurrency
 
 

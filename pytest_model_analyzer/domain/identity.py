@@ -19,7 +19,11 @@ from typing import Any
 
 CONCURRENCY = "concurrency"
 REQUEST_RATE = "request_rate"
-LOAD_KINDS = (CONCURRENCY, REQUEST_RATE)
+# A custom load: perf_analyzer sends at the intervals of a file (`request-intervals`, Model Analyzer 1.50's
+# custom load), one point per config and batch size, load 0; the flags name the file.
+REQUEST_INTERVALS = "request_intervals"
+INTERVALS_FLAG = "request-intervals"
+LOAD_KINDS = (CONCURRENCY, REQUEST_RATE, REQUEST_INTERVALS)
 
 
 def canonical(value: Any) -> str:
@@ -41,9 +45,36 @@ def config_digest(config: Any, composing: Sequence[Mapping[str, Any]] = ()) -> s
     return digest({"config": config, "composing": [[c["model"], c["config"]] for c in composing]})
 
 
-def load_label(load_kind: str) -> str:
-    """The load in words, for messages and table headers: `concurrency` or `request rate`."""
-    return "request rate" if load_kind == REQUEST_RATE else "concurrency"
+def load_label(load_kind: str, arrival: str = "") -> str:
+    """The load in words, for messages and table headers: `concurrency`, `request rate`, or a request rate
+    with its arrivals named (`request rate (poisson)`)."""
+    if load_kind == REQUEST_INTERVALS:
+        return "custom load"
+    if load_kind != REQUEST_RATE:
+        return "concurrency"
+    return f"request rate ({arrival})" if arrival else "request rate"
+
+
+def arrivals(flags: Mapping[str, Any]) -> str:
+    """How a request rate's requests arrive, from perf_analyzer's `request-distribution`: "" for its default
+    (constant intervals), else the distribution (`poisson`), which names and reports show."""
+    value = str(flags.get("request-distribution") or "constant").strip().lower()
+    return "" if value == "constant" else value
+
+
+def stimulus(flags: Mapping[str, Any]) -> str:
+    """A custom load's file name (`burst.txt`): which stimulus a point ran; "" for a concurrency or rate."""
+    path = str(flags.get(INTERVALS_FLAG) or "")
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def item_name(point_id: PointId, flags: Mapping[str, Any]) -> str:
+    """The node id's last part: `b1-r32`, `b1-r32-poisson` when the requests arrive at random, or
+    `b1-intervals-burst.txt` for a custom load."""
+    if point_id.load_kind == REQUEST_INTERVALS:
+        return f"{point_id.name}-{stimulus(flags)}"
+    arrival = arrivals(flags) if point_id.load_kind == REQUEST_RATE else ""
+    return f"{point_id.name}-{arrival}" if arrival else point_id.name
 
 
 @dataclass(frozen=True, order=True)
@@ -56,14 +87,18 @@ class PointId:
 
     @property
     def name(self) -> str:
-        """The item name: `b8-c16` (batch 8, concurrency 16) or `b1-r32` (request rate 32)."""
+        """The item name: `b8-c16` (batch 8, concurrency 16), `b1-r32` (request rate 32) or `b1-intervals` (a
+        custom load, whose file item_name adds)."""
+        if self.load_kind == REQUEST_INTERVALS:
+            return f"b{self.batch_size}-intervals"
         letter = "r" if self.load_kind == REQUEST_RATE else "c"
         return f"b{self.batch_size}-{letter}{self.load}"
 
     @property
     def label(self) -> str:
         """`add / add_config_1 (batch 8, concurrency 16)`: how messages name the point."""
-        return f"{self.model} / {self.variant} (batch {self.batch_size}, {load_label(self.load_kind)} {self.load})"
+        load = "custom load" if self.load_kind == REQUEST_INTERVALS else f"{load_label(self.load_kind)} {self.load}"
+        return f"{self.model} / {self.variant} (batch {self.batch_size}, {load})"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_model_analyzer.domain.identity import PointId, Setup
+from pytest_model_analyzer.domain.latency import LatencySketch
 
 # The fields a paired baseline measurement has beyond a Measurement's own.
 SOURCE = "from"  # where the baseline version came from, in words
@@ -49,6 +50,13 @@ class Measurement:
     # the same point, taken on the same server in alternation with this one, as a dict (see `paired`). Its trials
     # pair with this measurement's by position; PAIR_ORDER says which side ran first in each pair.
     baseline: dict[str, Any] = field(default_factory=dict)
+    # Every request's latency of the stable windows (all trials), as a LatencySketch's dict (domain/latency.py):
+    # empty when perf_analyzer wrote no profile export (an imported measurement, an older perf_analyzer).
+    latency: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def latency_sketch(self) -> LatencySketch | None:
+        return LatencySketch.from_dict(self.latency) if self.latency else None
 
     @property
     def point_id(self) -> PointId:
@@ -92,7 +100,10 @@ class Measurement:
             merged = mine.with_trial(theirs)
             baseline = {**self.baseline, **{k: v for k, v in merged.to_dict().items() if k != "baseline"},
                         PAIR_ORDER: [*self.baseline.get(PAIR_ORDER, []), *other.baseline.get(PAIR_ORDER, [])]}
-        return dataclasses.replace(self, metrics=metrics, trials=trials, baseline=baseline,
+        mine_sketch, their_sketch = self.latency_sketch, other.latency_sketch
+        latency = (mine_sketch.merged(their_sketch).to_dict() if mine_sketch and their_sketch
+                   else self.latency or other.latency)
+        return dataclasses.replace(self, metrics=metrics, trials=trials, baseline=baseline, latency=latency,
                                    requests=min(self.requests, other.requests) if self.requests else other.requests,
                                    duration_s=self.duration_s + other.duration_s,
                                    window_adjusts=self.window_adjusts + other.window_adjusts)

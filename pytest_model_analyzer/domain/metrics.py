@@ -28,6 +28,10 @@ _METRICS = [
     Metric("perf_server_compute_input", "ms", False, "Server Compute Input time (ms)"),
     Metric("perf_server_compute_infer", "ms", False, "Server Compute Infer time (ms)"),
     Metric("perf_server_compute_output", "ms", False, "Server Compute Output time (ms)"),
+    # Against the profile's `slo` (analysis/slo.py), from every request of the stable windows (not in Model
+    # Analyzer): requests per second that met every bound (DistServe's goodput), and their share.
+    Metric("perf_goodput", "req/sec", True, "Goodput (req/sec)"),
+    Metric("perf_slo_attainment", "", True, "SLO Attainment"),  # a share of requests, 0 to 1
     Metric("gpu_utilization", "%", True, "GPU Utilization (%)"),
     Metric("gpu_power_usage", "W", False, "GPU Power Usage (W)"),
     Metric("gpu_used_memory", "MB", False, "GPU Memory Usage (MB)"),
@@ -55,12 +59,14 @@ def member_tag(model: str, tag: str) -> str:
 
 def combined_metrics(per_model: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     """The figures of models measured together: each model's, tagged `add/perf_throughput`, and the
-    combination's own client figures: throughput summed, each latency the largest of the models'."""
+    combination's own client figures: throughput and goodput summed, each latency the largest of the models',
+    the SLO attainment the smallest."""
     result = {member_tag(model, tag): value for model, metrics in per_model.items() for tag, value in metrics.items()}
     common = set.intersection(*(set(metrics) for metrics in per_model.values())) if per_model else set()
     for tag in sorted(tag for tag in common if tag.startswith("perf_")):
         values = [metrics[tag] for metrics in per_model.values()]
-        result[tag] = sum(values) if tag == "perf_throughput" else max(values)
+        result[tag] = (sum(values) if tag in ("perf_throughput", "perf_goodput")
+                       else min(values) if tag == "perf_slo_attainment" else max(values))
     return result
 
 

@@ -16,7 +16,8 @@ Schema (version 2; version 1 files are read too):
      "measurements": [{"model", "variant", "batch_size", "load_kind", "load", "metrics": {tag: value},
                        "config": "<digest>", "effective_config": "<digest>", "parameters", "perf_analyzer_flags",
                        "gpu_metrics": {uuid: {tag: value}}, "timestamp", "duration_s", "window_adjusts",
-                       "source", "trials": {tag: [value per trial]} (when more than one), "requests"}, ...]}
+                       "source", "trials": {tag: [value per trial]} (when more than one), "requests",
+                       "latency": {"relative_accuracy", "bins": [[key, count], ...]} (domain/latency.py)}, ...]}
 
 Each model config is stored once in `configs` and referenced by digest from the measurements.
 """
@@ -38,7 +39,9 @@ from pytest_model_analyzer.domain.identity import LOAD_KINDS, Setup, digest
 from pytest_model_analyzer.domain.measurement import Measurement
 
 FORMAT = "pytest-model-analyzer checkpoint"
-SCHEMA_VERSION = 2  # 2: measurements carry trials and requests; the file records its testbed
+# 2: measurements carry trials and requests; the file records its testbed. 3: every request's latency (a
+# sketch, `latency`) and custom loads (`load_kind: request_intervals`): a plugin that reads 2 would refuse both.
+SCHEMA_VERSION = 3
 SUFFIX = ".ckpt"
 FRESH_HINT = "nothing was overwritten; run with --ma-fresh to start without earlier checkpoints (they stay on disk)"
 
@@ -97,6 +100,7 @@ _FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "gpu_metrics": (dict, "a mapping"), "timestamp": (_NUMBER, "a number"), "duration_s": (_NUMBER, "a number"),
     "window_adjusts": (int, "a whole number"), "source": (str, "a string"), "trials": (dict, "a mapping"),
     "requests": (_NUMBER, "a number"), "composing": (list, "a list"), "baseline": (dict, "a mapping"),
+    "latency": (dict, "a mapping"),
 }
 _REQUIRED = ("model", "variant", "batch_size", "load_kind", "load", "metrics", "config", "effective_config")
 
@@ -124,6 +128,11 @@ def _shape_problem(row: Any, configs: dict[str, Any]) -> str:
     trials = row.get("trials", {})
     if not all(isinstance(v, list) and all(isinstance(x, _NUMBER) for x in v) for v in trials.values()):
         return "`trials` must map each metric to a list of numbers"
+    latency = row.get("latency", {})
+    if latency and not (isinstance(latency.get("relative_accuracy"), _NUMBER) and isinstance(latency.get("bins"), list)
+                        and all(isinstance(b, list) and len(b) == 2 and all(isinstance(x, int) for x in b)
+                                for b in latency["bins"])):
+        return "`latency` must hold `relative_accuracy` and `bins`, a list of [key, count] pairs"
     if not all(isinstance(v, dict) for v in row.get("gpu_metrics", {}).values()):
         return "`gpu_metrics` must map each GPU to its metrics"
     if not all(isinstance(c, dict) and isinstance(c.get("model"), str) and isinstance(c.get("variant"), str)

@@ -7,23 +7,26 @@ measurement; a test can hand it any other callable with the same contract.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_model_analyzer.analysis.slo import slo_metrics
 from pytest_model_analyzer.config.model_config import requested_config
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.errors import MeasurementError
 from pytest_model_analyzer.domain.identity import PointId, config_digest
+from pytest_model_analyzer.domain.latency import LatencySketch
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import combined_metrics
 from pytest_model_analyzer.infra import perf_analyzer
 from pytest_model_analyzer.infra.baseline import Pairing
 from pytest_model_analyzer.infra.model_control import ModelControl, RepositoryControl, VariantLoadError
 from pytest_model_analyzer.infra.monitor import ResourceMonitor
-from pytest_model_analyzer.infra.perf_analyzer import PerfAnalyzerCall
+from pytest_model_analyzer.infra.perf_analyzer import PerfAnalyzerCall, PerfAnalyzerRun
 from pytest_model_analyzer.infra.runtime import Runtime
 from pytest_model_analyzer.infra.server import InProcessServer, LocalServer, RemoteServer, ServerError
 
@@ -107,17 +110,22 @@ class Measurer:
                                        f"{self.server.log_tail()}\n{exc}") from None
             raise MeasurementError(str(exc)) from None
         resources, per_gpu = recording.result()
-        figures = {name: metrics for name, (metrics, _, _) in results.items()}
+        figures = {name: run.metrics for name, run in results.items()}
         requests = min(metrics.pop(perf_analyzer.REQUESTS, 0.0) for metrics in figures.values())
+        slos = {member.name: member.slo for member in members} if members else {point.model.name: point.model.slo}
+        for name, run in results.items():
+            figures[name].update(_slo_figures(run, slos.get(name, {})))
         metrics = combined_metrics(figures) if members else figures[point.model.name]
         metrics.update(resources)
+        sketches = [LatencySketch.of(run.requests.request_latency) for run in results.values() if run.requests]
+        latency = functools.reduce(LatencySketch.merged, sketches).to_dict() if sketches else {}
         return Measurement(
             model=point.model.name, variant=point.variant.name, batch_size=point.batch_size,
             load_kind=point.load_kind, load=point.load, metrics=metrics, config_digest=point.config_digest,
             config=point.config, parameters=point.variant.parameters, effective_config=effective,
             perf_analyzer_flags=dict(point.perf_analyzer_flags), gpu_metrics=per_gpu, timestamp=started,
-            duration_s=max(seconds for _, seconds, _ in results.values()),
-            window_adjusts=sum(adjusts for _, _, adjusts in results.values()), requests=requests,
+            duration_s=max(run.seconds for run in results.values()),
+            window_adjusts=sum(run.adjusts for run in results.values()), requests=requests, latency=latency,
             composing=[{**composing, "effective_config": self.control.served(names.get(composing["model"],
                                                                                         composing["model"]))}
                        for composing in point.composing],
@@ -132,8 +140,8 @@ class Measurer:
         return call, self.runtime.child_env(dict(target.environment))
 
     def _run_together(self, runs: Mapping[str, tuple[PerfAnalyzerCall, Mapping[str, str]]],
-                      deadline: float) -> dict[str, tuple[dict[str, float], float, int]]:
-        """Each run's (metrics, seconds, window adjusts); several at once in threads, all waited for, the first
+                      deadline: float) -> dict[str, PerfAnalyzerRun]:
+        """Each model's perf_analyzer run; several at once in threads, all waited for, the first
         error (by model order) raised once all ended, so that no perf_analyzer outlives the measurement. They
         have what the load left of the measurement's deadline."""
         left = deadline - time.monotonic()
@@ -141,7 +149,7 @@ class Measurer:
             raise perf_analyzer.PerfAnalyzerError(f"the point's perf_analyzer_timeout ({self.timeout:g} s) ran out "
                                                   "while its model loaded; perf_analyzer did not start")
 
-        def one(call: PerfAnalyzerCall, env: Mapping[str, str]) -> tuple[dict[str, float], float, int]:
+        def one(call: PerfAnalyzerCall, env: Mapping[str, str]) -> PerfAnalyzerRun:
             return perf_analyzer.run(call, self.workdir, env, left, self.perf_output, self.max_adjusts,
                                      limit=self.timeout)
 
@@ -152,6 +160,17 @@ class Measurer:
             futures = {name: pool.submit(one, call, env) for name, (call, env) in runs.items()}
             wait(list(futures.values()))
         return {name: future.result() for name, future in futures.items()}
+
+
+def _slo_figures(run: PerfAnalyzerRun, slo: Mapping[str, float]) -> dict[str, float]:
+    """Goodput and attainment against the model's SLO, from every request perf_analyzer exported."""
+    if not slo:
+        return {}
+    if run.requests is None:
+        raise MeasurementError("the profile sets an slo, but this perf_analyzer wrote no profile export "
+                               "(--profile-export-file) to count its requests by: goodput needs a perf_analyzer "
+                               "that takes that option (the runtime extra's does)")
+    return slo_metrics(run.requests, slo)
 
 
 @dataclass

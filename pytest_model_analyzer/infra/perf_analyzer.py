@@ -1,10 +1,12 @@
-"""Runs the real perf_analyzer for one point and parses its CSV into Model Analyzer's metrics."""
+"""Runs the real perf_analyzer for one point and parses its CSV into Model Analyzer's metrics, and its profile
+export (every request of the stable windows) into the requests' own times."""
 
 from __future__ import annotations
 
 import csv
 import functools
 import io
+import json
 import os
 import re
 import signal
@@ -14,10 +16,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from pytest_model_analyzer.analysis.slo import RequestTimes
 from pytest_model_analyzer.domain.errors import PluginError
-from pytest_model_analyzer.domain.identity import CONCURRENCY, REQUEST_RATE
+from pytest_model_analyzer.domain.identity import CONCURRENCY, REQUEST_INTERVALS, REQUEST_RATE
 from pytest_model_analyzer.infra.procs import kill_group, last_lines, set_parent_death_signal
 from pytest_model_analyzer.infra.runtime import INSTALL_HINT
 
@@ -37,7 +40,11 @@ _COLUMNS = {
     "Server Compute Infer": ("perf_server_compute_infer", 1000.0),
     "Server Compute Output": ("perf_server_compute_output", 1000.0),
 }
-_LOAD_COLUMNS = {CONCURRENCY: "Concurrency", REQUEST_RATE: "Request Rate"}
+# A custom load's row is its file's mean request rate, which only perf_analyzer knows: its only row is taken.
+_LOAD_COLUMNS = {CONCURRENCY: "Concurrency", REQUEST_RATE: "Request Rate", REQUEST_INTERVALS: "Request Rate"}
+# Every request with its timestamps: perf_analyzer writes it to a path of the plugin's (it refuses a path that
+# exists, so a user's own path in perf_analyzer_flags gets a copy of each point's, the last one staying).
+EXPORT_FLAG = "profile-export-file"
 REQUESTS = "requests"  # not a metric: how many requests the figures rest on (see requests_behind)
 
 
@@ -59,13 +66,19 @@ class PerfAnalyzerCall:
     load: int
     flags: Mapping[str, Any]
 
-    def command(self, csv_path: Path) -> list[str]:
+    def command(self, csv_path: Path, export_path: Path | None = None) -> list[str]:
         load_flag = "--request-rate-range" if self.load_kind == REQUEST_RATE else "--concurrency-range"
+        # A custom load is the request-intervals file among the flags: it replaces the load range.
+        load = [] if self.load_kind == REQUEST_INTERVALS else [f"{load_flag}={self.load}"]
         command = [
             str(self.executable), "-m", self.model, *self.target,
-            "-b", str(self.batch_size), f"{load_flag}={self.load}", "-f", str(csv_path), "--verbose-csv",
+            "-b", str(self.batch_size), *load, "-f", str(csv_path), "--verbose-csv",
         ]
+        if export_path is not None:
+            command.append(f"--{EXPORT_FLAG}={export_path}")
         for name, value in self.flags.items():
+            if name == EXPORT_FLAG and export_path is not None:
+                continue  # the user's path gets a copy of the plugin's export (run_once)
             for item in value if isinstance(value, list) else [value]:
                 command.extend(flag_arguments(name, item))
         return command
@@ -129,7 +142,7 @@ def parse_csv(text: str, load_kind: str, load: int) -> dict[str, float]:
         value = row.get(load_column)
         if value is None or not value.strip():
             continue
-        if float(value) != load:
+        if float(value) != load and load_kind != REQUEST_INTERVALS:
             continue
         metrics: dict[str, float] = {}
         for column, (tag, divisor) in _COLUMNS.items():
@@ -140,6 +153,36 @@ def parse_csv(text: str, load_kind: str, load: int) -> dict[str, float]:
             raise PerfAnalyzerError(f"perf_analyzer's CSV has no `Inferences/Second` for {load_column} {load}")
         return metrics
     raise PerfAnalyzerError(f"perf_analyzer's CSV has no row for {load_column} {load}")
+
+
+def parse_profile_export(text: str, load: int) -> RequestTimes | None:
+    """The requests perf_analyzer's figures rest on, from its profile export: of the experiment at `load` (the
+    last one when none says so), those whose last response came within the last STABLE_WINDOWS windows (the
+    stable ones; a custom load's export also holds the earlier windows). Seen on 2.51: their count, mean rate
+    and percentiles are perf_analyzer's own. None when the export holds no such request."""
+    try:
+        experiments = json.loads(text).get("experiments") or []
+    except (ValueError, AttributeError):
+        return None
+    chosen = next((e for e in experiments if float((e.get("experiment") or {}).get("value", -1)) == load),
+                  experiments[-1] if experiments else None)
+    if not chosen or not chosen.get("requests"):
+        return None
+    boundaries = chosen.get("window_boundaries") or []
+    first, last = (boundaries[-STABLE_WINDOWS - 1] if len(boundaries) > STABLE_WINDOWS else boundaries[0],
+                   boundaries[-1]) if len(boundaries) >= 2 else (None, None)
+    latency, to_first = [], []
+    for request in chosen["requests"]:
+        responses = request.get("response_timestamps") or []
+        if not responses:
+            continue  # no response recorded: perf_analyzer counts no latency for it either
+        if first is not None and last is not None and not first <= responses[-1] <= last:
+            continue
+        sent = request["timestamp"]
+        latency.append((responses[-1] - sent) / 1e6)
+        to_first.append((responses[0] - sent) / 1e6)
+    span = (last - first) / 1e9 if first is not None and last is not None else 0.0
+    return RequestTimes(latency, to_first, span) if latency else None
 
 
 _UNSTABLE = ("Failed to obtain stable measurement", "Please use a larger time window")
@@ -175,24 +218,32 @@ def requests_behind(flags: Mapping[str, Any], metrics: Mapping[str, float], batc
     return STABLE_WINDOWS * seconds * metrics.get("perf_throughput", 0.0) / max(batch_size, 1)
 
 
+class PerfAnalyzerRun(NamedTuple):
+    metrics: dict[str, float]  # with `requests`: how many requests the figures rest on
+    seconds: float
+    adjusts: int  # times the window was widened
+    requests: RequestTimes | None  # every request of the stable windows, when perf_analyzer exported them
+
+
 def run(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: float,
         output_log: Path | None = None, max_adjusts: int = 10,
-        limit: float | None = None) -> tuple[dict[str, float], float, int]:
+        limit: float | None = None) -> PerfAnalyzerRun:
     """Measure one point, widening the window when perf_analyzer cannot stabilise.
 
-    Returns (metrics, seconds, adjusts); `timeout` bounds the whole point, retries included (what is left of
-    the point's `limit`, perf_analyzer_timeout, once its model loaded). The metrics include `requests`, the
-    estimate of `requests_behind` for the window that finally held.
+    `timeout` bounds the whole point, retries included (what is left of the point's `limit`,
+    perf_analyzer_timeout, once its model loaded). The metrics include `requests`: the count of the exported
+    requests, else the estimate of `requests_behind` for the window that finally held.
     """
     started = time.monotonic()
     adjusts = 0
     while True:
         remaining = timeout - (time.monotonic() - started)
         try:
-            metrics = run_once(call, workdir, env, max(remaining, 0.001), output_log,
-                               limit=timeout if limit is None else limit)
-            metrics[REQUESTS] = requests_behind(call.flags, metrics, call.batch_size)
-            return metrics, time.monotonic() - started, adjusts
+            metrics, requests = run_once(call, workdir, env, max(remaining, 0.001), output_log,
+                                         limit=timeout if limit is None else limit)
+            metrics[REQUESTS] = (float(requests.count) if requests is not None
+                                 else requests_behind(call.flags, metrics, call.batch_size))
+            return PerfAnalyzerRun(metrics, time.monotonic() - started, adjusts, requests)
         except Unstable as exc:
             if adjusts >= max_adjusts:
                 raise PerfAnalyzerError(
@@ -203,14 +254,17 @@ def run(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: 
 
 
 def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], timeout: float,
-             output_log: Path | None = None, limit: float | None = None) -> dict[str, float]:
+             output_log: Path | None = None,
+             limit: float | None = None) -> tuple[dict[str, float], RequestTimes | None]:
     """One perf_analyzer process for one point. The CSV file is unique to this call.
 
     `timeout` is what is left of the point's budget; `limit` is that budget (perf_analyzer_timeout), which
     the message names: the user set it, while the time left depends on how long earlier tries took."""
     workdir.mkdir(parents=True, exist_ok=True)
-    csv_path = workdir / f"pa-{os.getpid()}-{threading.get_native_id()}-{time.monotonic_ns()}.csv"
-    command = call.command(csv_path)
+    stem = workdir / f"pa-{os.getpid()}-{threading.get_native_id()}-{time.monotonic_ns()}"
+    csv_path, own_export = stem.with_suffix(".csv"), stem.with_suffix(".json")
+    users_export = call.flags.get(EXPORT_FLAG)
+    command = call.command(csv_path, own_export)
     try:
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env), cwd=workdir,
@@ -226,6 +280,8 @@ def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], time
     except subprocess.TimeoutExpired:
         kill_group(process, signal.SIGKILL)
         process.communicate()
+        csv_path.unlink(missing_ok=True)
+        own_export.unlink(missing_ok=True)
         raise PerfAnalyzerError(
             f"perf_analyzer timed out after {limit if limit is not None else timeout:g} s (perf_analyzer_timeout) "
             "and was killed"
@@ -233,11 +289,15 @@ def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], time
     except BaseException:
         kill_group(process, signal.SIGKILL)
         process.wait()
+        csv_path.unlink(missing_ok=True)
+        own_export.unlink(missing_ok=True)
         raise
     text = output.decode("utf-8", "replace")
     if output_log is not None:
         with output_log.open("a", encoding="utf-8") as log:
             log.write(f"$ {' '.join(command)}\n{text}\n")
+    if process.returncode != 0:
+        own_export.unlink(missing_ok=True)
     if process.returncode != 0 and any(marker in text for marker in _UNSTABLE):
         csv_path.unlink(missing_ok=True)
         raise Unstable(f"perf_analyzer could not stabilise the measurement:\n{last_lines(text, 3)}")
@@ -254,4 +314,13 @@ def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], time
         raise PerfAnalyzerError(f"perf_analyzer wrote no CSV:\n{last_lines(text, 8)}") from None
     finally:
         csv_path.unlink(missing_ok=True)
-    return parse_csv(csv_text, call.load_kind, call.load)
+    try:
+        export = own_export.read_text(encoding="utf-8")
+        if users_export:
+            Path(str(users_export)).write_text(export, encoding="utf-8")
+        requests = parse_profile_export(export, call.load)
+    except OSError:
+        requests = None  # an older perf_analyzer, or a fake one: the CSV's figures still stand
+    finally:
+        own_export.unlink(missing_ok=True)
+    return parse_csv(csv_text, call.load_kind, call.load), requests

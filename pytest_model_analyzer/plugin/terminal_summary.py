@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_model_analyzer.config.points import count_points
-from pytest_model_analyzer.domain.identity import PointId
+from pytest_model_analyzer.domain.identity import PointId, item_name
 from pytest_model_analyzer.plugin.session import (
     INCONCLUSIVE,
     ORIGIN,
@@ -49,8 +49,9 @@ class TerminalHooks:
             # Passed (it does not fail the run), counted apart: "10 passed, 2 inconclusive".
             return "inconclusive", "?", (f"INCONCLUSIVE ({inconclusive})", {"yellow": True})
         figures = headline(measurement.metrics)
-        if not report.nodeid.endswith(f"::{measurement.point_id.name}"):
-            figures = f"{measurement.point_id.name}: {figures}"  # a binary-search step: the load it chose
+        name = item_name(measurement.point_id, measurement.perf_analyzer_flags)
+        if not report.nodeid.endswith(f"::{name}"):
+            figures = f"{name}: {figures}"  # a binary-search step: the load it chose
         origin = property_of(report, ORIGIN)
         if origin:
             figures = f"from {origin}: {figures}"

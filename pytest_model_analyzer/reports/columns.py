@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pytest_model_analyzer.domain.identity import load_label
+from pytest_model_analyzer.domain.identity import REQUEST_INTERVALS, load_label, stimulus
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import member_tag
 from pytest_model_analyzer.reports.csv_tables import instance_groups, max_batch_sizes
@@ -31,15 +31,21 @@ def per_model(m: Measurement, tag: str, form: str) -> str:
     return form.format(m.metrics.get(tag, 0.0))
 
 
-def summary_columns(load_kind: str, gpu_count: int = 0, extra: Sequence[Column] = ()) -> list[Column]:
-    """variant, instances, max batch, batch, load, infer/s, p99 ms, then the users' columns."""
+def summary_columns(load_kind: str, gpu_count: int = 0, extra: Sequence[Column] = (),
+                    arrival: str = "", slo: bool = False) -> list[Column]:
+    """variant, instances, max batch, batch, load (with its arrivals when random), infer/s, p99 ms, goodput
+    when there is an SLO, then the users' columns."""
     return [
         Column("variant", lambda m: m.variant, numeric=False),
         Column("instances", lambda m: instance_groups(m, gpu_count), numeric=False),
         Column("max batch", max_batch_sizes),
         Column("batch", lambda m: str(m.batch_size)),
-        Column(load_label(load_kind), lambda m: str(m.load)),
+        Column(load_label(load_kind, arrival),
+               lambda m: stimulus(m.perf_analyzer_flags) if m.load_kind == REQUEST_INTERVALS else str(m.load),
+               numeric=load_kind != REQUEST_INTERVALS),
         Column("infer/s", lambda m: per_model(m, "perf_throughput", "{:.1f}")),
         Column("p99 ms", lambda m: per_model(m, "perf_latency_p99", "{:.2f}")),
+        *([Column("goodput/s", lambda m: per_model(m, "perf_goodput", "{:.1f}")),
+           Column("SLO met", lambda m: per_model(m, "perf_slo_attainment", "{:.1%}"))] if slo else []),
         *extra,
     ]

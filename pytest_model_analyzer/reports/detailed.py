@@ -17,7 +17,7 @@ from typing import Any
 
 from pytest_model_analyzer.analysis.gates import satisfies, violations
 from pytest_model_analyzer.domain.bounds import Bounds
-from pytest_model_analyzer.domain.identity import load_label
+from pytest_model_analyzer.domain.identity import arrivals, load_label
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import METRICS
 from pytest_model_analyzer.reports.csv_tables import composed_of, instance_groups, max_batch_sizes
@@ -55,6 +55,12 @@ def _plots(variant: str, batch: int, rows: Sequence[Measurement], load: str) -> 
                           {"throughput": [(float(m.load), m.metrics.get("perf_throughput", 0.0)) for m in rows]}))
     plots.append(svg_plot(f"{where}: p99 latency", load, "p99 latency (ms)",
                           {"p99": [(float(m.load), m.metrics.get("perf_latency_p99", 0.0)) for m in rows]}))
+    # Every request's latency (domain/latency.py): the share of requests at or under each latency, per load.
+    distributions = {f"{load} {m.load} ({sketch.count} requests)": [(x, 100.0 * share) for x, share in sketch.cdf()]
+                     for m in rows if (sketch := m.latency_sketch) is not None and sketch.count}
+    if distributions:
+        plots.append(svg_plot(f"{where}: latency of every request", "latency (ms)", "requests at or under it (%)",
+                              distributions, css_class="plot cdf"))
     for tag in GPU:
         series: dict[str, list[tuple[float, float]]] = {}
         for m in rows:
@@ -84,7 +90,7 @@ def render_detailed(model: str, variant: str, measurements: Sequence[Measurement
                     constraints: Mapping[str, Bounds], source: str) -> str:
     """The page of one configuration; `measurements` are its points (any order), `source` where they came from."""
     rows = sorted(measurements, key=lambda m: (m.batch_size, m.load))
-    load = load_label(rows[0].load_kind)
+    load = load_label(rows[0].load_kind, arrivals(rows[0].perf_analyzer_flags))
     config = rows[0].config_in_effect
     passing = [m for m in rows if satisfies(m.metrics, constraints)]
     best = max(passing or rows, key=lambda m: m.metrics.get("perf_throughput", 0.0))

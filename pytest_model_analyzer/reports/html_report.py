@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pytest_model_analyzer.analysis.gates import satisfies
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.config.profile import ProfileConfig
-from pytest_model_analyzer.domain.identity import load_label
+from pytest_model_analyzer.domain.identity import arrivals, load_label
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.reports.columns import Column, summary_columns
 from pytest_model_analyzer.reports.csv_tables import composed_of, instance_groups, max_batch_sizes
@@ -56,8 +56,8 @@ def pareto_front(points: Sequence[Measurement]) -> list[Measurement]:
 
 def _model_section(profile: ProfileConfig, ranking: ModelRanking, gpu_count: int, extra: Sequence[Column]) -> str:
     model = profile.model(ranking.model)
-    load = load_label(model.load_kind)
-    columns = summary_columns(model.load_kind, gpu_count, extra)
+    load = load_label(model.load_kind, arrivals(model.perf_analyzer_flags))
+    columns = summary_columns(model.load_kind, gpu_count, extra, arrivals(model.perf_analyzer_flags), bool(model.slo))
     best = ranking.best
     if best is not None:
         rep = best.representative

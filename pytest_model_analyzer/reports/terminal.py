@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.config.profile import ProfileConfig
-from pytest_model_analyzer.domain.identity import PointId
+from pytest_model_analyzer.domain.identity import PointId, arrivals
 from pytest_model_analyzer.reports.columns import Column, summary_columns
 
 GATE_WORDS = {"passed": "pass", "failed": "FAIL", "inconclusive": "?"}
@@ -43,7 +43,8 @@ def summary_lines(profile: ProfileConfig, rankings: Sequence[ModelRanking], outc
         best = ranking.best.representative if ranking.best else None
         order = {variant.name: index for index, variant in enumerate(model.variants)}
         rows.sort(key=lambda m: (order.get(m.variant, len(order)), m.batch_size, m.load))
-        columns = summary_columns(model.load_kind, extra=extra)
+        columns = summary_columns(model.load_kind, extra=extra, arrival=arrivals(model.perf_analyzer_flags),
+                                  slo=bool(model.slo))
         header = [column.header for column in columns] + ["gate", ""]
         table_rows = []
         for m in rows:

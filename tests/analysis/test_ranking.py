@@ -58,3 +58,18 @@ def test_passing_variants_rank_first_and_represent_themselves_by_a_passing_point
     none_pass = rank("model", measurements, {"perf_throughput": 10}, {"perf_latency_p99": Bounds(max=1)})
     assert none_pass.best is None
     assert none_pass.variants[0].variant == "fast"  # still ordered, for the report
+
+
+def test_a_capacity_planner_ranks_by_goodput_within_the_slo_not_by_throughput() -> None:
+    """`objectives: {perf_goodput: 10}` with `constraints: {perf_slo_attainment: {min: 0.99}}`: the config that
+    serves the most requests within the SLO wins, not the one that serves the most requests."""
+    measurements = [
+        m("batching", 1, perf_throughput=900, perf_goodput=400, perf_slo_attainment=0.44),  # fast, mostly late
+        m("batching", 2, perf_throughput=700, perf_goodput=693, perf_slo_attainment=0.99),
+        m("instances", 1, perf_throughput=800, perf_goodput=792, perf_slo_attainment=0.99),
+    ]
+    ranking = rank("model", measurements, {"perf_goodput": 10}, {"perf_slo_attainment": Bounds(min=0.99)})
+    assert ranking.best is not None and ranking.best.variant == "instances"
+    assert [v.variant for v in ranking.variants] == ["instances", "batching"]
+    by_throughput = rank("model", measurements, {"perf_throughput": 10}, {})
+    assert by_throughput.variants[0].variant == "batching"

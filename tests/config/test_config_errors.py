@@ -99,6 +99,24 @@ CASES = [
      "num_top_model_configs: needs global constraints"),
     ("search bounds reversed", BASE + "run_config_search_min_concurrency: 64\nrun_config_search_max_concurrency: 8\n",
      "run_config_search_min_concurrency: must be between 1 and max (8), got 64"),
+    ("slo on a metric, not a request", BASE + "slo: {perf_latency_p99: 50}\n",
+     "slo.perf_latency_p99: not a per-request latency (an slo bounds request_latency or time_to_first_response"),
+    ("slo key misspelled", BASE + "slo: {request_latncy: 50}\n",
+     "slo.request_latncy: not a per-request latency (did you mean `request_latency`?)"),
+    ("slo bound zero", BASE + "slo: {request_latency: 0}\n",
+     "slo.request_latency: must be a positive number of milliseconds, got 0"),
+    ("slo bound negative, per model",
+     f"model_repository: {MODELS}\nprofile_models:\n  add:\n    slo: {{request_latency: -5}}\n",
+     "profile_models.add.slo.request_latency: must be a positive number of milliseconds, got -5"),
+    ("slo not a mapping", BASE + "slo: 50\n", "slo: expected a mapping of a per-request latency to its bound"),
+    ("custom load file missing", BASE + "perf_analyzer_flags: {request-intervals: /nonexistent/burst.txt}\n",
+     "perf_analyzer_flags.request-intervals: file not found: /nonexistent/burst.txt"),
+    ("custom load file malformed", BASE + f"perf_analyzer_flags: {{request-intervals: {MODELS}/add/config.pbtxt}}\n",
+     "perf_analyzer_flags.request-intervals: " + f"{MODELS}/add/config.pbtxt line 1: expected an interval in "
+     "microseconds"),
+    ("custom load beside a concurrency sweep",
+     BASE + f"concurrency: [1, 2]\nperf_analyzer_flags: {{request-intervals: {MODELS}/../intervals/burst.txt}}\n",
+     "perf_analyzer_flags.request-intervals: a custom load replaces the concurrency and request_rate sweep"),
 ]
 
 

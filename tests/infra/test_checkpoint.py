@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_model_analyzer.domain.identity import digest
+from pytest_model_analyzer.domain.latency import LatencySketch
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra import checkpoint as ck
 from pytest_model_analyzer.infra.testbed import differences, fingerprint
@@ -31,7 +32,7 @@ measurements = st.builds(
     model=st.sampled_from(["add", "sleep", "resnet50"]),
     variant=st.sampled_from(["m_config_default", "m_config_0", "m_config_1"]),
     batch_size=st.integers(1, 64),
-    load_kind=st.sampled_from(["concurrency", "request_rate"]),
+    load_kind=st.sampled_from(["concurrency", "request_rate", "request_intervals"]),
     load=st.integers(1, 1024),
     metrics=st.dictionaries(st.sampled_from(["perf_throughput", "perf_latency_p99", "gpu_used_memory"]), finite),
     parameters=st.sampled_from([{}, {"max_batch_size": 4}]),
@@ -42,6 +43,9 @@ measurements = st.builds(
     timestamp=finite, duration_s=finite, window_adjusts=st.integers(0, 10),
     composing=st.sampled_from([[], [{"model": "sleep", "variant": "sleep_config_default", "config": {}},
                                     {"model": "add", "variant": "add_config_0", "config": CONFIG}]]),
+    # every request's latency, as a measurement keeps it (domain/latency.py)
+    latency=st.one_of(st.just({}), st.lists(st.floats(0.01, 1e5), min_size=1, max_size=50).map(
+        lambda values: LatencySketch.of(values).to_dict())),
 )
 measurements = st.builds(_with_config, measurements, st.sampled_from([CONFIG, {}]))
 
@@ -110,7 +114,7 @@ def test_fresh_ignores_earlier_files_but_never_overwrites_them(tmp_path: Path) -
         ("not json", "not valid JSON"),
         ('{"ResultManager.results": {}}', "not a pytest-model-analyzer checkpoint (use --ma-import-checkpoint"),
         ('{"format": "pytest-model-analyzer checkpoint", "schema_version": 99, "measurements": []}',
-         "schema version 99, newer than this plugin's 2"),
+         "schema version 99, newer than this plugin's 3"),
     ],
 )
 def test_damaged_latest_checkpoint_is_named_and_left_alone(tmp_path: Path, content: str, message: str) -> None:
@@ -159,7 +163,7 @@ def test_configs_are_stored_once(tmp_path: Path) -> None:
     path = ck.CheckpointStore(tmp_path).save([sample(load) for load in range(1, 50)])
     data = json.loads(path.read_text())
     assert len(data["configs"]) == 2  # the requested and the effective config, once each
-    assert data["schema_version"] == 2 and data["interrupted"] is False
+    assert data["schema_version"] == 3 and data["interrupted"] is False
 
 
 def test_a_checkpoint_records_its_testbed_and_a_different_one_is_named(tmp_path: Path) -> None:
@@ -194,6 +198,8 @@ def _valid(tmp_path: Path) -> dict:
     (lambda d: d["measurements"][0].update(batch_size="1"), "`batch_size` must be a whole number, got str"),
     (lambda d: d["measurements"][0].pop("model"), "`model` is missing"),
     (lambda d: d["measurements"][0].update(config="nope"), "`config` names no stored config"),
+    (lambda d: d["measurements"][0].update(latency={"relative_accuracy": 0.01, "bins": [[1.5, 2]]}),
+     "`latency` must hold `relative_accuracy` and `bins`"),
     (lambda d: d["measurements"][0].update(load_kind="qps"), "`load_kind` must be one of concurrency"),
 ])
 def test_a_damaged_record_is_one_clear_error(tmp_path: Path, damage, message: str) -> None:

@@ -91,7 +91,7 @@ if [ "$window" -lt 800 ]; then echo 'Failed to obtain stable measurement.'; exit
 printf '%s\\n%s\\n' '{HEADER}' '2,99.5,4,134,19854,14,20280,273,2,41192,41442,41493,41571,40563,6,40537' > "$out"
 """)
     flags = {"measurement-mode": "time_windows", "measurement-interval": "200"}
-    metrics, _, adjusts = pa.run(call(binary, flags=flags), tmp_path / "w", os.environ, timeout=20)
+    metrics, _, adjusts, _ = pa.run(call(binary, flags=flags), tmp_path / "w", os.environ, timeout=20)
     assert metrics["perf_throughput"] == 99.5
     assert adjusts == 2
     assert (tmp_path / "windows").read_text().split() == ["200", "400", "800"]
@@ -166,3 +166,43 @@ def test_the_profile_is_checked_against_the_binary_before_measuring(tmp_path: Pa
     with pytest.raises(pa.UnsupportedFlags, match=r"^perf_analyzer_flags\.streaming: the perf_analyzer at .* "
                                                   r"does not take this option"):
         check_perf_analyzer_flags(profile, binary, runtime.Runtime())
+
+
+# perf_analyzer 2.51's profile export, as it wrote it for the sleep model at concurrency 2 (inputs trimmed):
+# every request of the three stable windows, nanosecond timestamps.
+EXPORT = """{"experiments": [{"experiment": {"mode": "concurrency", "value": 2},
+  "requests": [
+    {"timestamp": 1000000000, "request_inputs": {}, "response_timestamps": [1021000000], "response_outputs": []},
+    {"timestamp": 1000500000, "request_inputs": {}, "response_timestamps": [1042500000], "response_outputs": []},
+    {"timestamp": 1021000000, "request_inputs": {}, "response_timestamps": [1030000000, 1063000000]},
+    {"timestamp": 1042500000, "request_inputs": {}, "response_timestamps": []}],
+  "window_boundaries": [999000000, 1359000000, 1719000000, 2079000000]}],
+  "version": "2.51.0", "service_kind": "triton", "endpoint": ""}"""
+
+
+def test_the_profile_export_gives_every_requests_times_and_the_windows_span() -> None:
+    requests = pa.parse_profile_export(EXPORT, load=2)
+    assert requests is not None
+    assert requests.request_latency == [21.0, 42.0, 42.0]  # the last response; a request without one is not counted
+    assert requests.time_to_first_response == [21.0, 42.0, 9.0]  # a decoupled model's first response
+    assert requests.span_s == pytest.approx(1.08)
+    # A custom load's export holds every window; the figures rest on the last three (perf_analyzer's count).
+    earlier = EXPORT.replace('"window_boundaries": [999000000,', '"window_boundaries": [100, 200, 999000000,')
+    earlier = earlier.replace('"requests": [', '"requests": [{"timestamp": 100, "response_timestamps": [150]}, ')
+    assert pa.parse_profile_export(earlier, load=2).request_latency == [21.0, 42.0, 42.0]
+    assert pa.parse_profile_export("not json", load=2) is None
+    assert pa.parse_profile_export('{"experiments": []}', load=2) is None
+
+
+def test_a_run_counts_the_exported_requests_and_removes_its_export(tmp_path: Path) -> None:
+    export = tmp_path / "export.json"
+    export.write_text(EXPORT)
+    binary = fake(tmp_path, f"""
+out=$(echo "$@" | sed 's/.* -f \\([^ ]*\\) .*/\\1/')
+mine=$(echo "$@" | sed 's/.*--profile-export-file=\\([^ ]*\\).*/\\1/')
+cp {export} "$mine"
+printf '%s\\n%s\\n' '{HEADER}' '2,99.5,4,134,19854,14,20280,273,2,41192,41442,41493,41571,40563,6,40537' > "$out"
+""")
+    run = pa.run(call(binary, flags={"measurement-mode": "time_windows"}), tmp_path / "w", os.environ, timeout=20)
+    assert run.metrics[pa.REQUESTS] == 3 and run.requests is not None and run.requests.count == 3
+    assert list((tmp_path / "w").iterdir()) == []  # neither the CSV nor the export is left behind

@@ -97,3 +97,17 @@ def test_a_run_writes_its_best_configurations_pages_or_says_how_to_write_them(tm
                 "\n".join(result.notes)
         else:
             assert sorted(path.name for path in detailed.iterdir()) == ["add_config_2.html", "add_config_3.html"]
+
+
+def test_every_requests_latency_is_drawn_as_a_distribution_per_load() -> None:
+    from dataclasses import replace
+
+    from pytest_model_analyzer.domain.latency import LatencySketch
+
+    rows = [replace(measurement(load), latency=LatencySketch.of([load * 2.0 + i % 7 * 0.1 for i in range(50)])
+                    .to_dict()) for load in (1, 2)]
+    page = render_detailed("add", "add_config_1", rows, {}, {}, "this run")
+    assert page.count("<svg") == 4  # breakdown, throughput, p99, and the requests' latencies
+    assert "latency of every request" in page
+    assert "concurrency 1 (50 requests)" in page and "concurrency 2 (50 requests)" in page
+    assert page.count("<svg") == 3 + 1 and "requests at or under it (%)" in page
