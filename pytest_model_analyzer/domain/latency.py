@@ -83,10 +83,16 @@ class LatencySketch:
         return LatencySketch(bins, self.relative_accuracy)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON: [[key, count], ...] in key order (a JSON object's keys would have to be strings)."""
-        return {"relative_accuracy": self.relative_accuracy, "bins": [[k, self.bins[k]] for k in sorted(self.bins)]}
+        """JSON: the counts of consecutive bins from the first one's key, as one string ("57,4,0,1"). A
+        checkpoint of many measurements loads it as one value, not hundreds (benchmarks/checkpoint.py)."""
+        if not self.bins:
+            return {"relative_accuracy": self.relative_accuracy, "offset": 0, "counts": ""}
+        low, high = min(self.bins), max(self.bins)
+        counts = ",".join(str(self.bins.get(key, 0)) for key in range(low, high + 1))
+        return {"relative_accuracy": self.relative_accuracy, "offset": low, "counts": counts}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LatencySketch:
-        return cls({int(key): int(count) for key, count in data.get("bins", [])},
-                   float(data.get("relative_accuracy", RELATIVE_ACCURACY)))
+        offset, counts = int(data.get("offset", 0)), str(data.get("counts", ""))
+        bins = {offset + index: int(count) for index, count in enumerate(counts.split(",")) if count and count != "0"}
+        return cls(bins, float(data.get("relative_accuracy", RELATIVE_ACCURACY)))

@@ -17,7 +17,7 @@ Schema (version 2; version 1 files are read too):
                        "config": "<digest>", "effective_config": "<digest>", "parameters", "perf_analyzer_flags",
                        "gpu_metrics": {uuid: {tag: value}}, "timestamp", "duration_s", "window_adjusts",
                        "source", "trials": {tag: [value per trial]} (when more than one), "requests",
-                       "latency": {"relative_accuracy", "bins": [[key, count], ...]} (domain/latency.py)}, ...]}
+                       "latency": {"relative_accuracy", "offset", "counts": "57,4,0,1"} (domain/latency.py)}, ...]}
 
 Each model config is stored once in `configs` and referenced by digest from the measurements.
 """
@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
@@ -102,6 +103,7 @@ _FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "requests": (_NUMBER, "a number"), "composing": (list, "a list"), "baseline": (dict, "a mapping"),
     "latency": (dict, "a mapping"),
 }
+_COUNTS = re.compile(r"(\d+(,\d+)*)?")  # a latency sketch's bin counts (domain/latency.py)
 _REQUIRED = ("model", "variant", "batch_size", "load_kind", "load", "metrics", "config", "effective_config")
 
 
@@ -129,10 +131,9 @@ def _shape_problem(row: Any, configs: dict[str, Any]) -> str:
     if not all(isinstance(v, list) and all(isinstance(x, _NUMBER) for x in v) for v in trials.values()):
         return "`trials` must map each metric to a list of numbers"
     latency = row.get("latency", {})
-    if latency and not (isinstance(latency.get("relative_accuracy"), _NUMBER) and isinstance(latency.get("bins"), list)
-                        and all(isinstance(b, list) and len(b) == 2 and all(isinstance(x, int) for x in b)
-                                for b in latency["bins"])):
-        return "`latency` must hold `relative_accuracy` and `bins`, a list of [key, count] pairs"
+    if latency and not (isinstance(latency.get("relative_accuracy"), _NUMBER) and isinstance(latency.get("offset"), int)
+                        and isinstance(latency.get("counts"), str) and _COUNTS.fullmatch(latency["counts"])):
+        return "`latency` must hold `relative_accuracy`, `offset` and `counts` (\"4,0,57\")"
     if not all(isinstance(v, dict) for v in row.get("gpu_metrics", {}).values()):
         return "`gpu_metrics` must map each GPU to its metrics"
     if not all(isinstance(c, dict) and isinstance(c.get("model"), str) and isinstance(c.get("variant"), str)

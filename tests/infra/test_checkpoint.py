@@ -198,8 +198,8 @@ def _valid(tmp_path: Path) -> dict:
     (lambda d: d["measurements"][0].update(batch_size="1"), "`batch_size` must be a whole number, got str"),
     (lambda d: d["measurements"][0].pop("model"), "`model` is missing"),
     (lambda d: d["measurements"][0].update(config="nope"), "`config` names no stored config"),
-    (lambda d: d["measurements"][0].update(latency={"relative_accuracy": 0.01, "bins": [[1.5, 2]]}),
-     "`latency` must hold `relative_accuracy` and `bins`"),
+    (lambda d: d["measurements"][0].update(latency={"relative_accuracy": 0.01, "offset": 3, "counts": "1,x"}),
+     "`latency` must hold `relative_accuracy`, `offset` and `counts`"),
     (lambda d: d["measurements"][0].update(load_kind="qps"), "`load_kind` must be one of concurrency"),
 ])
 def test_a_damaged_record_is_one_clear_error(tmp_path: Path, damage, message: str) -> None:
