@@ -25,6 +25,20 @@ def test_the_readme_is_read_in_five_minutes_and_holds_the_quick_start_profile() 
     assert (ROOT / "example_suites" / "quickstart.yaml").read_text() in profiles
 
 
+def test_every_profile_fragment_of_the_readme_is_a_valid_profile() -> None:
+    """The README's other profile snippets (the SLO gate) are checked like a user's profile would be."""
+    import yaml
+
+    from pytest_model_analyzer.config.builder import build_profile
+    from tests.support import MODELS
+
+    fragments = [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", README.read_text(), flags=re.S)
+                 if "jobs:" not in block and "model_repository" not in block]
+    assert fragments, "the README shows no profile fragment"
+    for fragment in fragments:
+        build_profile({"model_repository": str(MODELS), "profile_models": "add", **fragment}, cwd=ROOT)
+
+
 def test_the_configuration_reference_is_the_option_table() -> None:
     page = (ROOT / "docs" / "reference" / "configuration.md").read_text()
     assert page == reference_markdown(), "run: python -m pytest_model_analyzer.config.reference > " \
