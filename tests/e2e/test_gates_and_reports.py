@@ -74,7 +74,14 @@ def test_latency_gate_fails_exactly_the_points_above_the_bound(run_profile, pyte
     bars = re.findall(r'data-series="([^"]+)" data-category="([0-9]+)"', dom)
     assert {category for _, category in bars} == {"1", "4"}
     assert {"server queue", "server compute infer"} <= {series for series, _ in bars}
-    assert dom.count("<svg") == 3 and dom.count('r="3.5"') == 2 * len(default_points)  # throughput, p99 over load
+    # Throughput and p99 over the load, a point per load; and every request's latency, a curve per load.
+    plots = dom.split("<svg")[1:]
+    assert len(plots) == 4
+    for title in (": throughput", ": p99 latency"):
+        (plot,) = [plot for plot in plots if title in plot]
+        assert plot.count('r="3.5"') == len(default_points)
+    (distribution,) = [plot for plot in plots if ": latency of every request" in plot]
+    assert distribution.count("<polyline") == len(default_points)
     assert "FAIL: perf_latency_p99" in dom and dom.count("<tr>") == 1 + len(default_points)
     assert shot.stat().st_size > 5 * blank_shot.stat().st_size
     wrong = pytester.runpytest_subprocess("--ma-config", str(pytester.path / "profile.yaml"), "-p",
