@@ -15,7 +15,12 @@ from typing import Any
 
 from pytest_model_analyzer.config import values as v
 from pytest_model_analyzer.config.flags import effective_flags, parse_perf_flags, parse_server_flags
-from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
+from pytest_model_analyzer.config.model_config import (
+    EXPORT_VALUES_LIMIT,
+    ModelConfigError,
+    read_model_config,
+    request_values,
+)
 from pytest_model_analyzer.config.names import check_keys, suggest
 from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, PARAMETER_KEYS
 from pytest_model_analyzer.config.profile import ComposingModel, ModelSpec, ProfileConfig
@@ -223,6 +228,11 @@ def _model_loads(raw: Mapping[str, Any], settings: Mapping[str, Any], where: str
     return _Loads(batch_sizes, concurrency, request_rate, user_concurrency, user_loads)
 
 
+def _small_requests(base_config: Mapping[str, Any], batch_sizes: list[int]) -> bool:
+    values = request_values(dict(base_config), max(batch_sizes, default=1))
+    return values is not None and values <= EXPORT_VALUES_LIMIT
+
+
 def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], cpu_default: bool,
                  from_cli: frozenset[str] = frozenset(), request_rate_search: bool = False,
                  explicit: frozenset[str] = frozenset(), config_dir: Path | None = None) -> ModelSpec:
@@ -292,6 +302,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         constraints=constraints,
         slo=slo,
         stimulus=custom_load,
+        export_requests=bool(slo) or _small_requests(base_config, batch_sizes),
         weighting=weighting,
         base_config=base_config,
         search=search,

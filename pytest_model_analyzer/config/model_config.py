@@ -54,3 +54,27 @@ def read_model_config(repository: Path, model: str) -> dict[str, Any]:
 def requested_config(base: dict[str, Any], variant: Variant) -> dict[str, Any]:
     """What a variant asks the server for: the repository's config with the variant's fields replaced."""
     return normalise(apply_variant(base, variant))
+
+
+# perf_analyzer's profile export writes every request's input values as JSON text: for the small tensors of
+# a test model a few hundred bytes a request, for an image (150,528 values) megabytes. Beyond this many values a
+# request, the plugin asks for the export only where an SLO needs it (profile.py: ModelSpec.export_requests).
+EXPORT_VALUES_LIMIT = 1024
+
+
+def request_values(base_config: dict[str, Any], batch_size: int) -> int | None:
+    """How many input values one request of `batch_size` carries, from the config's inputs; None when a
+    dimension is variable (-1) or the config lists no inputs (auto-completed by the server)."""
+    total = 0
+    for tensor in base_config.get("input") or []:
+        count = 1
+        for dim in tensor.get("dims") or []:
+            size = int(dim)
+            if size < 0:
+                return None
+            count *= size
+        total += count
+    if not total:
+        return None
+    batched = int(base_config.get("max_batch_size", 0) or 0) > 0
+    return total * (batch_size if batched else 1)

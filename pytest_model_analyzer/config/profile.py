@@ -45,6 +45,10 @@ class ModelSpec:
     # perf_analyzer_flags.request-intervals, resolved: a custom load replaces the load sweep (one point per
     # config and batch size)
     stimulus: str = ""
+    # Whether perf_analyzer exports every request (domain/latency.py: the latency sketch, the exact count, the
+    # SLO's figures): when an slo needs it, or when the requests are small enough that writing them all costs
+    # little (config/model_config.py: EXPORT_VALUES_LIMIT).
+    export_requests: bool = True
     weighting: int = 1
     search: SearchMode = SearchMode.DISABLED
     fixed_parameters: Mapping[str, Any] = field(default_factory=dict)  # quick: fields every variant sets

@@ -133,9 +133,10 @@ class Measurer:
 
     def _call(self, point: Point, model: str, variant: str) -> tuple[PerfAnalyzerCall, Mapping[str, str]]:
         target = self.server.target(model, variant, self.protocol)
+        spec = next((member for member in point.model.members if member.name == model), point.model)
         call = PerfAnalyzerCall(
             executable=self.perf_analyzer, model=target.model, target=target.arguments, batch_size=point.batch_size,
-            load_kind=point.load_kind, load=point.load, flags=point.perf_analyzer_flags,
+            load_kind=point.load_kind, load=point.load, flags=point.perf_analyzer_flags, export=spec.export_requests,
         )
         return call, self.runtime.child_env(dict(target.environment))
 

@@ -65,6 +65,7 @@ class PerfAnalyzerCall:
     load_kind: str
     load: int
     flags: Mapping[str, Any]
+    export: bool = True  # ask for every request (--profile-export-file); the CSV's figures come either way
 
     def command(self, csv_path: Path, export_path: Path | None = None) -> list[str]:
         load_flag = "--request-rate-range" if self.load_kind == REQUEST_RATE else "--concurrency-range"
@@ -264,7 +265,7 @@ def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], time
     stem = workdir / f"pa-{os.getpid()}-{threading.get_native_id()}-{time.monotonic_ns()}"
     csv_path, own_export = stem.with_suffix(".csv"), stem.with_suffix(".json")
     users_export = call.flags.get(EXPORT_FLAG)
-    command = call.command(csv_path, own_export)
+    command = call.command(csv_path, own_export if call.export or users_export else None)
     try:
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env), cwd=workdir,
