@@ -41,7 +41,7 @@ from pytest_model_analyzer.config.together import check_search, combine
 from pytest_model_analyzer.config.variants import Variant, default_variant_name, make_variants
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.errors import ConfigError
-from pytest_model_analyzer.domain.identity import INTERVALS_FLAG
+from pytest_model_analyzer.domain.identity import INTERVALS_DIGEST, INTERVALS_FLAG, digest
 from pytest_model_analyzer.domain.latency import PER_REQUEST_QUANTITIES
 from pytest_model_analyzer.domain.metrics import METRICS, resolve_alias
 
@@ -106,9 +106,10 @@ def parse_slo(value: Any, key: str) -> dict[str, float]:
     return result
 
 
-def check_stimulus(value: str, key: str, base: Path) -> str:
+def check_stimulus(value: str, key: str, base: Path) -> tuple[str, str]:
     """perf_analyzer_flags.request-intervals: the file of a custom load, one interval in microseconds a line
-    (perf_analyzer's format); returns its absolute path, since perf_analyzer runs in a directory of its own."""
+    (perf_analyzer's format); returns its absolute path (perf_analyzer runs in a directory of its own) and a
+    digest of its intervals."""
     path = Path(os.path.expanduser(value))
     path = path if path.is_absolute() else base / path
     try:
@@ -124,7 +125,7 @@ def check_stimulus(value: str, key: str, base: Path) -> str:
         if not text.isdigit() or int(text) <= 0:
             raise ConfigError(key, f"{path} line {number}: expected an interval in microseconds (a positive "
                                    f"integer), got {text[:40]!r}")
-    return str(path)
+    return str(path), digest([text for _, text in intervals])
 
 
 def merge_shorthands(constraints: dict[str, Bounds], settings: Mapping[str, Any]) -> dict[str, Bounds]:
@@ -257,11 +258,11 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     custom_load = ""
     if pa_flags.get(INTERVALS_FLAG):
         key = f"{flags_key}.{INTERVALS_FLAG}"
-        custom_load = check_stimulus(pa_flags[INTERVALS_FLAG], key, config_dir or Path.cwd())
+        custom_load, intervals_digest = check_stimulus(pa_flags[INTERVALS_FLAG], key, config_dir or Path.cwd())
         if user_loads:
             raise ConfigError(key, "a custom load replaces the concurrency and request_rate sweep: remove them "
                                    "(one point per config, as in Model Analyzer)")
-        pa_flags = {**pa_flags, INTERVALS_FLAG: custom_load}
+        pa_flags = {**pa_flags, INTERVALS_FLAG: custom_load, INTERVALS_DIGEST: intervals_digest}
         concurrency, request_rate, user_concurrency = [], [], False
     server_flags = parse_server_flags(raw.get("triton_server_flags", settings["triton_server_flags"]),
                                        f"{where}.triton_server_flags")

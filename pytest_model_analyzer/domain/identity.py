@@ -23,6 +23,9 @@ REQUEST_RATE = "request_rate"
 # custom load), one point per config and batch size, load 0; the flags name the file.
 REQUEST_INTERVALS = "request_intervals"
 INTERVALS_FLAG = "request-intervals"
+# Kept beside the file's path among a custom load's flags, never passed to perf_analyzer: the file's content is
+# part of what a point is measured under (its Setup), so an edited stimulus is measured again, not reused.
+INTERVALS_DIGEST = "request-intervals-digest"
 LOAD_KINDS = (CONCURRENCY, REQUEST_RATE, REQUEST_INTERVALS)
 
 

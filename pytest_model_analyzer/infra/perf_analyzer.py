@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from pytest_model_analyzer.analysis.slo import RequestTimes
 from pytest_model_analyzer.domain.errors import PluginError
-from pytest_model_analyzer.domain.identity import CONCURRENCY, REQUEST_INTERVALS, REQUEST_RATE
+from pytest_model_analyzer.domain.identity import CONCURRENCY, INTERVALS_DIGEST, REQUEST_INTERVALS, REQUEST_RATE
 from pytest_model_analyzer.infra.procs import kill_group, last_lines, set_parent_death_signal
 from pytest_model_analyzer.infra.runtime import INSTALL_HINT
 
@@ -80,6 +80,8 @@ class PerfAnalyzerCall:
         for name, value in self.flags.items():
             if name == EXPORT_FLAG and export_path is not None:
                 continue  # the user's path gets a copy of the plugin's export (run_once)
+            if name == INTERVALS_DIGEST:
+                continue  # the plugin's record of the stimulus's content, not perf_analyzer's
             for item in value if isinstance(value, list) else [value]:
                 command.extend(flag_arguments(name, item))
         return command
@@ -125,8 +127,8 @@ def unsupported_flags(flags: Mapping[str, Any], accepted: frozenset[str]) -> lis
     """The user's flags that this perf_analyzer does not take (none when its help could not be read)."""
     if not accepted:
         return []
-    return [name for name in flags
-            if (SHORT_FORMS[name][0] if name in SHORT_FORMS else f"--{name}") not in accepted]
+    return [name for name in flags if name != INTERVALS_DIGEST
+            and (SHORT_FORMS[name][0] if name in SHORT_FORMS else f"--{name}") not in accepted]
 
 
 def failure_lines(text: str) -> str:

@@ -25,4 +25,21 @@ def test_a_stimulus_replaces_the_load_sweep_with_one_point_per_config_named_by_i
     command = PerfAnalyzerCall(Path("pa"), "add", ("-u", "x"), 1, REQUEST_INTERVALS, 0,
                                model.perf_analyzer_flags).command(Path("o.csv"))
     assert f"--request-intervals={BURST}" in command
-    assert not [arg for arg in command if arg.startswith(("--concurrency-range", "--request-rate-range"))]
+    assert not [arg for arg in command if arg.startswith(("--concurrency-range", "--request-rate-range",
+                                                          "--request-intervals-digest"))]
+
+
+def test_an_edited_stimulus_is_measured_again_not_reused(tmp_path: Path) -> None:
+    stimulus = tmp_path / "burst.txt"
+    stimulus.write_text("5000\n50000\n")
+
+    def setup() -> object:
+        raw = {"model_repository": str(MODELS), "profile_models": "add", "run_config_search_disable": True,
+               "perf_analyzer_flags": {"request-intervals": str(stimulus)}}
+        model = build_profile(raw, cwd=tmp_path).models[0]
+        return next(iter(variant_points(model, model.variants[0]))).setup
+
+    before = setup()
+    assert setup() == before  # the same file: a stored measurement serves
+    stimulus.write_text("5000\n40000\n")
+    assert setup() != before
