@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import statistics
 from pathlib import Path
 
 import pytest
@@ -87,25 +89,32 @@ perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 300
 
 
 def test_a_poisson_request_rate_sweep_is_named_and_reported_as_such(run_profile, pytester: pytest.Pytester) -> None:
+    """The arrivals are random, not only named so: in perf_analyzer's export (the user's copy, of the last
+    point) the gaps between sends scatter as much as they average (coefficient of variation about 1), where
+    constant arrivals have gaps nearly alike. Judged on the gaps' shape, not on the rate reached: a run beside
+    another test reached 64 of 100 requests a second once."""
+    export = pytester.path / "export.json"
     run = run_profile(f"""
 model_repository: {MODELS}
 run_config_search_disable: true
 profile_models: add
 request_rate: [50, 100]
 perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 500, stability-percentage: 50,
-                       request-distribution: poisson}}
+                       request-distribution: poisson, profile-export-file: {export}}}
 """, "-v")
     names = sorted(item.nodeid.rsplit("::", 1)[-1] for item in run.items)
     assert names == ["b1-r100-poisson", "b1-r50-poisson"], run.result.stdout.str()[-3000:]
     assert all(item.outcome == "passed" for item in run.items)
     for item in run.items:
         assert item.measurement["perf_analyzer_flags"]["request-distribution"] == "poisson"
-        # Poisson arrivals keep the mean rate: the throughput is the asked rate, give or take the randomness.
-        assert item.measurement["metrics"]["perf_throughput"] == pytest.approx(item.measurement["load"], rel=0.25)
+        assert item.measurement["metrics"]["perf_throughput"] > 0.3 * item.measurement["load"]
+    sends = sorted(r["timestamp"] for r in json.loads(export.read_text())["experiments"][0]["requests"])
+    gaps = [b - a for a, b in itertools.pairwise(sends)]
+    assert len(gaps) > 50 and 0.6 < statistics.pstdev(gaps) / statistics.mean(gaps) < 1.6
     table = (pytester.path / "results" / "metrics-model-inference.csv").read_text()
     assert "Request Rate" in table
     summary = Path(pytester.path / "reports" / "summary.html").read_text()
-    assert "poisson" in summary
+    assert "request rate (poisson)" in summary
 
 
 def test_a_custom_request_intervals_stimulus_is_one_point_per_config(run_profile, pytester: pytest.Pytester) -> None:
