@@ -9,7 +9,7 @@ import tempfile
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+def settled(find: Callable[[], Collection[Any]], seconds: float = 10.0) -> Collection[Any]:
+    """What `find` still reports once the cleanup in flight has had `seconds` to end. A run's servers and their
+    Python backend stubs finish dying, and remove their regions and directories, a moment after the run itself
+    ended; with two tests side by side (pytest -n 2) one test's check can fall in that moment of the other's.
+    What a run really left behind is still there after it."""
+    deadline = time.monotonic() + seconds
+    left = find()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = find()
+    return left
+
+
 @pytest.fixture(autouse=True)
 def _no_process_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
     """Whatever a test's runs went through, every process they started has ended by the time the test ends.
@@ -46,10 +59,7 @@ def _no_process_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(TEST_MARKER, f"{os.getpid()}-{uuid.uuid4().hex}")
         yield
-        deadline = time.monotonic() + 10
-        while processes_of_this_test() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        left = processes_of_this_test()
+        left = settled(processes_of_this_test)
         assert not left, f"processes {request.node.name} left running: {left}"
 
 
@@ -58,7 +68,7 @@ def _no_shared_memory_left_behind() -> Iterator[None]:
     """Whatever a test's runs went through (a crash, a killed worker, Ctrl-C), the servers they started have
     taken their Python backend regions with them by the time the test ends (infra/server.py::shm_prefix)."""
     yield
-    left = orphaned_shm_regions()
+    left = settled(orphaned_shm_regions)
     assert not left, f"/dev/shm regions of servers whose run has ended: {[path.name for path in left]}"
 
 
@@ -74,7 +84,7 @@ def _tmp_left_as_found() -> Iterator[None]:
 
     before = ours()
     yield
-    left = (ours() - before) & {*left_python_envs(tmp), *orphaned_temp_dirs(tmp)}
+    left = settled(lambda: (ours() - before) & {*left_python_envs(tmp), *orphaned_temp_dirs(tmp)})
     assert not left, f"left in {tmp} by the session's runs: {sorted(path.name for path in left)}"
 
 

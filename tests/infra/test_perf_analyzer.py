@@ -206,3 +206,19 @@ printf '%s\\n%s\\n' '{HEADER}' '2,99.5,4,134,19854,14,20280,273,2,41192,41442,41
     run = pa.run(call(binary, flags={"measurement-mode": "time_windows"}), tmp_path / "w", os.environ, timeout=20)
     assert run.metrics[pa.REQUESTS] == 3 and run.requests is not None and run.requests.count == 3
     assert list((tmp_path / "w").iterdir()) == []  # neither the CSV nor the export is left behind
+
+
+def test_an_unstable_custom_load_that_exits_0_without_a_csv_widens_its_window(tmp_path: Path) -> None:
+    """perf_analyzer 2.51 with request-intervals says it could not stabilise, writes no CSV and exits 0."""
+    header = HEADER.replace("Concurrency", "Request Rate")
+    row = "46,47.1,4,134,19854,14,20280,273,2,41192,41442,41493,41571,40563,6,40537"
+    binary = fake(tmp_path, f"""
+out=$(echo "$@" | sed 's/.* -f \\([^ ]*\\) .*/\\1/')
+window=$(echo "$@" | sed 's/.*--measurement-interval=\\([0-9]*\\).*/\\1/')
+if [ "$window" -lt 400 ]; then echo 'Failed to obtain stable measurement.'; exit 0; fi
+printf '%s\\n%s\\n' '{header}' '{row}' > "$out"
+""")
+    flags = {"measurement-mode": "time_windows", "measurement-interval": "200", "request-intervals": "/x"}
+    run = pa.run(call(binary, load_kind="request_intervals", load=0, flags=flags), tmp_path / "w", os.environ,
+                 timeout=20)
+    assert run.adjusts == 1 and run.metrics["perf_throughput"] == 47.1
