@@ -14,7 +14,7 @@ from typing import Any
 from pytest_model_analyzer.config.model_config import ModelConfigError, requested_config
 from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
 from pytest_model_analyzer.config.variants import Variant
-from pytest_model_analyzer.domain.identity import REQUEST_RATE, PointId, Setup, arrivals, config_digest, item_name
+from pytest_model_analyzer.domain.identity import PointId, Setup, config_digest, item_name, point_label
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,7 @@ class Point:
 
     @property
     def label(self) -> str:
-        arrival = arrivals(self.perf_analyzer_flags) if self.load_kind == REQUEST_RATE else ""
-        return f"{self.id.label[:-1]}, {arrival} arrivals)" if arrival else self.id.label
+        return point_label(self.id, self.perf_analyzer_flags)
 
 
 def variant_points(model: ModelSpec, variant: Variant) -> Iterator[Point]:

@@ -80,6 +80,13 @@ def item_name(point_id: PointId, flags: Mapping[str, Any]) -> str:
     return f"{point_id.name}-{arrival}" if arrival else point_id.name
 
 
+def point_label(point_id: PointId, flags: Mapping[str, Any]) -> str:
+    """How messages name a point: its `PointId.label`, with random arrivals said
+    (`add / add_config_0 (batch 1, request rate 50, poisson arrivals)`)."""
+    arrival = arrivals(flags) if point_id.load_kind == REQUEST_RATE else ""
+    return f"{point_id.label[:-1]}, {arrival} arrivals)" if arrival else point_id.label
+
+
 @dataclass(frozen=True, order=True)
 class PointId:
     model: str
@@ -100,7 +107,9 @@ class PointId:
     @property
     def label(self) -> str:
         """`add / add_config_1 (batch 8, concurrency 16)`: how messages name the point."""
-        load = "custom load" if self.load_kind == REQUEST_INTERVALS else f"{load_label(self.load_kind)} {self.load}"
+        load = load_label(self.load_kind)
+        if self.load_kind != REQUEST_INTERVALS:  # a custom load's file, not a number, says what it ran
+            load = f"{load} {self.load}"
         return f"{self.model} / {self.variant} (batch {self.batch_size}, {load})"
 
 

@@ -7,9 +7,9 @@ Rules (Model Analyzer's, without its flaws):
   one directory never write the same file and no empty file is ever left behind;
 * every write is atomic: temporary file in the same directory, fsync, rename, fsync of the directory.
 
-Schema (version 2; version 1 files are read too):
+Schema (version 3; versions 1 and 2 are read too):
 
-    {"format": "pytest-model-analyzer checkpoint", "schema_version": 1,
+    {"format": "pytest-model-analyzer checkpoint", "schema_version": 3,
      "plugin_version": "...", "created": "<UTC ISO time>", "interrupted": false,
      "testbed": {"cpu", "cores", "gpus", "gpu_driver", "plugin", "tritonclient", "triton_server", "python"},
      "configs": {"<digest>": {<model config>}, ...},

@@ -17,6 +17,7 @@ from pathlib import Path
 from pytest_model_analyzer.analysis.slo import slo_metrics
 from pytest_model_analyzer.config.model_config import requested_config
 from pytest_model_analyzer.config.points import Point
+from pytest_model_analyzer.config.profile import ModelSpec
 from pytest_model_analyzer.domain.errors import MeasurementError
 from pytest_model_analyzer.domain.identity import PointId, config_digest
 from pytest_model_analyzer.domain.latency import LatencySketch
@@ -98,7 +99,10 @@ class Measurer:
         # Models profiled together: one perf_analyzer per model, started together (Model Analyzer's concurrent
         # profiling); they share the combination's perf_analyzer flags (config/together.py).
         measured = point.variant.composing if members else [(point.model.name, point.variant)]
-        runs = {name: self._call(point, names.get(name, name), variant.name) for name, variant in measured}
+        # Each measured model's own spec: its slo and whether perf_analyzer exports its requests.
+        specs = {member.name: member for member in point.model.members} or {point.model.name: point.model}
+        runs = {name: self._call(point, specs[name], names.get(name, name), variant.name)
+                for name, variant in measured}
         started = time.time()
         try:
             with self.monitor.record() as recording:
@@ -112,9 +116,8 @@ class Measurer:
         resources, per_gpu = recording.result()
         figures = {name: run.metrics for name, run in results.items()}
         requests = min(metrics.pop(perf_analyzer.REQUESTS, 0.0) for metrics in figures.values())
-        slos = {member.name: member.slo for member in members} if members else {point.model.name: point.model.slo}
         for name, run in results.items():
-            figures[name].update(_slo_figures(run, slos.get(name, {})))
+            figures[name].update(_slo_figures(run, specs[name].slo))
         metrics = combined_metrics(figures) if members else figures[point.model.name]
         metrics.update(resources)
         sketches = [LatencySketch.of(run.requests.request_latency) for run in results.values() if run.requests]
@@ -131,9 +134,11 @@ class Measurer:
                        for composing in point.composing],
         )
 
-    def _call(self, point: Point, model: str, variant: str) -> tuple[PerfAnalyzerCall, Mapping[str, str]]:
+    def _call(self, point: Point, spec: ModelSpec, model: str,
+              variant: str) -> tuple[PerfAnalyzerCall, Mapping[str, str]]:
+        """perf_analyzer's call for `spec`'s model, served as `model` (an A/B run's baseline has a name of its
+        own)."""
         target = self.server.target(model, variant, self.protocol)
-        spec = next((member for member in point.model.members if member.name == model), point.model)
         call = PerfAnalyzerCall(
             executable=self.perf_analyzer, model=target.model, target=target.arguments, batch_size=point.batch_size,
             load_kind=point.load_kind, load=point.load, flags=point.perf_analyzer_flags, export=spec.export_requests,

@@ -7,6 +7,7 @@ import csv
 import functools
 import io
 import json
+import math
 import os
 import re
 import signal
@@ -77,11 +78,9 @@ class PerfAnalyzerCall:
         ]
         if export_path is not None:
             command.append(f"--{EXPORT_FLAG}={export_path}")
-        for name, value in self.flags.items():
+        for name, value in passed_flags(self.flags).items():
             if name == EXPORT_FLAG and export_path is not None:
                 continue  # the user's path gets a copy of the plugin's export (run_once)
-            if name == INTERVALS_DIGEST:
-                continue  # the plugin's record of the stimulus's content, not perf_analyzer's
             for item in value if isinstance(value, list) else [value]:
                 command.extend(flag_arguments(name, item))
         return command
@@ -123,12 +122,17 @@ def accepted_options(executable: Path, library_path: str) -> frozenset[str]:
     return frozenset(match.group(1) for line in text.splitlines() if (match := _OPTION.match(line)))
 
 
+def passed_flags(flags: Mapping[str, Any]) -> dict[str, Any]:
+    """The flags perf_analyzer gets: all but the plugin's own record among them (a custom load's digest)."""
+    return {name: value for name, value in flags.items() if name != INTERVALS_DIGEST}
+
+
 def unsupported_flags(flags: Mapping[str, Any], accepted: frozenset[str]) -> list[str]:
     """The user's flags that this perf_analyzer does not take (none when its help could not be read)."""
     if not accepted:
         return []
-    return [name for name in flags if name != INTERVALS_DIGEST
-            and (SHORT_FORMS[name][0] if name in SHORT_FORMS else f"--{name}") not in accepted]
+    return [name for name in passed_flags(flags)
+            if (SHORT_FORMS[name][0] if name in SHORT_FORMS else f"--{name}") not in accepted]
 
 
 def failure_lines(text: str) -> str:
@@ -171,20 +175,17 @@ def parse_profile_export(text: str, load: int) -> RequestTimes | None:
                   experiments[-1] if experiments else None)
     if not chosen or not chosen.get("requests"):
         return None
-    boundaries = chosen.get("window_boundaries") or []
-    first, last = (boundaries[-STABLE_WINDOWS - 1] if len(boundaries) > STABLE_WINDOWS else boundaries[0],
-                   boundaries[-1]) if len(boundaries) >= 2 else (None, None)
+    stable = (chosen.get("window_boundaries") or [])[-STABLE_WINDOWS - 1:]
+    first, last = (stable[0], stable[-1]) if len(stable) >= 2 else (-math.inf, math.inf)
     latency, to_first = [], []
     for request in chosen["requests"]:
         responses = request.get("response_timestamps") or []
-        if not responses:
-            continue  # no response recorded: perf_analyzer counts no latency for it either
-        if first is not None and last is not None and not first <= responses[-1] <= last:
-            continue
+        if not responses or not first <= responses[-1] <= last:
+            continue  # no response recorded (perf_analyzer counts no latency for it either), or not stable
         sent = request["timestamp"]
         latency.append((responses[-1] - sent) / 1e6)
         to_first.append((responses[0] - sent) / 1e6)
-    span = (last - first) / 1e9 if first is not None and last is not None else 0.0
+    span = (last - first) / 1e9 if len(stable) >= 2 else 0.0
     return RequestTimes(latency, to_first, span) if latency else None
 
 
@@ -278,55 +279,47 @@ def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], time
         raise PerfAnalyzerError(f"perf_analyzer not found at {call.executable}") from None
     except OSError as exc:
         raise PerfAnalyzerError(f"perf_analyzer could not start ({call.executable}): {exc}") from None
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_group(process, signal.SIGKILL)
-        process.communicate()
-        csv_path.unlink(missing_ok=True)
-        own_export.unlink(missing_ok=True)
-        raise PerfAnalyzerError(
-            f"perf_analyzer timed out after {limit if limit is not None else timeout:g} s (perf_analyzer_timeout) "
-            "and was killed"
-        ) from None
-    except BaseException:
-        kill_group(process, signal.SIGKILL)
-        process.wait()
-        csv_path.unlink(missing_ok=True)
-        own_export.unlink(missing_ok=True)
-        raise
-    text = output.decode("utf-8", "replace")
-    if output_log is not None:
-        with output_log.open("a", encoding="utf-8") as log:
-            log.write(f"$ {' '.join(command)}\n{text}\n")
-    # With a custom load (request-intervals) perf_analyzer 2.51 exits 0 when it could not stabilise, writing no
-    # CSV: unstable all the same, so the window is widened as for any other load.
-    unstable = any(marker in text for marker in _UNSTABLE) and (process.returncode != 0 or not csv_path.exists())
-    if process.returncode != 0 or unstable:
-        own_export.unlink(missing_ok=True)
-    if unstable:
-        csv_path.unlink(missing_ok=True)
-        raise Unstable(f"perf_analyzer could not stabilise the measurement:\n{last_lines(text, 3)}")
-    if process.returncode != 0:
-        hint = ""
-        if "error while loading shared libraries" in text:
-            hint = f"\n(a library is missing: {INSTALL_HINT})"
-        raise PerfAnalyzerError(
-            f"perf_analyzer exited with status {process.returncode}:\n{failure_lines(text)}{hint}"
-        )
-    try:
-        csv_text = csv_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PerfAnalyzerError(f"perf_analyzer wrote no CSV:\n{last_lines(text, 8)}") from None
+    try:  # the CSV and the export are this call's own: gone when it returns or raises, whatever happened
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(process, signal.SIGKILL)
+            process.communicate()
+            raise PerfAnalyzerError(
+                f"perf_analyzer timed out after {limit if limit is not None else timeout:g} s (perf_analyzer_timeout) "
+                "and was killed"
+            ) from None
+        except BaseException:
+            kill_group(process, signal.SIGKILL)
+            process.wait()
+            raise
+        text = output.decode("utf-8", "replace")
+        if output_log is not None:
+            with output_log.open("a", encoding="utf-8") as log:
+                log.write(f"$ {' '.join(command)}\n{text}\n")
+        # With a custom load (request-intervals) perf_analyzer 2.51 exits 0 when it could not stabilise, writing no
+        # CSV: unstable all the same, so the window is widened as for any other load.
+        if any(marker in text for marker in _UNSTABLE) and (process.returncode != 0 or not csv_path.exists()):
+            raise Unstable(f"perf_analyzer could not stabilise the measurement:\n{last_lines(text, 3)}")
+        if process.returncode != 0:
+            hint = ""
+            if "error while loading shared libraries" in text:
+                hint = f"\n(a library is missing: {INSTALL_HINT})"
+            raise PerfAnalyzerError(
+                f"perf_analyzer exited with status {process.returncode}:\n{failure_lines(text)}{hint}"
+            )
+        try:
+            csv_text = csv_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise PerfAnalyzerError(f"perf_analyzer wrote no CSV:\n{last_lines(text, 8)}") from None
+        try:
+            export = own_export.read_text(encoding="utf-8")
+            if users_export:
+                Path(str(users_export)).write_text(export, encoding="utf-8")
+            requests = parse_profile_export(export, call.load)
+        except OSError:
+            requests = None  # an older perf_analyzer, or a fake one: the CSV's figures still stand
+        return parse_csv(csv_text, call.load_kind, call.load), requests
     finally:
         csv_path.unlink(missing_ok=True)
-    try:
-        export = own_export.read_text(encoding="utf-8")
-        if users_export:
-            Path(str(users_export)).write_text(export, encoding="utf-8")
-        requests = parse_profile_export(export, call.load)
-    except OSError:
-        requests = None  # an older perf_analyzer, or a fake one: the CSV's figures still stand
-    finally:
         own_export.unlink(missing_ok=True)
-    return parse_csv(csv_text, call.load_kind, call.load), requests
