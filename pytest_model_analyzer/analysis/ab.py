@@ -21,13 +21,17 @@ model's points (they share the server, the model and the machine's noise):
   faster at another). More pairs do not reduce it; a change that every point shares does not count in it.
 
 s_b^2 counts only when the scatter exceeds s_w^2 beyond chance (an F test at POOLING_LEVEL); otherwise it is 0.
+In that test s_w^2 is at least WITHIN_FLOOR: throughput over short windows is a count of requests, and two pairs
+of the same point often give the very same ratio. A within-point variance of 0 (from one point's two equal
+pairs, one degree of freedom) once made any scatter of the first pairs an offset that more pairs could not
+reduce, and left points inconclusive on their one pair (a 14% slowdown, CI, 2026-12-07).
 A point's change then has the standard error sqrt(s_w^2 / n + s_b^2). With one pair per point the scatter is
 all there is; with no scatter yet (fewer than MIN_POINTS points), s_w^2 alone. A change that differs between
 points counts as noise, which errs towards "inconclusive", never towards a false failure. The verdict is the one
 rule of analysis/statistics.py (`settle`), with the pairs standing for trials: fail when the change is
-worse than allowed, significantly worse than no change, and confirmed by two pairs each worse than allowed
-on its own; pass when within the allowance and resolvable at it; otherwise another pair while MAX_PAIRS
-could still decide, then inconclusive.
+worse than allowed, significantly worse than no change, and confirmed by two pairs (and most pairs) each worse
+than allowed on its own; pass when within the allowance and resolvable at it; otherwise another pair while
+MAX_PAIRS could still decide (always a second one: MIN_PAIRS), then inconclusive.
 """
 
 from __future__ import annotations
@@ -56,6 +60,11 @@ from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import METRICS
 
 MAX_PAIRS = 4  # a point near its allowance is measured at most this often on each side (ABBA twice)
+# A point is given up as inconclusive on two pairs at the least: one pair's ratio is one draw of the noise (a
+# pair whose baseline side a neighbour slowed reads 0% where the change is -13%), and pairs are cheap.
+MIN_PAIRS = 2
+# The least variance of one pair's log ratio: each side's figure is known to SE_FLOOR at best.
+WITHIN_FLOOR = 2 * SE_FLOOR ** 2
 # The points' scatter counts an offset between the sides only when it exceeds the within-point noise at this
 # level of the F distribution: Bancroft's preliminary test for pooling variance components (alpha 0.25).
 POOLING_LEVEL = 0.95
@@ -106,7 +115,9 @@ def pair_noise(ratios: Sequence[Sequence[float]]) -> PairNoise | None:
     center = statistics.median(firsts)
     scatter = max(statistics.variance(firsts), (1.4826 * statistics.median(abs(r - center) for r in firsts)) ** 2)
     across_df = len(firsts) - 1
-    if within_df and scatter > squares / within_df * _f_quantile(POOLING_LEVEL, across_df, within_df):
+    threshold = max(squares / within_df, WITHIN_FLOOR) * _f_quantile(POOLING_LEVEL, across_df, within_df) \
+        if within_df else math.inf
+    if scatter > threshold:
         within = squares / within_df
         return PairNoise(within, within_df, scatter - within, across_df)
     # No evidence of an offset between the sides: the points' scatter is more of the same noise; pool both.
@@ -131,7 +142,8 @@ def judge_pairs(ratios: Sequence[float], allowed: float, higher_is_better: bool,
         # What the pair budget could reach: each further pair also adds a degree of freedom within the point.
         se, df = noise.standard_error(max(len(ratios), MAX_PAIRS))
         best = se, df + max(MAX_PAIRS - len(ratios), 0)
-    return settle(d, ratios, error, best, allowed, higher_is_better, final or len(ratios) >= MAX_PAIRS)
+    return settle(d, ratios, error, best, allowed, higher_is_better, final or len(ratios) >= MAX_PAIRS,
+                  min_trials=MIN_PAIRS)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ ahead of the model's first item (results/ledger.py).
 Verdicts against an allowance A on the worsening w (its estimate, and its 95% interval [lo, hi]), as asv
 decides ("larger than the factor, and significant"):
 * fail: w > A and lo > 0 -- worse than allowed, and significantly worse than the baseline -- confirmed by
-  a second trial that is on its own worse than allowed (a careful engineer confirms a failure before
-  reporting it: a one-off tail-latency spike is not a regression);
+  a second trial that is on its own worse than allowed, and by a majority of the trials (a careful engineer
+  confirms a failure before reporting it: a one-off tail-latency spike is not a regression);
 * pass: w <= A, and the interval's half width t x se is at most A (the noise lets this point be judged at
   the allowance); when it is nevertheless significantly worse than the baseline, trials are taken first
   (one trial may have caught the good side of a real regression);
@@ -142,11 +142,12 @@ def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, h
 
 
 def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, best: tuple[float, int] | None,
-           allowed: float, higher_is_better: bool, final: bool) -> Judgement:
+           allowed: float, higher_is_better: bool, final: bool, min_trials: int = 1) -> Judgement:
     """The one decision rule, for a comparison with a checkpoint (`judge`) and for pairs measured in the same
     run (analysis/ab.py). `d`: the estimated log change; `changes`: each trial's (or pair's) own log change,
     for confirming a failure; `error`: (se, df) of `d`, None while unknown; `best`: (se, df) that the trial
-    budget could still reach, for deciding whether another trial is worth taking."""
+    budget could still reach, for deciding whether another trial is worth taking; `min_trials`: the trials
+    taken before giving up on a point as inconclusive."""
     change = math.exp(d) - 1
     if error is None:  # no noise estimate yet: another trial gives one
         return Judgement(Verdict.INCONCLUSIVE if final else Verdict.UNDECIDED, change, -math.inf, math.inf)
@@ -164,7 +165,8 @@ def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, 
             verdict = Verdict.INCONCLUSIVE  # the trials disagree: a noisy difference, not a regression
     elif verdict is Verdict.UNDECIDED and (
             final or best is None
-            or _verdict(d, t_quantile(best[1]) * best[0], allowed, higher_is_better) is Verdict.UNDECIDED):
+            or (len(changes) >= min_trials
+                and _verdict(d, t_quantile(best[1]) * best[0], allowed, higher_is_better) is Verdict.UNDECIDED)):
         # Sequential testing: another trial is worth taking only if the trial budget could decide at this
         # estimate. Noise between sessions is not reduced by trials; when it alone keeps the point
         # undecided, stop now.
@@ -178,9 +180,12 @@ def _limit(allowed: float, higher_is_better: bool) -> float:
 
 
 def _confirmed(changes: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
-    """At least two trials (or pairs), each on its own worse than allowed; `changes` are their log changes."""
+    """At least two trials (or pairs), and more than half of them, each on its own worse than allowed;
+    `changes` are their log changes. The majority matters at four pairs: two disturbed ones among four must
+    not fail an unchanged point."""
     worsening = [-change if higher_is_better else change for change in changes]
-    return sum(w > _limit(allowed, higher_is_better) for w in worsening) >= 2
+    worse = sum(w > _limit(allowed, higher_is_better) for w in worsening)
+    return worse >= 2 and worse > len(changes) / 2
 
 
 def _significantly_worse(d: float, half: float, higher_is_better: bool) -> bool:

@@ -152,17 +152,28 @@ def test_points_sharing_a_setup_count_once_in_the_noise() -> None:
 
 
 def simulate(
-    change: float, noise: float, seed: int, points: int = 6, spec: str = "perf_throughput:5%", offset: float = 0.0
+    change: float, noise: float, seed: int, points: int = 6, spec: str = "perf_throughput:5%", offset: float = 0.0,
+    window: float = 0.0, disturbed: float = 0.0,
 ) -> list[Verdict]:
     """The gate as a run applies it: every point's first pair ahead, then, point by point, more pairs while the
     verdict is undecided (up to MAX_PAIRS). Each pair's ratio is `change` times log-normal noise, times the
-    point's own offset between the sides (log-normal, sd `offset`), the same for all its pairs."""
+    point's own offset between the sides (log-normal, sd `offset`), the same for all its pairs.
+
+    `window` > 0 measures each side as perf_analyzer does over short windows: a count of the requests that
+    completed in `window` seconds (a point at 45 requests/s in 0.7 s reads 40.0, 41.4 or 42.9), and
+    `disturbed` is the chance that a neighbour slows one side by up to 15%."""
     rng = random.Random(seed)
     offsets = [rng.gauss(0, offset) for _ in range(points + 1)]
 
+    def side(rate: float) -> float:
+        if rng.random() < disturbed:
+            rate *= 1 - rng.uniform(0, 0.15)
+        return math.floor(rate * window + rng.random()) / window if window else rate
+
     def pair(load: int) -> Measurement:
+        rate = 45.0 * (1 + load % 3)
         ratio = change * math.exp(rng.gauss(0, noise) + offsets[load])
-        return paired(load, [(100.0 * load, 100.0 * load * ratio)])
+        return paired(load, [(side(rate), side(rate * ratio))])
 
     run = [pair(load) for load in range(1, points + 1)]
     ab, verdicts = gate(spec), []
@@ -194,3 +205,42 @@ def test_the_interval_holds_the_change_it_reports(factor: float, pairs: int) -> 
     if judgement.resolution is not None:
         assert judgement.low <= judgement.change <= judgement.high
     assert judgement.change == pytest.approx(factor - 1, abs=0.05)
+
+
+def test_a_point_is_never_given_up_on_one_pair_when_the_first_point_repeated_its_ratio() -> None:
+    """CI, 2026-12-07: a 14% slowdown, 200 ms windows. The first point's two pairs read the very same ratio (a
+    count of requests), its within-point variance 0 on one degree of freedom made the first pairs' scatter an
+    offset that more pairs could not reduce, and two points were reported inconclusive on their one pair."""
+    ratios = [[math.log(r) for r in point] for point in
+              ([0.863, 0.863], [0.915], [0.89], [0.95], [0.886], [0.80], [0.875], [0.889])]
+    noise = pair_noise(ratios)
+    assert noise is not None and noise.between == 0.0  # equal pairs are no evidence of a persistent offset
+    assert judge_pairs(ratios[1], 0.05, True, noise, final=False).verdict is Verdict.UNDECIDED
+
+
+def test_one_disturbed_pair_does_not_end_a_point() -> None:
+    """One pair that reads no change where the others read -13% (a neighbour slowed its baseline side) is one
+    draw of the noise: a second pair is taken before the point is given up."""
+    noise = PairNoise(0.06 ** 2, 8)
+    assert judge_pairs([0.0], 0.05, True, noise, final=False).verdict is Verdict.UNDECIDED
+    assert judge_pairs([0.0, -0.01], 0.05, True, noise, final=False).verdict is Verdict.INCONCLUSIVE
+
+
+def test_two_disturbed_pairs_of_four_do_not_fail_an_unchanged_point() -> None:
+    noise = PairNoise(0.02 ** 2, 12)
+    split = [math.log(0.88), 0.0, math.log(0.88), 0.0]
+    assert judge_pairs(split, 0.05, True, noise, final=True).verdict is not Verdict.FAIL
+    assert judge_pairs([math.log(0.88), 0.0, math.log(0.88), math.log(0.88)], 0.05, True, noise,
+                       final=True).verdict is Verdict.FAIL
+
+
+def test_counted_throughput_and_disturbed_sides_still_gate() -> None:
+    """Short windows (throughput a count of ~30 requests, so pairs repeat the same ratio) and a neighbour that
+    slows one side in ten by up to 15%: the conditions of a shared CI machine. A 13% slowdown is failed on
+    nearly every point, an unchanged model almost never. (Measured here: 96.7% failed, 0.6% false alarms;
+    before pairs were floored and given a second look, 88.3% and 0.4%.)"""
+    slower = [v for seed in range(60) for v in simulate(0.87, 0.0, seed, points=8, window=0.7, disturbed=0.1)]
+    assert slower.count(Verdict.FAIL) / len(slower) >= 0.95
+    assert slower.count(Verdict.PASS) / len(slower) <= 0.005  # a regression that two disturbed pairs hid
+    same = [v for seed in range(60) for v in simulate(1.0, 0.0, seed, points=8, window=0.7, disturbed=0.1)]
+    assert same.count(Verdict.FAIL) / len(same) <= 0.01
