@@ -23,8 +23,9 @@ decides ("larger than the factor, and significant"):
   the allowance); when it is nevertheless significantly worse than the baseline, trials are taken first
   (one trial may have caught the good side of a real regression);
 * undecided: anything else. The caller takes another trial (a separate perf_analyzer run) while the budget
-  lasts and more trials could decide, then reports the point as inconclusive, naming the smallest change
-  it can resolve (t x se). A change larger than allowed but within the noise is inconclusive, never failed.
+  lasts and more trials could decide (or while they disagree about the allowance), then reports the point
+  as inconclusive, naming the smallest change it can resolve (t x se). A change larger than allowed but
+  within the noise is inconclusive, never failed.
 
 Percentiles need requests in their tail: a p-th percentile from fewer than TAIL_REQUESTS / (1 - p) requests
 is not judged at all (a p99 of 30 requests is their maximum).
@@ -165,11 +166,13 @@ def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, 
             verdict = Verdict.INCONCLUSIVE  # the trials disagree: a noisy difference, not a regression
     elif verdict is Verdict.UNDECIDED and (
             final or best is None
-            or (len(changes) >= min_trials
+            or (len(changes) >= min_trials and not _split(changes, allowed, higher_is_better)
                 and _verdict(d, t_quantile(best[1]) * best[0], allowed, higher_is_better) is Verdict.UNDECIDED)):
         # Sequential testing: another trial is worth taking only if the trial budget could decide at this
         # estimate. Noise between sessions is not reduced by trials; when it alone keeps the point
-        # undecided, stop now.
+        # undecided, stop now. Not while the trials disagree about the allowance (one worse than allowed,
+        # one not): then the estimate itself is in doubt (a neighbour slowed one side of one pair), and the
+        # next trial is the one that tells.
         verdict = Verdict.INCONCLUSIVE
     return Judgement(verdict, change, math.exp(d - half) - 1, math.exp(d + half) - 1, math.exp(half) - 1)
 
@@ -179,13 +182,22 @@ def _limit(allowed: float, higher_is_better: bool) -> float:
     return -math.log(1 - min(allowed, 0.999)) if higher_is_better else math.log(1 + allowed)
 
 
+def _worse(changes: Sequence[float], allowed: float, higher_is_better: bool) -> int:
+    """How many trials (or pairs) are on their own worse than allowed; `changes` are their log changes."""
+    limit = _limit(allowed, higher_is_better)
+    return sum((-change if higher_is_better else change) > limit for change in changes)
+
+
 def _confirmed(changes: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
-    """At least two trials (or pairs), and more than half of them, each on its own worse than allowed;
-    `changes` are their log changes. The majority matters at four pairs: two disturbed ones among four must
-    not fail an unchanged point."""
-    worsening = [-change if higher_is_better else change for change in changes]
-    worse = sum(w > _limit(allowed, higher_is_better) for w in worsening)
+    """At least two trials, and more than half of them, worse than allowed. The majority matters at four
+    pairs: two disturbed ones among four must not fail an unchanged point."""
+    worse = _worse(changes, allowed, higher_is_better)
     return worse >= 2 and worse > len(changes) / 2
+
+
+def _split(changes: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
+    """Some trials worse than allowed, some not."""
+    return 0 < _worse(changes, allowed, higher_is_better) < len(changes)
 
 
 def _significantly_worse(d: float, half: float, higher_is_better: bool) -> bool:

@@ -226,6 +226,19 @@ def test_one_disturbed_pair_does_not_end_a_point() -> None:
     assert judge_pairs([0.0, -0.01], 0.05, True, noise, final=False).verdict is Verdict.INCONCLUSIVE
 
 
+def test_pairs_that_disagree_about_the_allowance_call_for_more_pairs() -> None:
+    """A real run (14% slowdown, 2026-12-07): the point's second pair read +9% (its baseline side 20% slow),
+    and the outlier inflated the model's noise until four pairs could not decide at the mean of the two. One
+    pair worse than allowed and one not: the estimate itself is in doubt, and more pairs are taken."""
+    ratios = [[math.log(r) for r in point] for point in
+              ([0.910, 0.859], [0.864, 0.887], [0.868, 0.863], [0.913, 0.863], [0.875, 1.092], [0.876], [0.875],
+               [0.897])]  # when the fifth point was judged, the later ones had their first pair
+    noise = pair_noise(ratios)
+    assert judge_pairs(ratios[4], 0.05, True, noise, final=False).verdict is Verdict.UNDECIDED
+    third = judge_pairs([*ratios[4], math.log(0.88)], 0.05, True, noise, final=False)
+    assert third.verdict is not Verdict.INCONCLUSIVE
+
+
 def test_two_disturbed_pairs_of_four_do_not_fail_an_unchanged_point() -> None:
     noise = PairNoise(0.02 ** 2, 12)
     split = [math.log(0.88), 0.0, math.log(0.88), 0.0]
@@ -237,7 +250,7 @@ def test_two_disturbed_pairs_of_four_do_not_fail_an_unchanged_point() -> None:
 def test_counted_throughput_and_disturbed_sides_still_gate() -> None:
     """Short windows (throughput a count of ~30 requests, so pairs repeat the same ratio) and a neighbour that
     slows one side in ten by up to 15%: the conditions of a shared CI machine. A 13% slowdown is failed on
-    nearly every point, an unchanged model almost never. (Measured here: 96.7% failed, 0.6% false alarms;
+    nearly every point, an unchanged model almost never. (Measured here: 97.7% failed, 0.6% false alarms;
     before pairs were floored and given a second look, 88.3% and 0.4%.)"""
     slower = [v for seed in range(60) for v in simulate(0.87, 0.0, seed, points=8, window=0.7, disturbed=0.1)]
     assert slower.count(Verdict.FAIL) / len(slower) >= 0.95
