@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from harness import emit, require, workspace
+from harness import emit, median_range, require, workspace
 
 from pytest_model_analyzer.domain.identity import digest
 from pytest_model_analyzer.domain.latency import LatencySketch
@@ -56,41 +56,50 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=5, help="rounds; medians are reported")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds, each side first in turn; medians, ranges")
     args = parser.parse_args()
     measurements = make(args.count)
-    saves, loads, plain_saves, plain_loads = [], [], [], []
+    saves, loads, plain_saves, plain_loads, sizes = [], [], [], [], []
+
+    def checkpoint(directory: Path) -> None:
+        started = time.perf_counter()
+        path = CheckpointStore(directory).save(measurements)
+        saves.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        loaded = read(path)
+        loads.append(time.perf_counter() - started)
+        require(len(loaded) == len(measurements), f"loaded {len(loaded)} of {len(measurements)} measurements")
+        require(all(m.latency for m in loaded), "a loaded measurement lost its requests' latencies")
+        sizes.append(path.stat().st_size)
+
+    def plain(directory: Path) -> None:
+        target = directory / "plain.json"
+        directory.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        target.write_text(json.dumps([m.to_dict() for m in measurements]))
+        plain_saves.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        json.loads(target.read_text())
+        plain_loads.append(time.perf_counter() - started)
+
     with workspace("checkpoint") as tmp:
         for index in range(args.rounds):
-            directory = Path(tmp) / f"round{index}"
-            started = time.perf_counter()
-            path = CheckpointStore(directory).save(measurements)
-            saves.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            loaded = read(path)
-            loads.append(time.perf_counter() - started)
-            require(len(loaded) == len(measurements), f"loaded {len(loaded)} of {len(measurements)} measurements")
-            require(all(m.latency for m in loaded), "a loaded measurement lost its requests' latencies")
-            size = path.stat().st_size
-            plain = directory / "plain.json"
-            started = time.perf_counter()
-            plain.write_text(json.dumps([m.to_dict() for m in measurements]))
-            plain_saves.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            json.loads(plain.read_text())
-            plain_loads.append(time.perf_counter() - started)
-    figures = {"measurements": len(measurements), "save_s": round(statistics.median(saves), 4),
-               "load_s": round(statistics.median(loads), 4), "plain_save_s": round(statistics.median(plain_saves), 4),
+            # Alternate which side goes first, so that a warming cache or a neighbour favours neither.
+            for contender in ((checkpoint, plain) if index % 2 == 0 else (plain, checkpoint)):
+                contender(Path(tmp) / f"round{index}")
+    ratios = [(s + lo) / (ps + pl) for s, lo, ps, pl in zip(saves, loads, plain_saves, plain_loads, strict=True)]
+    figures = {"measurements": len(measurements), "rounds": args.rounds,
+               "save_s": round(statistics.median(saves), 4), "load_s": round(statistics.median(loads), 4),
+               "plain_save_s": round(statistics.median(plain_saves), 4),
                "plain_load_s": round(statistics.median(plain_loads), 4),
-               "bytes_per_measurement": round(size / len(measurements)),
-               "sketch_bytes": round(statistics.mean(len(json.dumps(m.latency)) for m in measurements))}
-    figures["ratio"] = round((figures["save_s"] + figures["load_s"]) /
-                             (figures["plain_save_s"] + figures["plain_load_s"]), 3)
-    emit([("measurements", str(figures["measurements"])),
-          ("checkpoint save / load", f"{figures['save_s']:.3f} s / {figures['load_s']:.3f} s "
-                                     f"(together {figures['save_s'] + figures['load_s']:.3f} s)"),
-          ("plain json.dump / load", f"{figures['plain_save_s']:.3f} s / {figures['plain_load_s']:.3f} s"),
-          ("ratio checkpoint / plain", f"{figures['ratio']:.2f}"),
+               "bytes_per_measurement": round(sizes[-1] / len(measurements)),
+               "sketch_bytes": round(statistics.mean(len(json.dumps(m.latency)) for m in measurements)),
+               "ratio": round(statistics.median(ratios), 3), "ratio_min": round(min(ratios), 3),
+               "ratio_max": round(max(ratios), 3)}
+    emit([("measurements", f"{figures['measurements']} ({args.rounds} rounds, medians (range))"),
+          ("checkpoint save / load", f"{median_range(saves, '.3f')} s / {median_range(loads, '.3f')} s"),
+          ("plain json.dump / load", f"{median_range(plain_saves, '.3f')} s / {median_range(plain_loads, '.3f')} s"),
+          ("ratio checkpoint / plain, per round", median_range(ratios, ".2f")),
           ("checkpoint bytes per measurement", f"{figures['bytes_per_measurement']} "
                                                f"(of which the latency sketch {figures['sketch_bytes']})")],
          figures, args.json)
