@@ -71,6 +71,12 @@ def stimulus(flags: Mapping[str, Any]) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
+def load_value(load_kind: str, load: int, flags: Mapping[str, Any]) -> str:
+    """The load's value in words, after its label: `16`, or a custom load's file (`burst.txt`), whose load
+    number (0) says nothing."""
+    return stimulus(flags) if load_kind == REQUEST_INTERVALS else str(load)
+
+
 def item_name(point_id: PointId, flags: Mapping[str, Any]) -> str:
     """The node id's last part: `b1-r32`, `b1-r32-poisson` when the requests arrive at random, or
     `b1-intervals-burst.txt` for a custom load."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pytest_model_analyzer.domain.identity import REQUEST_INTERVALS, load_label, stimulus
+from pytest_model_analyzer.domain.identity import REQUEST_INTERVALS, load_label, load_value
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import member_tag
 from pytest_model_analyzer.reports.csv_tables import instance_groups, max_batch_sizes
@@ -41,7 +41,7 @@ def summary_columns(load_kind: str, gpu_count: int = 0, extra: Sequence[Column] 
         Column("max batch", max_batch_sizes),
         Column("batch", lambda m: str(m.batch_size)),
         Column(load_label(load_kind, arrival),
-               lambda m: stimulus(m.perf_analyzer_flags) if m.load_kind == REQUEST_INTERVALS else str(m.load),
+               lambda m: load_value(m.load_kind, m.load, m.perf_analyzer_flags),
                numeric=load_kind != REQUEST_INTERVALS),
         Column("infer/s", lambda m: per_model(m, "perf_throughput", "{:.1f}")),
         Column("p99 ms", lambda m: per_model(m, "perf_latency_p99", "{:.2f}")),

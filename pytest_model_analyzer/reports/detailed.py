@@ -17,7 +17,7 @@ from typing import Any
 
 from pytest_model_analyzer.analysis.gates import satisfies, violations
 from pytest_model_analyzer.domain.bounds import Bounds
-from pytest_model_analyzer.domain.identity import arrivals, load_label
+from pytest_model_analyzer.domain.identity import arrivals, load_label, load_value
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import METRICS
 from pytest_model_analyzer.reports.csv_tables import composed_of, instance_groups, max_batch_sizes
@@ -41,13 +41,17 @@ def report_path(directory: Path, variant: str) -> Path | None:
     return directory / f"{variant}.html"
 
 
+def _load(m: Measurement) -> str:
+    return load_value(m.load_kind, m.load, m.perf_analyzer_flags)
+
+
 def _label(tag: str) -> str:
     return tag.removeprefix("perf_").replace("_", " ")
 
 
 def _plots(variant: str, batch: int, rows: Sequence[Measurement], load: str) -> str:
     where = f"{variant} (batch {batch})"
-    categories = [str(m.load) for m in rows]
+    categories = [_load(m) for m in rows]
     stacks = {_label(tag): [m.metrics.get(tag, 0.0) for m in rows] for tag in BREAKDOWN
               if any(tag in m.metrics for m in rows)}
     plots = [svg_stacked_bars(f"{where}: latency breakdown", load, "ms per request", categories, stacks)]
@@ -56,7 +60,7 @@ def _plots(variant: str, batch: int, rows: Sequence[Measurement], load: str) -> 
     plots.append(svg_plot(f"{where}: p99 latency", load, "p99 latency (ms)",
                           {"p99": [(float(m.load), m.metrics.get("perf_latency_p99", 0.0)) for m in rows]}))
     # Every request's latency (domain/latency.py): the share of requests at or under each latency, per load.
-    distributions = {f"{load} {m.load} ({sketch.count} requests)": [(x, 100.0 * share) for x, share in sketch.cdf()]
+    distributions = {f"{load} {_load(m)} ({sketch.count} requests)": [(x, 100.0 * share) for x, share in sketch.cdf()]
                      for m in rows if (sketch := m.latency_sketch) is not None and sketch.count}
     if distributions:
         plots.append(svg_plot(f"{where}: latency of every request", "latency (ms)", "requests at or under it (%)",
@@ -80,7 +84,7 @@ def _table(rows: Sequence[Measurement], constraints: Mapping[str, Bounds], load:
         problems = violations(m.metrics, constraints)
         verdict = "pass" if not problems else "FAIL: " + "; ".join(problems)
         cells = "".join(f"<td>{m.metrics[tag]:.4g}</td>" if tag in m.metrics else "<td></td>" for tag in tags)
-        body.append(f"<tr><td>{m.batch_size}</td><td>{m.load}</td>{cells}"
+        body.append(f"<tr><td>{m.batch_size}</td><td>{html.escape(_load(m))}</td>{cells}"
                     f"<td{'' if not problems else ' class=fail'}>{html.escape(verdict)}</td></tr>")
     return (f"<table><tr><th>batch</th><th>{html.escape(load)}</th>{head}<th>constraints</th></tr>"
             f"{''.join(body)}</table>")
@@ -101,9 +105,11 @@ def render_detailed(model: str, variant: str, measurements: Sequence[Measurement
                f"{html.escape(composed_of(rows[0]))}; "
                f"changes from the repository's config: "
                f"{html.escape(distinguishing_fields(base_config, rows[0].config))}.</p>"
-               f"<p>{len(rows)} measurements, {load} {rows[0].load} to {rows[-1].load}. Best {within}: "
+               f"<p>{len(rows)} measurements, {load} {html.escape(_load(rows[0]))} to "
+               f"{html.escape(_load(rows[-1]))}. Best {within}: "
                f"<strong>{best.metrics.get('perf_throughput', 0):.1f} infer/sec</strong>, p99 "
-               f"{best.metrics.get('perf_latency_p99', 0):.2f} ms at batch {best.batch_size}, {load} {best.load}.</p>")
+               f"{best.metrics.get('perf_latency_p99', 0):.2f} ms at batch {best.batch_size}, {load} "
+               f"{html.escape(_load(best))}.</p>")
     batches = sorted({m.batch_size for m in rows})
     plots = "".join(_plots(variant, batch, [m for m in rows if m.batch_size == batch], load)
                     for batch in batches)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pytest_model_analyzer.analysis.gates import satisfies
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.config.profile import ProfileConfig
-from pytest_model_analyzer.domain.identity import arrivals, load_label
+from pytest_model_analyzer.domain.identity import arrivals, load_label, load_value
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.reports.columns import Column, summary_columns
 from pytest_model_analyzer.reports.csv_tables import composed_of, instance_groups, max_batch_sizes
@@ -65,7 +65,8 @@ def _model_section(profile: ProfileConfig, ranking: ModelRanking, gpu_count: int
                    f"({instance_groups(rep, gpu_count)}, max batch {max_batch_sizes(rep)}"
                    f"{html.escape(composed_of(rep))}): "
                    f"{rep.metrics.get('perf_throughput', 0):.1f} infer/sec, p99 "
-                   f"{rep.metrics.get('perf_latency_p99', 0):.2f} ms at batch {rep.batch_size}, {load} {rep.load}.</p>")
+                   f"{rep.metrics.get('perf_latency_p99', 0):.2f} ms at batch {rep.batch_size}, {load} "
+                   f"{html.escape(load_value(rep.load_kind, rep.load, rep.perf_analyzer_flags))}.</p>")
     else:
         verdict = '<p class="fail">No configuration satisfies the constraints.</p>'
     latency: dict[str, list[tuple[float, float]]] = {}

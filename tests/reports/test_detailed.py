@@ -111,3 +111,12 @@ def test_every_requests_latency_is_drawn_as_a_distribution_per_load() -> None:
     assert "latency of every request" in page
     assert "concurrency 1 (50 requests)" in page and "concurrency 2 (50 requests)" in page
     assert page.count("<svg") == 3 + 1 and "requests at or under it (%)" in page
+
+
+def test_a_custom_load_is_named_by_its_file_not_by_its_load_number() -> None:
+    """A custom load's points all have load 0: the page says which stimulus ran (`burst.txt`)."""
+    row = Measurement("add", "add_config_1", 1, "request_intervals", 0, measurement(1).metrics, config=CONFIG,
+                      perf_analyzer_flags={"request-intervals": "/data/burst.txt"})
+    page = render_detailed("add", "add_config_1", [row], {}, {}, "this run")
+    assert "custom load burst.txt" in page and "custom load 0" not in page
+    assert "<td>burst.txt</td>" in page
