@@ -13,12 +13,15 @@ model's points (they share the server, the model and the machine's noise):
 
 * within points: the ratios' squared deviations from their point's mean, summed over the points with two or
   more pairs, over sum(n_i - 1) degrees of freedom: s_w^2, the noise that more pairs average out;
-* across points: the scatter of each point's first ratio around the median of them (the larger of their
-  variance and the robust (1.4826 x MAD)^2), over (points - 1) degrees of freedom, once MIN_POINTS points have a
-  pair. Beyond s_w^2 it holds s_b^2, an offset between the two sides of a point that persists over its pairs:
-  on a CPU-bound model on two cores, the two versions' backend processes compete with perf_analyzer for the
-  cores differently at each load (seen: an unchanged `add` 8% slower on all three pairs of one point, 13%
-  faster at another). More pairs do not reduce it; a change that every point shares does not count in it.
+* across points: the scatter of each point's first ratio around the median of them, over (points - 1)
+  degrees of freedom, once MIN_POINTS points have a pair: their variance with each ratio clipped to CLIP robust
+  standard deviations (1.4826 x MAD, or s_w if larger) of the median, or (1.4826 x MAD)^2 if larger. Beyond
+  s_w^2 it holds s_b^2, an offset between the two sides of a point that persists over its pairs: on a
+  CPU-bound model on two cores, the two versions' backend processes compete with perf_analyzer for the cores
+  differently at each load (seen: an unchanged `add` 8% slower on all three pairs of one point, 13% faster at
+  another). More pairs do not reduce it; a change that every point shares does not count in it. The clip
+  keeps one disturbed first pair (a neighbour slowed one side of it: 0% where the others read -13%) from
+  passing for an offset of every point, which made points with four pairs at -13% inconclusive.
 
 s_b^2 counts only when the scatter exceeds s_w^2 beyond chance (an F test at POOLING_LEVEL); otherwise it is 0.
 In that test s_w^2 is at least WITHIN_FLOOR: throughput over short windows is a count of requests, and two pairs
@@ -27,15 +30,20 @@ pairs, one degree of freedom) once made any scatter of the first pairs an offset
 reduce, and left points inconclusive on their one pair (a 14% slowdown, CI, 2026-12-07).
 A point's change then has the standard error sqrt(s_w^2 / n + s_b^2). With one pair per point the scatter is
 all there is; with no scatter yet (fewer than MIN_POINTS points), s_w^2 alone. A change that differs between
-points counts as noise, which errs towards "inconclusive", never towards a false failure. The verdict is the one
-rule of analysis/statistics.py (`settle`), with the pairs standing for trials: fail when the change is
-worse than allowed, significantly worse than no change, and confirmed by two pairs (and most pairs) each worse
-than allowed on its own; pass when within the allowance and resolvable at it; otherwise another pair while
-MAX_PAIRS could still decide (always a second one: MIN_PAIRS), then inconclusive.
+points counts as noise, which errs towards "inconclusive", never towards a false failure.
+
+The verdict is the one rule of analysis/statistics.py (`settle`), with the pairs standing for trials: fail
+when the change is worse than allowed, significantly worse than no change, and confirmed by two pairs, and
+most pairs, each worse than allowed on its own (pairs that disagree about it are taken to MAX_PAIRS first);
+pass when within the allowance and resolvable at it; otherwise another pair while MAX_PAIRS could still
+decide (always a second one: MIN_PAIRS), then inconclusive. Disturbances are one-sided and rare, and these
+rules are built for them: one pair never passes a point when it lies outside the range of the model's
+other first pairs (it is as likely a disturbed pair as a point the change spared).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Sequence
@@ -63,6 +71,7 @@ MAX_PAIRS = 4  # a point near its allowance is measured at most this often on ea
 # A point is given up as inconclusive on two pairs at the least: one pair's ratio is one draw of the noise (a
 # pair whose baseline side a neighbour slowed reads 0% where the change is -13%), and pairs are cheap.
 MIN_PAIRS = 2
+CLIP = 3.0
 # The least variance of one pair's log ratio: each side's figure is known to SE_FLOOR at best.
 WITHIN_FLOOR = 2 * SE_FLOOR ** 2
 # The points' scatter counts an offset between the sides only when it exceeds the within-point noise at this
@@ -90,6 +99,12 @@ class PairNoise:
     df: int
     between: float = 0.0
     between_df: int = 0
+    # Where the model's first pairs lie but for disturbed ones: their median and the distance from it beyond
+    # which a first pair is an outlier (CLIP robust standard deviations); None with too few points.
+    typical: tuple[float, float] | None = None
+
+    def atypical(self, ratio: float) -> bool:
+        return self.typical is not None and abs(ratio - self.typical[0]) > self.typical[1]
 
     def standard_error(self, pairs: int) -> tuple[float, int]:
         variance = self.within / pairs + self.between
@@ -113,15 +128,19 @@ def pair_noise(ratios: Sequence[Sequence[float]]) -> PairNoise | None:
     if len(firsts) < MIN_POINTS:
         return PairNoise(squares / within_df, within_df) if within_df >= 2 else None
     center = statistics.median(firsts)
-    scatter = max(statistics.variance(firsts), (1.4826 * statistics.median(abs(r - center) for r in firsts)) ** 2)
+    spread = 1.4826 * statistics.median(abs(r - center) for r in firsts)
+    reference = math.sqrt(max(squares / within_df if within_df else 0.0, WITHIN_FLOOR))
+    bound = CLIP * max(spread, reference)
+    scatter = max(statistics.variance([min(max(r, center - bound), center + bound) for r in firsts]), spread ** 2)
     across_df = len(firsts) - 1
     threshold = max(squares / within_df, WITHIN_FLOOR) * _f_quantile(POOLING_LEVEL, across_df, within_df) \
         if within_df else math.inf
     if scatter > threshold:
         within = squares / within_df
-        return PairNoise(within, within_df, scatter - within, across_df)
+        return PairNoise(within, within_df, scatter - within, across_df, (center, bound))
     # No evidence of an offset between the sides: the points' scatter is more of the same noise; pool both.
-    return PairNoise((squares + scatter * across_df) / (within_df + across_df), within_df + across_df)
+    return PairNoise((squares + scatter * across_df) / (within_df + across_df), within_df + across_df,
+                     typical=(center, bound))
 
 
 def _f_quantile(level: float, df1: int, df2: int) -> float:
@@ -142,8 +161,14 @@ def judge_pairs(ratios: Sequence[float], allowed: float, higher_is_better: bool,
         # What the pair budget could reach: each further pair also adds a degree of freedom within the point.
         se, df = noise.standard_error(max(len(ratios), MAX_PAIRS))
         best = se, df + max(MAX_PAIRS - len(ratios), 0)
-    return settle(d, ratios, error, best, allowed, higher_is_better, final or len(ratios) >= MAX_PAIRS,
-                  min_trials=MIN_PAIRS)
+    final = final or len(ratios) >= MAX_PAIRS
+    judgement = settle(d, ratios, error, best, allowed, higher_is_better, final, min_trials=MIN_PAIRS)
+    if (judgement.verdict is Verdict.PASS and not final and len(ratios) < MIN_PAIRS and noise is not None
+            and noise.atypical(ratios[0])):
+        # One pair, far from where the model's other points lie: a disturbed pair as likely as a point
+        # that the change spared. A second pair tells which before the point passes.
+        return dataclasses.replace(judgement, verdict=Verdict.UNDECIDED)
+    return judgement
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,8 @@ def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, h
     d = statistics.fmean(logs_c) - statistics.fmean(logs_b)
     base = statistics.fmean(logs_b)
     return settle(d, [value - base for value in logs_c], noise.standard_error(len(logs_c), len(logs_b)),
-                  noise.standard_error(max(len(logs_c), MAX_TRIALS), len(logs_b)), allowed, higher_is_better, final)
+                  noise.standard_error(max(len(logs_c), MAX_TRIALS), len(logs_b)), allowed, higher_is_better,
+                  final or len(logs_c) >= MAX_TRIALS)
 
 
 def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, best: tuple[float, int] | None,
@@ -159,11 +160,13 @@ def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, 
         # Within the allowance, but measurably worse than the baseline: one trial may have caught the good
         # side of a real regression. Firm it up before passing it.
         verdict = Verdict.UNDECIDED
-    elif verdict is Verdict.FAIL and not _confirmed(changes, allowed, higher_is_better):
-        if not final:
-            verdict = Verdict.UNDECIDED  # confirm with another trial before reporting
-        elif len(changes) > 1:
-            verdict = Verdict.INCONCLUSIVE  # the trials disagree: a noisy difference, not a regression
+    elif verdict is Verdict.FAIL and not final and (not _confirmed(changes, allowed, higher_is_better)
+                                                    or _split(changes, allowed, higher_is_better)):
+        # Confirm with another trial before reporting; trials that disagree (one worse than allowed, one not)
+        # are taken to the budget, where most of them must be worse than allowed.
+        verdict = Verdict.UNDECIDED
+    elif verdict is Verdict.FAIL and not _confirmed(changes, allowed, higher_is_better) and len(changes) > 1:
+        verdict = Verdict.INCONCLUSIVE  # the trials disagree: a noisy difference, not a regression
     elif verdict is Verdict.UNDECIDED and (
             final or best is None
             or (len(changes) >= min_trials and not _split(changes, allowed, higher_is_better)

@@ -250,10 +250,42 @@ def test_two_disturbed_pairs_of_four_do_not_fail_an_unchanged_point() -> None:
 def test_counted_throughput_and_disturbed_sides_still_gate() -> None:
     """Short windows (throughput a count of ~30 requests, so pairs repeat the same ratio) and a neighbour that
     slows one side in ten by up to 15%: the conditions of a shared CI machine. A 13% slowdown is failed on
-    nearly every point, an unchanged model almost never. (Measured here: 97.7% failed, 0.6% false alarms;
-    before pairs were floored and given a second look, 88.3% and 0.4%.)"""
+    nearly every point, an unchanged model almost never. (Measured here: 98.1% failed, 0.4% passed, no false
+    alarm; before the rules for disturbed pairs, 88.3%, 0.2% and 0.4%.)"""
     slower = [v for seed in range(60) for v in simulate(0.87, 0.0, seed, points=8, window=0.7, disturbed=0.1)]
     assert slower.count(Verdict.FAIL) / len(slower) >= 0.95
-    assert slower.count(Verdict.PASS) / len(slower) <= 0.005  # a regression that two disturbed pairs hid
+    assert slower.count(Verdict.PASS) / len(slower) <= 0.01  # a regression that two disturbed pairs hid
     same = [v for seed in range(60) for v in simulate(1.0, 0.0, seed, points=8, window=0.7, disturbed=0.1)]
     assert same.count(Verdict.FAIL) / len(same) <= 0.01
+
+
+def test_one_disturbed_first_pair_is_not_an_offset_of_every_point() -> None:
+    """Seven first pairs at -13% and one at 0% (its baseline side slowed): the one is a disturbed pair, not
+    evidence that each point's sides differ by a persistent offset. A point with four pairs at -13% fails."""
+    firsts = [[math.log(r)] for r in (0.875, 0.879, 0.879, 1.0, 0.875, 0.862, 0.879)]
+    ratios = [[math.log(0.875)] * 4, *firsts]
+    noise = pair_noise(ratios)
+    assert noise is not None and noise.between == 0.0
+    assert judge_pairs(ratios[0], 0.05, True, noise, final=True).verdict is Verdict.FAIL
+
+
+def test_a_first_pair_far_from_the_others_is_not_passed_on_its_own() -> None:
+    """A 13% slowdown: one point's first pair read 0% (disturbed). It might be a point that the change spared,
+    or a disturbed pair: a second pair tells before the point passes. A first pair among the others passes."""
+    ratios = [[math.log(r)] for r in (1.0, 0.875, 0.862, 0.879, 0.879, 0.875, 0.862, 0.879)]
+    noise = pair_noise([*ratios, [math.log(0.875), math.log(0.862)]])
+    assert noise is not None and noise.atypical(ratios[0][0]) and not noise.atypical(ratios[1][0])
+    assert judge_pairs(ratios[0], 0.05, True, noise, final=False).verdict is Verdict.UNDECIDED
+    unchanged = [[math.log(r)] for r in (1.0, 1.004, 0.997, 1.0, 0.996, 1.003, 1.0, 0.998)]
+    calm = pair_noise([*unchanged, [0.0, 0.002]])
+    assert calm is not None and judge_pairs(unchanged[0], 0.05, True, calm, final=False).verdict is Verdict.PASS
+
+
+def test_pairs_that_disagree_are_taken_to_the_budget_before_a_failure() -> None:
+    """Two pairs of three worse than allowed, one not: a majority, but they disagree. The fourth pair decides:
+    three of four worse fail the point, two of four do not."""
+    noise = PairNoise(0.02 ** 2, 12)
+    worse, fine = math.log(0.87), 0.0
+    assert judge_pairs([worse, fine, worse], 0.05, True, noise, final=False).verdict is Verdict.UNDECIDED
+    assert judge_pairs([worse, fine, worse, worse], 0.05, True, noise, final=False).verdict is Verdict.FAIL
+    assert judge_pairs([worse, fine, worse, fine], 0.05, True, noise, final=False).verdict is not Verdict.FAIL
