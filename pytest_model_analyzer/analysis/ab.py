@@ -71,6 +71,8 @@ MAX_PAIRS = 4  # a point near its allowance is measured at most this often on ea
 # A point is given up as inconclusive on two pairs at the least: one pair's ratio is one draw of the noise (a
 # pair whose baseline side a neighbour slowed reads 0% where the change is -13%), and pairs are cheap.
 MIN_PAIRS = 2
+# A first pair further than this many robust standard deviations from the median of the model's first pairs is
+# taken for a disturbed one: clipped in their scatter, and not passed on its own.
 CLIP = 3.0
 # The least variance of one pair's log ratio: each side's figure is known to SE_FLOOR at best.
 WITHIN_FLOOR = 2 * SE_FLOOR ** 2
