@@ -14,36 +14,41 @@ model's points (they share the server, the model and the machine's noise):
 * within points: the ratios' squared deviations from their point's mean, summed over the points with two or
   more pairs, over sum(n_i - 1) degrees of freedom: s_w^2, the noise that more pairs average out;
 * across points: the scatter of each point's first ratio around the median of them, over (points - 1)
-  degrees of freedom, once MIN_POINTS points have a pair: their variance with each ratio clipped to CLIP robust
-  standard deviations (1.4826 x MAD, or s_w if larger) of the median, or (1.4826 x MAD)^2 if larger. Beyond
-  s_w^2 it holds s_b^2, an offset between the two sides of a point that persists over its pairs: on a
-  CPU-bound model on two cores, the two versions' backend processes compete with perf_analyzer for the cores
-  differently at each load (seen: an unchanged `add` 8% slower on all three pairs of one point, 13% faster at
-  another). More pairs do not reduce it; a change that every point shares does not count in it. The clip
+  degrees of freedom, once MIN_POINTS points have a pair: their variance with each ratio clipped to CLIP
+  robust standard deviations (1.4826 x MAD, or the count floor's if larger) of the median, or
+  (1.4826 x MAD)^2 if larger. Beyond s_w^2 it holds s_b^2, an offset between the two sides of a point that
+  persists over its pairs: on a CPU-bound model on two cores, the two versions' backend processes compete
+  with perf_analyzer for the cores differently at each load (seen: an unchanged `add` 8% slower on all three
+  pairs of one point, 13% faster at another). More pairs do not reduce it; a change that every point shares
+  does not count in it. The clip
   keeps one disturbed first pair (a neighbour slowed one side of it: 0% where the others read -13%) from
   passing for an offset of every point, which made points with four pairs at -13% inconclusive.
 
 s_b^2 counts only when the scatter exceeds s_w^2 beyond chance (an F test at POOLING_LEVEL); otherwise it is 0.
-In that test s_w^2 is at least WITHIN_FLOOR: throughput over short windows is a count of requests, and two pairs
-of the same point often give the very same ratio. A within-point variance of 0 (from one point's two equal
-pairs, one degree of freedom) once made any scatter of the first pairs an offset that more pairs could not
-reduce, and left points inconclusive on their one pair (a 14% slowdown, CI, 2026-12-07).
+In that test s_w^2 is at least what a pair's counts can resolve (`count_floor`): throughput over short windows
+is a count of requests, and two pairs of the same point often give the very same ratio. A within-point
+variance of 0 (from one point's two equal pairs, one degree of freedom) once made any scatter of the first
+pairs an offset that more pairs could not reduce, and left points inconclusive on their one pair (a 14%
+slowdown, CI, 2026-12-07).
 A point's change then has the standard error sqrt(s_w^2 / n + s_b^2). With one pair per point the scatter is
 all there is; with no scatter yet (fewer than MIN_POINTS points), s_w^2 alone. A change that differs between
 points counts as noise, which errs towards "inconclusive", never towards a false failure.
 
 The verdict is the one rule of analysis/statistics.py (`settle`), with the pairs standing for trials: fail
 when the change is worse than allowed, significantly worse than no change, and confirmed by two pairs, and
-most pairs, each worse than allowed on its own (pairs that disagree about it are taken to MAX_PAIRS first);
-pass when within the allowance and resolvable at it; otherwise another pair while MAX_PAIRS could still
-decide (always a second one: MIN_PAIRS), then inconclusive. Disturbances are one-sided and rare, and these
-rules are built for them: one pair never passes a point when it lies outside the range of the model's
-other first pairs (it is as likely a disturbed pair as a point the change spared).
+most pairs, each worse than allowed on its own; pass when within the allowance and resolvable at it;
+otherwise another pair while MAX_PAIRS could still decide, then inconclusive.
+
+Disturbed pairs. On a shared machine a neighbour now and then slows one side of one pair: such a pair is
+one-sided, rare, and lies outside the range of the model's first pairs (CLIP robust standard deviations of
+their median; `in_doubt`). A point whose estimate rests on one (its only pair, or pairs on both sides of the
+allowance with one of them out of range) gets no verdict before MAX_PAIRS: it is as likely a disturbed pair
+as a point that the change spared or hit alone. Pairs that merely scatter, as a CPU-bound model's do, stop as
+early as their noise allows.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import statistics
 from collections.abc import Sequence
@@ -62,20 +67,16 @@ from pytest_model_analyzer.analysis.statistics import (
     Judgement,
     Verdict,
     settle,
+    split,
 )
 from pytest_model_analyzer.domain.identity import PointId
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import METRICS
 
 MAX_PAIRS = 4  # a point near its allowance is measured at most this often on each side (ABBA twice)
-# A point is given up as inconclusive on two pairs at the least: one pair's ratio is one draw of the noise (a
-# pair whose baseline side a neighbour slowed reads 0% where the change is -13%), and pairs are cheap.
-MIN_PAIRS = 2
 # A first pair further than this many robust standard deviations from the median of the model's first pairs is
-# taken for a disturbed one: clipped in their scatter, and not passed on its own.
+# taken for a disturbed one: clipped in their scatter; a point whose estimate rests on it gets MAX_PAIRS (in_doubt).
 CLIP = 3.0
-# The least variance of one pair's log ratio: each side's figure is known to SE_FLOOR at best.
-WITHIN_FLOOR = 2 * SE_FLOOR ** 2
 # The points' scatter counts an offset between the sides only when it exceeds the within-point noise at this
 # level of the F distribution: Bancroft's preliminary test for pooling variance components (alpha 0.25).
 POOLING_LEVEL = 0.95
@@ -118,8 +119,15 @@ class PairNoise:
         return max(math.sqrt(variance), SE_FLOOR), max(int(df), 1)
 
 
-def pair_noise(ratios: Sequence[Sequence[float]]) -> PairNoise | None:
-    """The pooled noise of a model's points, each given as its list of pair ratios (see the module's text)."""
+def count_floor(requests: float) -> float:
+    """The least variance of a pair's log ratio when each side's figure rests on `requests` requests: a count
+    is off by up to one request, a relative error of 1/N per side (variance at most 1/(4 N^2)), two sides."""
+    return 1 / (2 * requests ** 2) if requests > 0 else 0.0
+
+
+def pair_noise(ratios: Sequence[Sequence[float]], floor: float = 0.0) -> PairNoise | None:
+    """The pooled noise of a model's points, each given as its list of pair ratios (see the module's text);
+    `floor`: the least within-point variance the pairs' request counts allow (`count_floor`)."""
     squares, within_df = 0.0, 0
     for point in ratios:
         if len(point) > 1:
@@ -131,11 +139,11 @@ def pair_noise(ratios: Sequence[Sequence[float]]) -> PairNoise | None:
         return PairNoise(squares / within_df, within_df) if within_df >= 2 else None
     center = statistics.median(firsts)
     spread = 1.4826 * statistics.median(abs(r - center) for r in firsts)
-    reference = math.sqrt(max(squares / within_df if within_df else 0.0, WITHIN_FLOOR))
-    bound = CLIP * max(spread, reference)
+    # Not s_w: a disturbed pair of a point with two would widen the very bound that is to tell it.
+    bound = CLIP * max(spread, math.sqrt(floor))
     scatter = max(statistics.variance([min(max(r, center - bound), center + bound) for r in firsts]), spread ** 2)
     across_df = len(firsts) - 1
-    threshold = max(squares / within_df, WITHIN_FLOOR) * _f_quantile(POOLING_LEVEL, across_df, within_df) \
+    threshold = max(squares / within_df, floor) * _f_quantile(POOLING_LEVEL, across_df, within_df) \
         if within_df else math.inf
     if scatter > threshold:
         within = squares / within_df
@@ -163,14 +171,19 @@ def judge_pairs(ratios: Sequence[float], allowed: float, higher_is_better: bool,
         # What the pair budget could reach: each further pair also adds a degree of freedom within the point.
         se, df = noise.standard_error(max(len(ratios), MAX_PAIRS))
         best = se, df + max(MAX_PAIRS - len(ratios), 0)
-    final = final or len(ratios) >= MAX_PAIRS
-    judgement = settle(d, ratios, error, best, allowed, higher_is_better, final, min_trials=MIN_PAIRS)
-    if (judgement.verdict is Verdict.PASS and not final and len(ratios) < MIN_PAIRS and noise is not None
-            and noise.atypical(ratios[0])):
-        # One pair, far from where the model's other points lie: a disturbed pair as likely as a point
-        # that the change spared. A second pair tells which before the point passes.
-        return dataclasses.replace(judgement, verdict=Verdict.UNDECIDED)
-    return judgement
+    return settle(d, ratios, error, best, allowed, higher_is_better, final or len(ratios) >= MAX_PAIRS,
+                  in_doubt=in_doubt(ratios, allowed, higher_is_better, noise))
+
+
+def in_doubt(ratios: Sequence[float], allowed: float, higher_is_better: bool, noise: PairNoise | None) -> bool:
+    """Whether a point's estimate rests on a pair that may be a disturbed one: a pair outside the range of the
+    model's first pairs, when it is the point's only pair (a disturbed pair as likely as a point that the
+    change spared or hit alone) or when the point's pairs disagree about the allowance (the disturbed pair
+    may be all that separates them). Such a point is taken to MAX_PAIRS before a verdict. Pairs that merely
+    scatter, as a noisy CPU-bound model's do, stop as early as their noise allows."""
+    if noise is None or not any(noise.atypical(r) for r in ratios):
+        return False
+    return len(ratios) == 1 or split(ratios, allowed, higher_is_better)
 
 
 @dataclass(frozen=True)
@@ -186,12 +199,15 @@ class PairedBaseline:
         """The model's pair noise from this run's measurements (one per setup: a measurement that two variants
         with the same config share counts once)."""
         seen: dict[object, list[float]] = {}
+        counts = []
         for m in run:
-            if m.model == model and m.baseline:
+            baseline = m.baseline_side() if m.model == model else None
+            if baseline is not None:
                 ratios = pair_ratios(m, metric)
                 if len(ratios) >= len(seen.get(m.setup, [])):
                     seen[m.setup] = ratios
-        return pair_noise(list(seen.values()))
+                counts += [min(m.requests, baseline.requests)] if m.requests and baseline.requests else []
+        return pair_noise(list(seen.values()), count_floor(statistics.median(counts)) if counts else 0.0)
 
     def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool) -> Comparison:
         """The point's checks from its pairs; `run`: every measurement so far (for the pooled noise)."""

@@ -23,8 +23,8 @@ decides ("larger than the factor, and significant"):
   the allowance); when it is nevertheless significantly worse than the baseline, trials are taken first
   (one trial may have caught the good side of a real regression);
 * undecided: anything else. The caller takes another trial (a separate perf_analyzer run) while the budget
-  lasts and more trials could decide (or while they disagree about the allowance), then reports the point
-  as inconclusive, naming the smallest change it can resolve (t x se). A change larger than allowed but
+  lasts and more trials could decide (or while a disturbed trial puts the estimate in doubt), then reports
+  the point as inconclusive, naming the smallest change it can resolve (t x se). A change larger than allowed but
   within the noise is inconclusive, never failed.
 
 Percentiles need requests in their tail: a p-th percentile from fewer than TAIL_REQUESTS / (1 - p) requests
@@ -144,12 +144,13 @@ def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, h
 
 
 def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, best: tuple[float, int] | None,
-           allowed: float, higher_is_better: bool, final: bool, min_trials: int = 1) -> Judgement:
+           allowed: float, higher_is_better: bool, final: bool, in_doubt: bool = False) -> Judgement:
     """The one decision rule, for a comparison with a checkpoint (`judge`) and for pairs measured in the same
     run (analysis/ab.py). `d`: the estimated log change; `changes`: each trial's (or pair's) own log change,
     for confirming a failure; `error`: (se, df) of `d`, None while unknown; `best`: (se, df) that the trial
-    budget could still reach, for deciding whether another trial is worth taking; `min_trials`: the trials
-    taken before giving up on a point as inconclusive."""
+    budget could still reach, for deciding whether another trial is worth taking; `in_doubt`: the estimate
+    itself is in doubt (a trial that may be a disturbed one, analysis/ab.py), so no verdict before the budget
+    is spent."""
     change = math.exp(d) - 1
     if error is None:  # no noise estimate yet: another trial gives one
         return Judgement(Verdict.INCONCLUSIVE if final else Verdict.UNDECIDED, change, -math.inf, math.inf)
@@ -160,23 +161,19 @@ def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, 
         # Within the allowance, but measurably worse than the baseline: one trial may have caught the good
         # side of a real regression. Firm it up before passing it.
         verdict = Verdict.UNDECIDED
-    elif verdict is Verdict.FAIL and not final and (not _confirmed(changes, allowed, higher_is_better)
-                                                    or _split(changes, allowed, higher_is_better)):
-        # Confirm with another trial before reporting; trials that disagree (one worse than allowed, one not)
-        # are taken to the budget, where most of them must be worse than allowed.
-        verdict = Verdict.UNDECIDED
+    elif verdict is Verdict.FAIL and not final and not _confirmed(changes, allowed, higher_is_better):
+        verdict = Verdict.UNDECIDED  # confirm with another trial before reporting
     elif verdict is Verdict.FAIL and not _confirmed(changes, allowed, higher_is_better) and len(changes) > 1:
         verdict = Verdict.INCONCLUSIVE  # the trials disagree: a noisy difference, not a regression
     elif verdict is Verdict.UNDECIDED and (
             final or best is None
-            or (len(changes) >= min_trials and not _split(changes, allowed, higher_is_better)
-                and _verdict(d, t_quantile(best[1]) * best[0], allowed, higher_is_better) is Verdict.UNDECIDED)):
+            or _verdict(d, t_quantile(best[1]) * best[0], allowed, higher_is_better) is Verdict.UNDECIDED):
         # Sequential testing: another trial is worth taking only if the trial budget could decide at this
         # estimate. Noise between sessions is not reduced by trials; when it alone keeps the point
-        # undecided, stop now. Not while the trials disagree about the allowance (one worse than allowed,
-        # one not): then the estimate itself is in doubt (a neighbour slowed one side of one pair), and the
-        # next trial is the one that tells.
+        # undecided, stop now.
         verdict = Verdict.INCONCLUSIVE
+    if in_doubt and not final:
+        verdict = Verdict.UNDECIDED
     return Judgement(verdict, change, math.exp(d - half) - 1, math.exp(d + half) - 1, math.exp(half) - 1)
 
 
@@ -198,7 +195,7 @@ def _confirmed(changes: Sequence[float], allowed: float, higher_is_better: bool)
     return worse >= 2 and worse > len(changes) / 2
 
 
-def _split(changes: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
+def split(changes: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
     """Some trials worse than allowed, some not."""
     return 0 < _worse(changes, allowed, higher_is_better) < len(changes)
 
