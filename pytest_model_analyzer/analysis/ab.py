@@ -42,8 +42,9 @@ otherwise another pair while MAX_PAIRS could still decide, then inconclusive.
 Disturbed pairs. On a shared machine a neighbour now and then slows one side of one pair: such a pair is
 one-sided, rare, and lies outside the range of the model's first pairs (CLIP robust standard deviations of
 their median; `in_doubt`). A point whose estimate rests on one (its only pair, or pairs on both sides of the
-allowance with one of them out of range) gets no verdict before MAX_PAIRS: it is as likely a disturbed pair
-as a point that the change spared or hit alone. Pairs that merely scatter, as a CPU-bound model's do, stop as
+allowance with one of them out of range) gets no verdict while it does: a second pair always, and up to
+MAX_PAIRS while its pairs disagree. One such pair is as likely a disturbed one as a point that the change
+spared or hit alone. Pairs that merely scatter, as a CPU-bound model's do, stop as
 early as their noise allows.
 """
 
@@ -75,7 +76,7 @@ from pytest_model_analyzer.domain.metrics import METRICS
 
 MAX_PAIRS = 4  # a point near its allowance is measured at most this often on each side (ABBA twice)
 # A first pair further than this many robust standard deviations from the median of the model's first pairs is
-# taken for a disturbed one: clipped in their scatter; a point whose estimate rests on it gets MAX_PAIRS (in_doubt).
+# taken for a disturbed one: clipped in their scatter; a point whose estimate rests on it gets more pairs (in_doubt).
 CLIP = 3.0
 # The points' scatter counts an offset between the sides only when it exceeds the within-point noise at this
 # level of the F distribution: Bancroft's preliminary test for pooling variance components (alpha 0.25).
@@ -179,8 +180,8 @@ def in_doubt(ratios: Sequence[float], allowed: float, higher_is_better: bool, no
     """Whether a point's estimate rests on a pair that may be a disturbed one: a pair outside the range of the
     model's first pairs, when it is the point's only pair (a disturbed pair as likely as a point that the
     change spared or hit alone) or when the point's pairs disagree about the allowance (the disturbed pair
-    may be all that separates them). Such a point is taken to MAX_PAIRS before a verdict. Pairs that merely
-    scatter, as a noisy CPU-bound model's do, stop as early as their noise allows."""
+    may be all that separates them). Such a point gets another pair instead of a verdict, up to MAX_PAIRS.
+    Pairs that merely scatter, as a noisy CPU-bound model's do, stop as early as their noise allows."""
     if noise is None or not any(noise.atypical(r) for r in ratios):
         return False
     return len(ratios) == 1 or split(ratios, allowed, higher_is_better)
