@@ -20,9 +20,9 @@ model's points (they share the server, the model and the machine's noise):
   persists over its pairs: on a CPU-bound model on two cores, the two versions' backend processes compete
   with perf_analyzer for the cores differently at each load (seen: an unchanged `add` 8% slower on all three
   pairs of one point, 13% faster at another). More pairs do not reduce it; a change that every point shares
-  does not count in it. The clip
-  keeps one disturbed first pair (a neighbour slowed one side of it: 0% where the others read -13%) from
-  passing for an offset of every point, which made points with four pairs at -13% inconclusive.
+  does not count in it. The clip keeps one disturbed first pair (a neighbour slowed one side of it: 0% where
+  the others read -13%) from passing for an offset of every point, which made points with four pairs at -13%
+  inconclusive.
 
 s_b^2 counts only when the scatter exceeds s_w^2 beyond chance (an F test at POOLING_LEVEL); otherwise it is 0.
 In that test s_w^2 is at least what a pair's counts can resolve (`count_floor`): throughput over short windows
@@ -44,8 +44,8 @@ one-sided, rare, and lies outside the range of the model's first pairs (CLIP rob
 their median; `in_doubt`). A point whose estimate rests on one (its only pair, or pairs on both sides of the
 allowance with one of them out of range) gets no verdict while it does: a second pair always, and up to
 MAX_PAIRS while its pairs disagree. One such pair is as likely a disturbed one as a point that the change
-spared or hit alone. Pairs that merely scatter, as a CPU-bound model's do, stop as
-early as their noise allows.
+spared or hit alone. Pairs that merely scatter, as a CPU-bound model's do, stop as early as their noise
+allows.
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ from pytest_model_analyzer.domain.metrics import METRICS
 
 MAX_PAIRS = 4  # a point near its allowance is measured at most this often on each side (ABBA twice)
 # A first pair further than this many robust standard deviations from the median of the model's first pairs is
-# taken for a disturbed one: clipped in their scatter; a point whose estimate rests on it gets more pairs (in_doubt).
+# taken for a disturbed one: clipped in their scatter; a point whose estimate rests on it gets more pairs
+# (in_doubt).
 CLIP = 3.0
 # The points' scatter counts an offset between the sides only when it exceeds the within-point noise at this
 # level of the F distribution: Bancroft's preliminary test for pooling variance components (alpha 0.25).
@@ -207,7 +208,8 @@ class PairedBaseline:
                 ratios = pair_ratios(m, metric)
                 if len(ratios) >= len(seen.get(m.setup, [])):
                     seen[m.setup] = ratios
-                counts += [min(m.requests, baseline.requests)] if m.requests and baseline.requests else []
+                if m.requests and baseline.requests:
+                    counts.append(min(m.requests, baseline.requests))
         return pair_noise(list(seen.values()), count_floor(statistics.median(counts)) if counts else 0.0)
 
     def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool) -> Comparison:

@@ -24,8 +24,8 @@ decides ("larger than the factor, and significant"):
   (one trial may have caught the good side of a real regression);
 * undecided: anything else. The caller takes another trial (a separate perf_analyzer run) while the budget
   lasts and more trials could decide (or while a disturbed trial puts the estimate in doubt), then reports
-  the point as inconclusive, naming the smallest change it can resolve (t x se). A change larger than allowed but
-  within the noise is inconclusive, never failed.
+  the point as inconclusive, naming the smallest change it can resolve (t x se). A change larger than
+  allowed but within the noise is inconclusive, never failed.
 
 Percentiles need requests in their tail: a p-th percentile from fewer than TAIL_REQUESTS / (1 - p) requests
 is not judged at all (a p99 of 30 requests is their maximum).
@@ -161,10 +161,11 @@ def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, 
         # Within the allowance, but measurably worse than the baseline: one trial may have caught the good
         # side of a real regression. Firm it up before passing it.
         verdict = Verdict.UNDECIDED
-    elif verdict is Verdict.FAIL and not final and not _confirmed(changes, allowed, higher_is_better):
-        verdict = Verdict.UNDECIDED  # confirm with another trial before reporting
-    elif verdict is Verdict.FAIL and not _confirmed(changes, allowed, higher_is_better) and len(changes) > 1:
-        verdict = Verdict.INCONCLUSIVE  # the trials disagree: a noisy difference, not a regression
+    elif verdict is Verdict.FAIL and not _confirmed(changes, allowed, higher_is_better):
+        if not final:
+            verdict = Verdict.UNDECIDED  # confirm with another trial before reporting
+        elif len(changes) > 1:
+            verdict = Verdict.INCONCLUSIVE  # the trials disagree: a noisy difference, not a regression
     elif verdict is Verdict.UNDECIDED and (
             final or best is None
             or _verdict(d, t_quantile(best[1]) * best[0], allowed, higher_is_better) is Verdict.UNDECIDED):
@@ -177,6 +178,11 @@ def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, 
     return Judgement(verdict, change, math.exp(d - half) - 1, math.exp(d + half) - 1, math.exp(half) - 1)
 
 
+def _worsening(change: float, higher_is_better: bool) -> float:
+    """A log change as a worsening: positive when worse, whichever way the metric improves."""
+    return -change if higher_is_better else change
+
+
 def _limit(allowed: float, higher_is_better: bool) -> float:
     """The allowed worsening on the log scale."""
     return -math.log(1 - min(allowed, 0.999)) if higher_is_better else math.log(1 + allowed)
@@ -185,7 +191,7 @@ def _limit(allowed: float, higher_is_better: bool) -> float:
 def _worse(changes: Sequence[float], allowed: float, higher_is_better: bool) -> int:
     """How many trials (or pairs) are on their own worse than allowed; `changes` are their log changes."""
     limit = _limit(allowed, higher_is_better)
-    return sum((-change if higher_is_better else change) > limit for change in changes)
+    return sum(_worsening(change, higher_is_better) > limit for change in changes)
 
 
 def _confirmed(changes: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
@@ -201,13 +207,12 @@ def split(changes: Sequence[float], allowed: float, higher_is_better: bool) -> b
 
 
 def _significantly_worse(d: float, half: float, higher_is_better: bool) -> bool:
-    worsening = -d if higher_is_better else d
-    return worsening - half > 0
+    return _worsening(d, higher_is_better) - half > 0
 
 
 def _verdict(d: float, half: float, allowed: float, higher_is_better: bool) -> Verdict:
     """d: the log change; half: its interval's half width; allowed: the relative worsening allowed."""
-    worsening = -d if higher_is_better else d
+    worsening = _worsening(d, higher_is_better)
     limit = _limit(allowed, higher_is_better)
     if worsening > limit and worsening - half > 0:
         return Verdict.FAIL
