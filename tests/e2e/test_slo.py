@@ -143,3 +143,10 @@ perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 600
         assert measurement["metrics"]["perf_throughput"] == pytest.approx(50, rel=0.25)
         assert measurement["metrics"]["perf_slo_attainment"] > 0.9  # the add model answers in a few ms
     run.result.stdout.fnmatch_lines(["*custom load*"])  # the summary table's column
+    # The reports name the stimulus, not the custom load's load number (0).
+    pages = [pytester.path / "reports" / "summary.html",
+             *sorted((pytester.path / "reports" / "detailed").glob("add_config_*.html"))]
+    assert len(pages) == 4, pages
+    for page in pages:
+        text = page.read_text()
+        assert "custom load burst.txt" in text and "custom load 0" not in text, page
