@@ -11,7 +11,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pytest_model_analyzer.domain.latency import REQUEST_LATENCY
+from pytest_model_analyzer.domain.errors import MeasurementError
+from pytest_model_analyzer.domain.latency import (
+    INTER_TOKEN_LATENCY,
+    REQUEST_LATENCY,
+    TIME_TO_FIRST_RESPONSE,
+    TIME_TO_FIRST_TOKEN,
+)
+
+
+@dataclass(frozen=True)
+class RequestTokens:
+    """An LLM's requests, in the order of RequestTimes' (analysis/tokens.py): each one's tokens and their times."""
+
+    input_tokens: Sequence[int]
+    output_tokens: Sequence[int]
+    # Per request, ms; empty when the responses did not stream (one response holds the whole answer: its time
+    # is no first token's).
+    time_to_first_token: Sequence[float] = ()
+    inter_token_latency: Sequence[float] = ()  # its mean gap between tokens (0 for a request of one token)
 
 
 @dataclass(frozen=True)
@@ -21,9 +39,21 @@ class RequestTimes:
     request_latency: Sequence[float]
     time_to_first_response: Sequence[float]
     span_s: float  # from the first window's start to the last one's end
+    tokens: RequestTokens | None = None  # an LLM's (model_type: LLM)
 
     def of(self, quantity: str) -> Sequence[float]:
-        return self.request_latency if quantity == REQUEST_LATENCY else self.time_to_first_response
+        """Each request's figure that an slo bounds."""
+        if quantity == REQUEST_LATENCY:
+            return self.request_latency
+        if quantity == TIME_TO_FIRST_RESPONSE:
+            return self.time_to_first_response
+        tokens = self.tokens
+        values = (() if tokens is None else tokens.time_to_first_token if quantity == TIME_TO_FIRST_TOKEN
+                  else tokens.inter_token_latency if quantity == INTER_TOKEN_LATENCY else ())
+        if len(values) != self.count:
+            raise MeasurementError(f"the slo bounds {quantity}, which these requests do not have: it needs an LLM "
+                                   "model (model_type: LLM) whose responses stream")
+        return values
 
     @property
     def count(self) -> int:

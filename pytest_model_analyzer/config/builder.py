@@ -15,6 +15,15 @@ from typing import Any
 
 from pytest_model_analyzer.config import values as v
 from pytest_model_analyzer.config.flags import effective_flags, parse_perf_flags, parse_server_flags
+from pytest_model_analyzer.config.llm import (
+    LLM,
+    LLMSpec,
+    check_generic,
+    is_decoupled,
+    llm_flags,
+    llm_spec,
+    parse_genai_perf_flags,
+)
 from pytest_model_analyzer.config.model_config import (
     EXPORT_VALUES_LIMIT,
     ModelConfigError,
@@ -42,7 +51,7 @@ from pytest_model_analyzer.config.variants import Variant, default_variant_name,
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.identity import INTERVALS_DIGEST, INTERVALS_FLAG, digest
-from pytest_model_analyzer.domain.latency import PER_REQUEST_QUANTITIES
+from pytest_model_analyzer.domain.latency import PER_REQUEST_QUANTITIES, TOKEN_QUANTITIES
 from pytest_model_analyzer.domain.metrics import METRICS, resolve_alias
 
 
@@ -242,9 +251,8 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     `request_rate_search_enable` or an explicit min/max request rate (its `_using_request_rate`)."""
     where = f"profile_models.{name}"
     check_keys(raw, MODEL_KEYS, where)
-    for key in ("genai_perf_flags", "triton_docker_args"):
-        if raw.get(key) is not None:
-            raise ConfigError(f"{where}.{key}", OPTIONS[key].unsupported)
+    if raw.get("triton_docker_args") is not None:
+        raise ConfigError(f"{where}.triton_docker_args", OPTIONS["triton_docker_args"].unsupported)
     loads = _model_loads(raw, settings, where, from_cli, request_rate_search)
     batch_sizes, concurrency, request_rate = loads.batch_sizes, loads.concurrency, loads.request_rate
     user_concurrency, user_loads = loads.user_concurrency, loads.user_loads
@@ -274,6 +282,12 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     composing = _composing_models(name, base_config, settings, cpu_default)
     search, variants, fixed = _search_mode(name, raw, settings, where, user_loads, base_config, composing,
                                            explicit)
+    llm = _llm(name, raw, settings, where, pa_flags, flags_key, base_config, composing, search,
+               config_dir or Path.cwd())
+    tokens = [quantity for quantity in slo if quantity in TOKEN_QUANTITIES]
+    if tokens and (llm is None or not llm.streaming):
+        raise ConfigError(f"{where}.slo" if "slo" in raw else "slo", f"{tokens[0]} is a streaming LLM's (model_type: "
+                          f"LLM, its responses streamed): `{name}` has no tokens to time")
     if composing:
         # Every listed variant loads the composing models as the repository has them.
         defaults = tuple((model.name, Variant(default_variant_name(model.name), {}, default=True))
@@ -296,14 +310,15 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         concurrency=tuple(sorted(set(concurrency or ()))),
         request_rate=tuple(sorted(set(request_rate or ()))),
         variants=tuple(variants),
-        perf_analyzer_flags=effective_flags(pa_flags),
+        perf_analyzer_flags={**effective_flags(pa_flags), **(llm_flags(llm) if llm else {})},
         triton_server_flags=server_flags,
         triton_server_environment=environment,
         objectives=objectives,
         constraints=constraints,
         slo=slo,
         stimulus=custom_load,
-        export_requests=bool(slo) or _small_requests(base_config, batch_sizes),
+        export_requests=bool(slo) or llm is not None or _small_requests(base_config, batch_sizes),
+        llm=llm,
         weighting=weighting,
         base_config=base_config,
         search=search,
@@ -325,6 +340,29 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         optuna=optuna,
         composing=composing,
     )
+
+
+def _llm(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], where: str, pa_flags: Mapping[str, Any],
+         flags_key: str, base_config: Mapping[str, Any], composing: tuple[ComposingModel, ...], search: SearchMode,
+         config_dir: Path) -> LLMSpec | None:
+    """An LLM's spec (model_type: LLM): its genai_perf_flags (the model's own over the global ones) read, its
+    interface checked, its requests built. A generic model must not be a streaming one fed random inputs."""
+    key = f"{where}.genai_perf_flags" if "genai_perf_flags" in raw else "genai_perf_flags"
+    given = raw.get("genai_perf_flags", settings["genai_perf_flags"])
+    if settings["model_type"] != LLM:
+        if given is not None:
+            raise ConfigError(key, "applies to LLM models only: set model_type: LLM")
+        check_generic(name, base_config, pa_flags, settings["client_protocol"])
+        return None
+    if "input-data" in pa_flags:
+        raise ConfigError(f"{flags_key}.input-data", "model_type LLM builds every request from genai_perf_flags "
+                          "(prompts, output tokens): remove input-data, or give prompts as input-dataset")
+    if search in (SearchMode.QUICK, SearchMode.OPTUNA):
+        raise ConfigError("run_config_search_mode", f"{search.value} search of LLM models is not supported yet: "
+                          "use brute (a load sweep, model_config_parameters, or the automatic search)")
+    flags = parse_genai_perf_flags(given, key, config_dir)
+    decoupled = is_decoupled(base_config) or any(is_decoupled(model.base_config) for model in composing)
+    return llm_spec(name, flags, base_config, key, settings["client_protocol"], decoupled)
 
 
 def _base_config(settings: Mapping[str, Any], name: str, key: str = "") -> dict[str, Any]:

@@ -40,7 +40,6 @@ def _passthrough(value: Any, key: str) -> Any:
 
 
 DOCKER = "docker launch mode is not supported yet"
-LLM = "LLM profiling (genai-perf) is not supported yet"
 COMPOSING = ("per-composing-model options are not supported yet: an ensemble's composing models are read from "
              "its config.pbtxt and searched over the run_config_search_* ranges")
 PLOTS = "plots are fixed by the report"
@@ -69,14 +68,15 @@ _OPTIONS = [
     Option("dcgm_disable", v.parse_bool, False, help="skip GPU discovery (remote mode only)"),
     Option("skip_summary_reports", v.parse_bool, False, help="write no CSV/HTML reports"),
     Option("skip_detailed_reports", v.parse_bool, False, help="write no reports/detailed/<config>.html"),
-    Option("model_type", v.parse_str, "generic", help="generic (LLM is not supported yet)"),
+    Option("model_type", v.parse_str, "generic", help="generic, or LLM: streaming models measured per token"),
     Option("model_repository", v.parse_str, None, path=True, help="Triton model repository"),
     Option("output_model_repository_path", v.parse_str, "output_model_repository", path=True),
     Option("override_output_model_repository", v.parse_bool, False),
     Option("client_max_retries", v.parse_int, 50, help="readiness polls of the server and models"),
     Option("client_protocol", v.parse_str, "grpc", help="grpc or http"),
     Option("perf_analyzer_flags", v.parse_dict, None, cli=False),
-    Option("genai_perf_flags", v.parse_dict, None, cli=False, unsupported=LLM),
+    Option("genai_perf_flags", v.parse_dict, None, cli=False,
+           help="LLM models: backend, prompts, output tokens, tokenizer (docs/llm.md)"),
     Option("triton_server_flags", v.parse_str_dict, None, cli=False),
     Option("triton_server_environment", v.parse_str_dict, None, cli=False),
     Option("triton_docker_args", v.parse_dict, None, cli=False, unsupported=DOCKER),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_model_analyzer.config.llm import LLMSpec
 from pytest_model_analyzer.config.run_settings import RunSettings
 from pytest_model_analyzer.config.search_settings import OptunaSettings, SearchMode, SearchRanges
 from pytest_model_analyzer.config.variants import Variant
@@ -67,6 +68,8 @@ class ModelSpec:
     # run_config_profile_models_concurrently_enable: the models measured together, each as the profile gives it;
     # this spec is their combination (Model Analyzer's run config of several models), named `add,sleep`.
     members: tuple[ModelSpec, ...] = ()
+    # model_type: LLM: the model's interface and the requests every point sends (config/llm.py)
+    llm: LLMSpec | None = None
 
     @property
     def searches_itself(self) -> bool:

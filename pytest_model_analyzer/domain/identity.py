@@ -26,6 +26,9 @@ INTERVALS_FLAG = "request-intervals"
 # Kept beside the file's path among a custom load's flags, never passed to perf_analyzer: the file's content is
 # part of what a point is measured under (its Setup), so an edited stimulus is measured again, not reused.
 INTERVALS_DIGEST = "request-intervals-digest"
+# Likewise an LLM's requests (config/llm.py): the digest of the prompts and lengths every point sends.
+LLM_INPUTS_DIGEST = "llm-inputs-digest"
+PLUGIN_RECORDS = frozenset({INTERVALS_DIGEST, LLM_INPUTS_DIGEST})  # among the flags, never passed
 LOAD_KINDS = (CONCURRENCY, REQUEST_RATE, REQUEST_INTERVALS)
 
 

@@ -27,7 +27,12 @@ RELATIVE_ACCURACY = 0.01  # any quantile read back is within 1% of a value of th
 # once; less for a decoupled model that streams its responses).
 REQUEST_LATENCY = "request_latency"
 TIME_TO_FIRST_RESPONSE = "time_to_first_response"
-PER_REQUEST_QUANTITIES = (REQUEST_LATENCY, TIME_TO_FIRST_RESPONSE)
+# An LLM's (model_type: LLM, analysis/tokens.py): the first token's time after the request was sent, and the
+# mean gap between its tokens. Model Analyzer's metric names, without the statistic.
+TIME_TO_FIRST_TOKEN = "time_to_first_token"
+INTER_TOKEN_LATENCY = "inter_token_latency"
+TOKEN_QUANTITIES = (TIME_TO_FIRST_TOKEN, INTER_TOKEN_LATENCY)
+PER_REQUEST_QUANTITIES = (REQUEST_LATENCY, TIME_TO_FIRST_RESPONSE, *TOKEN_QUANTITIES)
 
 
 @dataclass(frozen=True)

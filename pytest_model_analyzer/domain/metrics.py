@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from pytest_model_analyzer.domain.latency import INTER_TOKEN_LATENCY, TIME_TO_FIRST_TOKEN
+
+
+class Combine(enum.Enum):
+    """How the figures of models measured together make the combination's own figure (Model Analyzer's run
+    config of several models): a rate adds up, a latency is the worst model's, a share the smallest."""
+
+    SUM = "sum"
+    MAX = "max"
+    MIN = "min"
 
 
 @dataclass(frozen=True)
@@ -12,26 +24,45 @@ class Metric:
     unit: str
     higher_is_better: bool
     header: str  # column title Model Analyzer 1.58 uses in its tables (record types' header())
+    combine: Combine | None = None  # a client figure of the combination; None: only each model's own
+
+
+# The statistics of a per-request figure that Model Analyzer reports for an LLM (genai-perf's columns), each a
+# metric `<figure>_<suffix>`: over every request of the stable windows (analysis/tokens.py).
+TOKEN_STATISTICS = ("avg", "min", "max", "p25", "p50", "p75", "p90", "p95", "p99")
+_TOKEN_FIGURE_HEADERS = {TIME_TO_FIRST_TOKEN: "Time To First Token", INTER_TOKEN_LATENCY: "Inter Token Latency"}
+
+
+def _statistic_header(statistic: str) -> str:
+    return statistic.capitalize() if statistic in ("avg", "min", "max") else statistic
 
 
 _METRICS = [
-    Metric("perf_throughput", "infer/sec", True, "Throughput (infer/sec)"),
-    Metric("perf_latency_avg", "ms", False, "Avg Latency (ms)"),
-    Metric("perf_latency_p50", "ms", False, "p50 Latency (ms)"),
-    Metric("perf_latency_p90", "ms", False, "p90 Latency (ms)"),
-    Metric("perf_latency_p95", "ms", False, "p95 Latency (ms)"),
-    Metric("perf_latency_p99", "ms", False, "p99 Latency (ms)"),
+    Metric("perf_throughput", "infer/sec", True, "Throughput (infer/sec)", Combine.SUM),
+    Metric("perf_latency_avg", "ms", False, "Avg Latency (ms)", Combine.MAX),
+    Metric("perf_latency_p50", "ms", False, "p50 Latency (ms)", Combine.MAX),
+    Metric("perf_latency_p90", "ms", False, "p90 Latency (ms)", Combine.MAX),
+    Metric("perf_latency_p95", "ms", False, "p95 Latency (ms)", Combine.MAX),
+    Metric("perf_latency_p99", "ms", False, "p99 Latency (ms)", Combine.MAX),
     Metric("perf_latency", "ms", False, "p99 Latency (ms)"),  # deprecated alias of p99
-    Metric("perf_client_send_recv", "ms", False, "Client Send/Recv (ms)"),
-    Metric("perf_client_response_wait", "ms", False, "Response Wait Time (ms)"),
-    Metric("perf_server_queue", "ms", False, "Server Queue time (ms)"),
-    Metric("perf_server_compute_input", "ms", False, "Server Compute Input time (ms)"),
-    Metric("perf_server_compute_infer", "ms", False, "Server Compute Infer time (ms)"),
-    Metric("perf_server_compute_output", "ms", False, "Server Compute Output time (ms)"),
+    Metric("perf_client_send_recv", "ms", False, "Client Send/Recv (ms)", Combine.MAX),
+    Metric("perf_client_response_wait", "ms", False, "Response Wait Time (ms)", Combine.MAX),
+    Metric("perf_server_queue", "ms", False, "Server Queue time (ms)", Combine.MAX),
+    Metric("perf_server_compute_input", "ms", False, "Server Compute Input time (ms)", Combine.MAX),
+    Metric("perf_server_compute_infer", "ms", False, "Server Compute Infer time (ms)", Combine.MAX),
+    Metric("perf_server_compute_output", "ms", False, "Server Compute Output time (ms)", Combine.MAX),
     # Against the profile's `slo` (analysis/slo.py), from every request of the stable windows (not in Model
     # Analyzer): requests per second that met every bound (DistServe's goodput), and their share.
-    Metric("perf_goodput", "req/sec", True, "Goodput (req/sec)"),
-    Metric("perf_slo_attainment", "", True, "SLO Attainment"),  # a share of requests, 0 to 1
+    Metric("perf_goodput", "req/sec", True, "Goodput (req/sec)", Combine.SUM),
+    Metric("perf_slo_attainment", "", True, "SLO Attainment", Combine.MIN),  # a share of requests, 0 to 1
+    # An LLM's (model_type: LLM), from every request's response timestamps (Model Analyzer's names and units).
+    *(Metric(f"{figure}_{statistic}", "ms", False, f"{_statistic_header(statistic)} {header} (ms)", Combine.MAX)
+      for figure, header in _TOKEN_FIGURE_HEADERS.items() for statistic in TOKEN_STATISTICS),
+    Metric("output_token_throughput", "tokens/sec", True, "Output Token Throughput (tokens/sec)", Combine.SUM),
+    # Tokens per request (AIPerf's input and output sequence lengths), not in Model Analyzer: what the token
+    # figures rest on. Neither better higher nor lower for the model; the request decides them.
+    Metric("input_sequence_length_avg", "tokens", True, "Avg Input Sequence Length (tokens)"),
+    Metric("output_sequence_length_avg", "tokens", True, "Avg Output Sequence Length (tokens)"),
     Metric("gpu_utilization", "%", True, "GPU Utilization (%)"),
     Metric("gpu_power_usage", "W", False, "GPU Power Usage (W)"),
     Metric("gpu_used_memory", "MB", False, "GPU Memory Usage (MB)"),
@@ -63,10 +94,15 @@ def combined_metrics(per_model: Mapping[str, Mapping[str, float]]) -> dict[str, 
     the SLO attainment the smallest."""
     result = {member_tag(model, tag): value for model, metrics in per_model.items() for tag, value in metrics.items()}
     common = set.intersection(*(set(metrics) for metrics in per_model.values())) if per_model else set()
-    for tag in sorted(tag for tag in common if tag.startswith("perf_")):
+    for tag in sorted(common):
+        rule = METRICS[tag].combine if tag in METRICS else None
         values = [metrics[tag] for metrics in per_model.values()]
-        result[tag] = (sum(values) if tag in ("perf_throughput", "perf_goodput")
-                       else min(values) if tag == "perf_slo_attainment" else max(values))
+        if rule is Combine.SUM:
+            result[tag] = sum(values)
+        elif rule is Combine.MAX:
+            result[tag] = max(values)
+        elif rule is Combine.MIN:
+            result[tag] = min(values)
     return result
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
+import os
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -15,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_model_analyzer.analysis.slo import slo_metrics
+from pytest_model_analyzer.analysis.tokens import token_metrics
+from pytest_model_analyzer.config.llm import LLMSpec
 from pytest_model_analyzer.config.model_config import requested_config
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.config.profile import ModelSpec
@@ -117,6 +122,7 @@ class Measurer:
         figures = {name: run.metrics for name, run in results.items()}
         requests = min(metrics.pop(perf_analyzer.REQUESTS, 0.0) for metrics in figures.values())
         for name, run in results.items():
+            figures[name].update(_token_figures(run, specs[name]))
             figures[name].update(_slo_figures(run, specs[name].slo))
         metrics = combined_metrics(figures) if members else figures[point.model.name]
         metrics.update(resources)
@@ -139,11 +145,25 @@ class Measurer:
         """perf_analyzer's call for `spec`'s model, served as `model` (an A/B run's baseline has a name of its
         own)."""
         target = self.server.target(model, variant, self.protocol)
+        flags, tokens = point.perf_analyzer_flags, None
+        if spec.llm is not None:
+            flags, tokens = {**flags, "input-data": str(self._requests_file(spec.llm))}, spec.llm.reading()
         call = PerfAnalyzerCall(
             executable=self.perf_analyzer, model=target.model, target=target.arguments, batch_size=point.batch_size,
-            load_kind=point.load_kind, load=point.load, flags=point.perf_analyzer_flags, export=spec.export_requests,
+            load_kind=point.load_kind, load=point.load, flags=flags, export=spec.export_requests, tokens=tokens,
         )
         return call, self.runtime.child_env(dict(target.environment))
+
+    def _requests_file(self, llm: LLMSpec) -> Path:
+        """An LLM's requests as perf_analyzer's input data, written once per content (named by its digest, so
+        every point and both sides of an A/B pair read the same file)."""
+        path = self.workdir / f"llm-requests-{llm.digest}.json"
+        if not path.exists():
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_native_id()}.tmp")
+            partial.write_text(json.dumps(llm.input_data()), encoding="utf-8")
+            os.replace(partial, path)
+        return path
 
     def _run_together(self, runs: Mapping[str, tuple[PerfAnalyzerCall, Mapping[str, str]]],
                       deadline: float) -> dict[str, PerfAnalyzerRun]:
@@ -166,6 +186,17 @@ class Measurer:
             futures = {name: pool.submit(one, call, env) for name, (call, env) in runs.items()}
             wait(list(futures.values()))
         return {name: future.result() for name, future in futures.items()}
+
+
+def _token_figures(run: PerfAnalyzerRun, spec: ModelSpec) -> dict[str, float]:
+    """An LLM's token metrics (TTFT, ITL, output token throughput) from every request perf_analyzer exported."""
+    if spec.llm is None:
+        return {}
+    if run.requests is None or run.requests.tokens is None:
+        raise MeasurementError("model_type LLM reads every request's responses from perf_analyzer's profile export "
+                               "(--profile-export-file), and this perf_analyzer wrote none: the runtime extra's "
+                               "perf_analyzer does")
+    return token_metrics(run.requests)
 
 
 def _slo_figures(run: PerfAnalyzerRun, slo: Mapping[str, float]) -> dict[str, float]:

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pytest_model_analyzer.analysis.slo import RequestTimes
+from pytest_model_analyzer.analysis.tokens import gathered, request_tokens
 from pytest_model_analyzer.domain.errors import PluginError
-from pytest_model_analyzer.domain.identity import CONCURRENCY, INTERVALS_DIGEST, REQUEST_INTERVALS, REQUEST_RATE
+from pytest_model_analyzer.domain.identity import CONCURRENCY, PLUGIN_RECORDS, REQUEST_INTERVALS, REQUEST_RATE
+from pytest_model_analyzer.domain.tokens import TokenReading
 from pytest_model_analyzer.infra.procs import kill_group, last_lines, set_parent_death_signal
 from pytest_model_analyzer.infra.runtime import INSTALL_HINT
 
@@ -67,6 +69,7 @@ class PerfAnalyzerCall:
     load: int
     flags: Mapping[str, Any]
     export: bool = True  # ask for every request (--profile-export-file); the CSV's figures come either way
+    tokens: TokenReading | None = None  # an LLM point: read each request's tokens from the export
 
     def command(self, csv_path: Path, export_path: Path | None = None) -> list[str]:
         load_flag = "--request-rate-range" if self.load_kind == REQUEST_RATE else "--concurrency-range"
@@ -123,8 +126,9 @@ def accepted_options(executable: Path, library_path: str) -> frozenset[str]:
 
 
 def passed_flags(flags: Mapping[str, Any]) -> dict[str, Any]:
-    """The flags perf_analyzer gets: all but the plugin's own record among them (a custom load's digest)."""
-    return {name: value for name, value in flags.items() if name != INTERVALS_DIGEST}
+    """The flags perf_analyzer gets: all but the plugin's own records among them (a custom load's digest, an
+    LLM's requests' digest)."""
+    return {name: value for name, value in flags.items() if name not in PLUGIN_RECORDS}
 
 
 def unsupported_flags(flags: Mapping[str, Any], accepted: frozenset[str]) -> list[str]:
@@ -162,11 +166,12 @@ def parse_csv(text: str, load_kind: str, load: int) -> dict[str, float]:
     raise PerfAnalyzerError(f"perf_analyzer's CSV has no row for {load_column} {load}")
 
 
-def parse_profile_export(text: str, load: int) -> RequestTimes | None:
+def parse_profile_export(text: str, load: int, tokens: TokenReading | None = None) -> RequestTimes | None:
     """The requests perf_analyzer's figures rest on, from its profile export: of the experiment at `load` (the
     last one when none says so), those whose last response came within the last STABLE_WINDOWS windows (the
     stable ones; a custom load's export also holds the earlier windows). Seen on 2.51: their count, mean rate
-    and percentiles are perf_analyzer's own. None when the export holds no such request."""
+    and percentiles are perf_analyzer's own. With `tokens` (an LLM point), each request's tokens and their
+    times too (analysis/tokens.py). None when the export holds no such request."""
     try:
         experiments = json.loads(text).get("experiments") or []
     except (ValueError, AttributeError):
@@ -177,7 +182,7 @@ def parse_profile_export(text: str, load: int) -> RequestTimes | None:
         return None
     stable = (chosen.get("window_boundaries") or [])[-STABLE_WINDOWS - 1:]
     first, last = (stable[0], stable[-1]) if len(stable) >= 2 else (-math.inf, math.inf)
-    latency, to_first = [], []
+    latency, to_first, per_request = [], [], []
     for request in chosen["requests"]:
         responses = request.get("response_timestamps") or []
         if not responses or not first <= responses[-1] <= last:
@@ -185,8 +190,15 @@ def parse_profile_export(text: str, load: int) -> RequestTimes | None:
         sent = request["timestamp"]
         latency.append((responses[-1] - sent) / 1e6)
         to_first.append((responses[0] - sent) / 1e6)
+        if tokens is not None:
+            prompt = (request.get("request_inputs") or {}).get("text_input", "")
+            per_request.append(request_tokens(sent, responses, request.get("response_outputs"),
+                                              prompt if isinstance(prompt, str) else "", tokens))
     span = (last - first) / 1e9 if len(stable) >= 2 else 0.0
-    return RequestTimes(latency, to_first, span) if latency else None
+    if not latency:
+        return None
+    return RequestTimes(latency, to_first, span,
+                        gathered(per_request, tokens.streaming) if tokens is not None else None)
 
 
 _UNSTABLE = ("Failed to obtain stable measurement", "Please use a larger time window")
@@ -316,7 +328,7 @@ def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], time
             export = own_export.read_text(encoding="utf-8")
             if users_export:
                 Path(str(users_export)).write_text(export, encoding="utf-8")
-            requests = parse_profile_export(export, call.load)
+            requests = parse_profile_export(export, call.load, call.tokens)
         except OSError:
             requests = None  # an older perf_analyzer, or a fake one: the CSV's figures still stand
         return parse_csv(csv_text, call.load_kind, call.load), requests

@@ -143,7 +143,7 @@ def test_a_measurement_ends_within_its_timeout_whatever_the_load_took(tmp_path: 
                         perf_analyzer=hanging, monitor=ResourceMonitor(interval=1.0), workdir=tmp_path / "w",
                         timeout=2.0)
     model = SimpleNamespace(name="add", triton_server_flags={}, triton_server_environment={}, members=(),
-                            export_requests=True, slo={})
+                            export_requests=True, slo={}, llm=None)
     point = SimpleNamespace(model=model, variant=SimpleNamespace(name="add_config_default"), batch_size=1,
                             load_kind="concurrency", load=1, perf_analyzer_flags={})
     started = time.monotonic()
