@@ -121,12 +121,7 @@ def check_stimulus(value: str, key: str, base: Path) -> tuple[str, str]:
     digest of its intervals."""
     path = Path(os.path.expanduser(value))
     path = path if path.is_absolute() else base / path
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ConfigError(key, f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(key, f"cannot read {path}: {exc}") from None
+    lines = v.read_lines(path, key)
     intervals = [(number, line.strip()) for number, line in enumerate(lines, 1) if line.strip()]
     if not intervals:
         raise ConfigError(key, f"{path} holds no interval (one a line, in microseconds)")

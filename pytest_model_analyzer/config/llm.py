@@ -365,12 +365,7 @@ def request_entry(flags: GenaiPerfFlags, prompt: str, length: int | None, stream
 
 def read_dataset(path: Path, key: str, limit: int | None) -> list[str]:
     """Prompts from a JSONL file, `{"text_input": "..."}` (or genai-perf's `{"text": "..."}`) a line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ConfigError(key, f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(key, f"cannot read {path}: {exc}") from None
+    lines = v.read_lines(path, key)
     prompts = []
     for number, line in enumerate(lines, 1):
         if not line.strip():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import reprlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pytest_model_analyzer.config.limits import MAX_RANGE, require_at_most
@@ -153,3 +154,14 @@ def doubled(low: int, high: int) -> list[int]:
         values.append(current)
         current *= 2
     return values
+
+
+def read_lines(path: Path, key: str) -> list[str]:
+    """The lines of a file a key names (a custom load's intervals, an LLM's prompts): a missing or unreadable
+    file is one line naming the key and the path looked at."""
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ConfigError(key, f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(key, f"cannot read {path}: {exc}") from None
