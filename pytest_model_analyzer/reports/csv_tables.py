@@ -86,6 +86,10 @@ def ordered_rows(rankings: Sequence[ModelRanking], constraints_of: Mapping[str, 
     return rows
 
 
+# The columns Model Analyzer adds for an LLM (model_type: LLM) to its default inference table.
+LLM_INFERENCE_FIELDS = ("inter_token_latency_p99", "time_to_first_token_p99", "output_token_throughput")
+
+
 def _common(field: str, m: Measurement, passes: bool, gpu_count: int) -> tuple[bool, Any]:
     config = m.config_in_effect
     values = {
@@ -123,9 +127,12 @@ def inference_table(profile: ProfileConfig, rows: Sequence[tuple[Measurement, bo
         return None
     available = {tag for m, _ in rows for tag in m.metrics if not tag.startswith("gpu_")}
     fields = _fields(profile.run.inference_output_fields, available, notes, "inference")
-    if any(m.load_kind == REQUEST_RATE for m, _ in rows) and "concurrency" in fields and \
-            profile.explicit.isdisjoint({"inference_output_fields"}):
+    defaults = profile.explicit.isdisjoint({"inference_output_fields"})
+    if any(m.load_kind == REQUEST_RATE for m, _ in rows) and "concurrency" in fields and defaults:
         fields[fields.index("concurrency")] = "request_rate"  # Model Analyzer switches the default column
+    if any(model.llm is not None for model in profile.models) and defaults:
+        # Model Analyzer's LLM columns, where the measurements have them (a point that did not stream has no TTFT)
+        fields.extend(field for field in LLM_INFERENCE_FIELDS if field in available and field not in fields)
     table = []
     for m, passes in rows:
         row = []

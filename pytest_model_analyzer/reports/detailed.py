@@ -3,8 +3,9 @@
 One self-contained HTML page per configuration: what it is and what it changes in the repository's config;
 per client batch size, the latency breakdown over the load (client send/recv, server queue, compute input,
 infer, output, stacked: where the time of a request goes as the load rises), throughput and p99 latency over
-the load, GPU memory and utilisation over the load when there are GPU figures; and every measurement in a table
-with its constraint verdict. It is built from measurements alone (a checkpoint), with no server.
+the load, an LLM's output token throughput, time to first token and inter-token latency over the load, GPU
+memory and utilisation over the load when there are GPU figures; and every measurement in a table with its
+constraint verdict. It is built from measurements alone (a checkpoint), with no server.
 """
 
 from __future__ import annotations
@@ -28,8 +29,15 @@ from pytest_model_analyzer.reports.svg import svg_plot, svg_stacked_bars
 # Model Analyzer's latency breakdown, bottom of the bar first.
 BREAKDOWN = ("perf_client_send_recv", "perf_server_queue", "perf_server_compute_input", "perf_server_compute_infer",
              "perf_server_compute_output")
-TABLE = ("perf_throughput", "perf_latency_p50", "perf_latency_p90", "perf_latency_p95", "perf_latency_p99",
-         "perf_latency_avg", *BREAKDOWN, "perf_client_response_wait", "cpu_utilization", "cpu_used_ram")
+# An LLM's token figures over the load (model_type: LLM), which Model Analyzer's reports leave out: the median and
+# the p99 of every request's time to first token and inter-token latency.
+TOKEN_PLOTS = {"time to first token": ("time_to_first_token_p50", "time_to_first_token_p99"),
+               "inter-token latency": ("inter_token_latency_p50", "inter_token_latency_p99")}
+LLM_TABLE = ("output_token_throughput", "time_to_first_token_p50", "time_to_first_token_p99",
+             "inter_token_latency_p50", "inter_token_latency_p99", "output_sequence_length_avg")
+TABLE = ("perf_throughput", *LLM_TABLE, "perf_latency_p50", "perf_latency_p90", "perf_latency_p95",
+         "perf_latency_p99", "perf_latency_avg", *BREAKDOWN, "perf_client_response_wait", "cpu_utilization",
+         "cpu_used_ram")
 GPU = ("gpu_used_memory", "gpu_utilization", "gpu_power_usage")
 
 
@@ -59,6 +67,15 @@ def _plots(variant: str, batch: int, rows: Sequence[Measurement], load: str) -> 
                           {"throughput": [(float(m.load), m.metrics.get("perf_throughput", 0.0)) for m in rows]}))
     plots.append(svg_plot(f"{where}: p99 latency", load, "p99 latency (ms)",
                           {"p99": [(float(m.load), m.metrics.get("perf_latency_p99", 0.0)) for m in rows]}))
+    if any("output_token_throughput" in m.metrics for m in rows):
+        plots.append(svg_plot(f"{where}: output token throughput", load, "output tokens/sec",
+                              {"tokens/sec": [(float(m.load), m.metrics["output_token_throughput"]) for m in rows
+                                              if "output_token_throughput" in m.metrics]}))
+    for title, tags in TOKEN_PLOTS.items():
+        token_series = {tag.rsplit("_", 1)[1]: [(float(m.load), m.metrics[tag]) for m in rows if tag in m.metrics]
+                        for tag in tags}
+        if any(token_series.values()):
+            plots.append(svg_plot(f"{where}: {title}", load, f"{title} (ms)", token_series))
     # Every request's latency (domain/latency.py): the share of requests at or under each latency, per load.
     distributions = {f"{load} {_load(m)} ({sketch.count} requests)": [(x, 100.0 * share) for x, share in sketch.cdf()]
                      for m in rows if (sketch := m.latency_sketch) is not None and sketch.count}

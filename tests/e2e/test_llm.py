@@ -1,0 +1,74 @@
+"""model_type: LLM on the real server: streaming toy models of both interfaces (TensorRT-LLM's and the vLLM
+backend's), whose delays are known, measured per token through the real perf_analyzer."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+FIRST_TOKEN_MS, TOKEN_MS, TOKENS = 40.0, 10.0, 8  # the toy models' delays (their config.pbtxt), the asked length
+
+
+def profile(repo: Path, extra: str = "") -> str:
+    return f"""
+model_repository: {repo}
+model_type: LLM
+run_config_search_disable: true
+genai_perf_flags: {{expected-output-tokens: {TOKENS}, input-tokens-mean: 16, num-of-output-prompts: 20}}
+profile_models:
+  llm_trtllm:
+    model_config_parameters: {{instance_group: [{{kind: KIND_CPU, count: [2]}}]}}
+    parameters: {{concurrency: [1, 2]}}
+  llm_vllm:
+    genai_perf_flags: {{backend: vllm, expected-output-tokens: {TOKENS}, input-tokens-mean: 16}}
+    parameters: {{concurrency: [1]}}
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 600, stability-percentage: 50}}
+slo: {{time_to_first_token: 60, inter_token_latency: 15}}
+constraints: {{time_to_first_token_p99: {{max: 90}}}}
+{extra}"""
+
+
+def test_ttft_itl_and_tokens_match_the_known_delays_and_gate_the_run(run_profile, model_repo, pytester) -> None:
+    run = run_profile(profile(model_repo("llm_trtllm", "llm_vllm")))
+    output = run.result.stdout.str()
+    points = {(item.measurement["variant"], item.measurement["load"]): item for item in run.items if item.measurement}
+    assert set(points) == {("llm_trtllm_config_default", 1), ("llm_trtllm_config_default", 2),
+                           ("llm_trtllm_config_0", 1), ("llm_trtllm_config_0", 2),
+                           ("llm_vllm_config_default", 1)}, output[-3000:]
+    # At concurrency 1 nothing waits: the first token comes after its delay, the next ones a gap apart, and each
+    # request gets the tokens it asked for (the completion flag's empty response is not one).
+    for variant in ("llm_trtllm_config_default", "llm_vllm_config_default"):
+        metrics = points[(variant, 1)].measurement["metrics"]
+        assert metrics["time_to_first_token_avg"] == pytest.approx(FIRST_TOKEN_MS, rel=0.15), (variant, metrics)
+        assert metrics["time_to_first_token_p50"] == pytest.approx(FIRST_TOKEN_MS, rel=0.15), (variant, metrics)
+        assert metrics["inter_token_latency_avg"] == pytest.approx(TOKEN_MS, rel=0.15), (variant, metrics)
+        assert metrics["inter_token_latency_p50"] == pytest.approx(TOKEN_MS, rel=0.15), (variant, metrics)
+        assert metrics["output_sequence_length_avg"] == pytest.approx(TOKENS, rel=0.10), (variant, metrics)
+        assert metrics["input_sequence_length_avg"] == 16  # words: no tokenizer given
+        # A request takes FIRST + 7 gaps: the token rate is TOKENS per request at the request rate.
+        assert metrics["output_token_throughput"] == pytest.approx(TOKENS * metrics["perf_throughput"], rel=0.15)
+        assert metrics["perf_slo_attainment"] >= 0.9, metrics
+    # Token throughput scales with the model's instances: at concurrency 2 one instance serves one request at a
+    # time, two serve both.
+    one = points[("llm_trtllm_config_default", 2)].measurement["metrics"]
+    two = points[("llm_trtllm_config_0", 2)].measurement["metrics"]
+    assert two["output_token_throughput"] >= 1.6 * one["output_token_throughput"], (one, two)
+    # A second request on one instance waits for the first: its first token comes a whole request later, so the
+    # TTFT constraint fails that point alone, and the SLO on TTFT counts its late requests.
+    outcomes = {key: item.outcome for key, item in points.items()}
+    assert outcomes == {key: "failed" if key == ("llm_trtllm_config_default", 2) else "passed" for key in points}
+    assert "time_to_first_token_p99 = " in points[("llm_trtllm_config_default", 2)].message
+    assert one["perf_slo_attainment"] <= 0.7, one
+    # The CSV carries Model Analyzer's LLM columns; junit every metric as a property.
+    rows = list(csv.DictReader((pytester.path / "results" / "metrics-model-inference.csv").open()))
+    assert {"p99 Inter Token Latency (ms)", "p99 Time To First Token (ms)",
+            "Output Token Throughput (tokens/sec)"} <= set(rows[0])
+    assert float(points[("llm_vllm_config_default", 1)].properties["time_to_first_token_p99"]) > 0
+    # The detailed report plots TTFT and ITL against the load.
+    report = (pytester.path / "reports" / "detailed" / "llm_trtllm_config_default.html").read_text()
+    assert re.search(r"time to first token", report) and "inter-token latency" in report
