@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,40 @@ def test_ttft_itl_and_tokens_match_the_known_delays_and_gate_the_run(run_profile
     # The detailed report plots TTFT and ITL against the load.
     report = (pytester.path / "reports" / "detailed" / "llm_trtllm_config_default.html").read_text()
     assert re.search(r"time to first token", report) and "inter-token latency" in report
+
+
+def slow_tokens(repo: Path, model: str, token_ms: float) -> None:
+    config = repo / model / "config.pbtxt"
+    config.write_text(re.sub(r'(key: "token_ms", value: \{ string_value: )"[\d.]+"', rf'\1"{token_ms}"',
+                             config.read_text()))
+
+
+def test_an_ab_run_fails_a_slower_itl_and_passes_the_unchanged_model(run_profile, model_repo, tmp_path: Path) -> None:
+    """The A/B gate on a token metric: the candidate's TensorRT-LLM model streams 25% slower, its vLLM model is
+    unchanged; both sides send the same prompts (one input file per content)."""
+    candidate = model_repo("llm_trtllm", "llm_vllm")
+    baseline = tmp_path / "baseline"
+    shutil.copytree(candidate, baseline)
+    slow_tokens(candidate, "llm_trtllm", TOKEN_MS * 1.25)
+    body = f"""
+model_repository: {candidate}
+model_type: LLM
+run_config_search_disable: true
+genai_perf_flags: {{expected-output-tokens: {TOKENS}, input-tokens-mean: 16, num-of-output-prompts: 20}}
+profile_models:
+  llm_trtllm: {{}}
+  llm_vllm:
+    genai_perf_flags: {{backend: vllm, expected-output-tokens: {TOKENS}, input-tokens-mean: 16}}
+concurrency: [1]
+skip_summary_reports: true
+perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 500, stability-percentage: 50}}
+"""
+    run = run_profile(body, f"--ma-baseline-repository={baseline}", "--ma-compare-fail=inter_token_latency_p99:10%")
+    outcomes = {(item.measurement["model"], item.measurement["load"]): item.outcome
+                for item in run.items if item.measurement}
+    assert outcomes == {("llm_trtllm", 1): "failed", ("llm_vllm", 1): "passed"}, run.result.stdout.str()[-4000:]
+    failed = next(item for item in run.items if item.outcome == "failed")
+    assert re.search(r"inter_token_latency_p99 \+2\d\.\d%", failed.message), failed.message
+    for item in run.items:
+        sides = (item.measurement["perf_analyzer_flags"], item.measurement["baseline"]["perf_analyzer_flags"])
+        assert sides[0]["llm-inputs-digest"] == sides[1]["llm-inputs-digest"]  # the same prompts on both sides
