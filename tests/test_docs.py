@@ -36,7 +36,19 @@ def test_every_profile_fragment_of_the_readme_is_a_valid_profile() -> None:
                  if "jobs:" not in block and "model_repository" not in block]
     assert fragments, "the README shows no profile fragment"
     for fragment in fragments:
-        build_profile({"model_repository": str(MODELS), "profile_models": "add", **fragment}, cwd=ROOT)
+        model = "llm_vllm" if fragment.get("model_type") == "LLM" else "add"  # an LLM fragment needs a text model
+        build_profile({"model_repository": str(MODELS), "profile_models": model, **fragment}, cwd=ROOT)
+
+
+def test_the_llm_example_suite_is_a_valid_profile() -> None:
+    """example_suites/llm.yaml as a user runs it (tests/e2e/test_llm.py measures the same models and figures)."""
+    import yaml
+
+    from pytest_model_analyzer.config.builder import build_profile
+
+    suite = ROOT / "example_suites" / "llm.yaml"
+    profile = build_profile(yaml.safe_load(suite.read_text()), config_dir=suite.parent, cwd=ROOT)
+    assert [model.llm is not None and model.llm.streaming for model in profile.models] == [True, True]
 
 
 def test_the_configuration_reference_is_the_option_table() -> None:

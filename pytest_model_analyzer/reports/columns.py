@@ -32,9 +32,10 @@ def per_model(m: Measurement, tag: str, form: str) -> str:
 
 
 def summary_columns(load_kind: str, gpu_count: int = 0, extra: Sequence[Column] = (),
-                    arrival: str = "", slo: bool = False) -> list[Column]:
-    """variant, instances, max batch, batch, load (with its arrivals when random), infer/s, p99 ms, goodput
-    when there is an SLO, then the users' columns."""
+                    arrival: str = "", slo: bool = False, llm: bool = False) -> list[Column]:
+    """variant, instances, max batch, batch, load (with its arrivals when random), infer/s, p99 ms, an LLM's
+    output tokens a second and p99 time to first token and inter-token latency, goodput when there is an SLO,
+    then the users' columns."""
     return [
         Column("variant", lambda m: m.variant, numeric=False),
         Column("instances", lambda m: instance_groups(m, gpu_count), numeric=False),
@@ -45,6 +46,9 @@ def summary_columns(load_kind: str, gpu_count: int = 0, extra: Sequence[Column] 
                numeric=load_kind != REQUEST_INTERVALS),
         Column("infer/s", lambda m: per_model(m, "perf_throughput", "{:.1f}")),
         Column("p99 ms", lambda m: per_model(m, "perf_latency_p99", "{:.2f}")),
+        *([Column("tokens/s", lambda m: per_model(m, "output_token_throughput", "{:.1f}")),
+           Column("TTFT p99 ms", lambda m: per_model(m, "time_to_first_token_p99", "{:.2f}")),
+           Column("ITL p99 ms", lambda m: per_model(m, "inter_token_latency_p99", "{:.2f}"))] if llm else []),
         *([Column("goodput/s", lambda m: per_model(m, "perf_goodput", "{:.1f}")),
            Column("SLO met", lambda m: per_model(m, "perf_slo_attainment", "{:.1%}"))] if slo else []),
         *extra,

@@ -57,7 +57,8 @@ def pareto_front(points: Sequence[Measurement]) -> list[Measurement]:
 def _model_section(profile: ProfileConfig, ranking: ModelRanking, gpu_count: int, extra: Sequence[Column]) -> str:
     model = profile.model(ranking.model)
     load = load_label(model.load_kind, arrivals(model.perf_analyzer_flags))
-    columns = summary_columns(model.load_kind, gpu_count, extra, arrivals(model.perf_analyzer_flags), bool(model.slo))
+    columns = summary_columns(model.load_kind, gpu_count, extra, arrivals(model.perf_analyzer_flags), bool(model.slo),
+                              model.llm is not None)
     best = ranking.best
     if best is not None:
         rep = best.representative

@@ -18,6 +18,10 @@ def headline(metrics: Mapping[str, float]) -> str:
         parts.append(f"{metrics['perf_throughput']:.1f} infer/s")
     if "perf_latency_p99" in metrics:
         parts.append(f"p99 {metrics['perf_latency_p99']:.2f} ms")
+    if "time_to_first_token_p99" in metrics:  # an LLM that streams
+        parts.append(f"TTFT p99 {metrics['time_to_first_token_p99']:.2f} ms")
+    if "inter_token_latency_p99" in metrics:
+        parts.append(f"ITL p99 {metrics['inter_token_latency_p99']:.2f} ms")
     return ", ".join(parts)
 
 
@@ -44,7 +48,7 @@ def summary_lines(profile: ProfileConfig, rankings: Sequence[ModelRanking], outc
         order = {variant.name: index for index, variant in enumerate(model.variants)}
         rows.sort(key=lambda m: (order.get(m.variant, len(order)), m.batch_size, m.load))
         columns = summary_columns(model.load_kind, extra=extra, arrival=arrivals(model.perf_analyzer_flags),
-                                  slo=bool(model.slo))
+                                  slo=bool(model.slo), llm=model.llm is not None)
         header = [column.header for column in columns] + ["gate", ""]
         table_rows = []
         for m in rows:
