@@ -574,6 +574,9 @@ def build_profile(
         models = (combine(models),)
 
     warnings = unsupported_warnings(explicit, settings)
+    warnings.extend(f"`{model.name}` has no tokenizer (genai_perf_flags.tokenizer): one streamed response counts as "
+                    "one token, and a prompt's words as its tokens" for model in models
+                    if model.llm is not None and model.llm.tokenizer is None)
     return ProfileConfig(run=RunSettings.from_options(settings), models=models,
                          search_ranges=SearchRanges.from_options(settings, explicit), source=source,
                          explicit=explicit, warnings=tuple(warnings), objectives=objectives, constraints=constraints)

@@ -296,7 +296,7 @@ def llm_spec(name: str, flags: GenaiPerfFlags, base_config: Mapping[str, Any], k
     counter = load_tokenizer(flags.tokenizer) if flags.tokenizer else None
     prompts = (read_dataset(flags.dataset, f"{key}.input-dataset", flags.prompts if flags.prompts_set else None)
                if flags.dataset else synthetic_prompts(flags, counter))
-    requests = tuple(request_entry(flags, prompt, length, streaming, set(inputs) if known else None)
+    requests = tuple(request_entry(flags, prompt, length, streaming, inputs if known else None)
                      for prompt, length in zip(prompts, output_lengths(flags, len(prompts)), strict=True))
     return LLMSpec(flags.backend, streaming, decoupled, requests, flags.tokenizer)
 
@@ -342,7 +342,7 @@ def output_lengths(flags: GenaiPerfFlags, count: int) -> list[int | None]:
 
 
 def request_entry(flags: GenaiPerfFlags, prompt: str, length: int | None, streaming: bool,
-                  inputs: set[str] | None) -> dict[str, Any]:
+                  inputs: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
     """One request as genai-perf's converter for the backend builds it (in perf_analyzer's input-data form).
     Optional inputs the model's config does not declare are left out (the server would refuse them)."""
     entry: dict[str, Any] = {TEXT_INPUT: [prompt]}
@@ -359,8 +359,16 @@ def request_entry(flags: GenaiPerfFlags, prompt: str, length: int | None, stream
             entry["sampling_parameters"] = [json.dumps(parameters)]
     entry["stream"] = [streaming]
     if inputs is not None:
-        entry = {name: value for name, value in entry.items() if name in inputs or name == TEXT_INPUT}
+        entry = {name: _shaped(value, inputs[name]) for name, value in entry.items() if name in inputs}
     return entry
+
+
+def _shaped(value: list[Any], tensor: Mapping[str, Any]) -> Any:
+    """An input whose dims vary (`[-1]`, as some ensembles declare `text_input`) needs its shape beside its
+    content in perf_analyzer's input data; a fixed one takes the plain list."""
+    if any(int(dim) < 0 for dim in tensor.get("dims") or []):
+        return {"content": value, "shape": [len(value)]}
+    return value
 
 
 def read_dataset(path: Path, key: str, limit: int | None) -> list[str]:
@@ -385,6 +393,7 @@ def read_dataset(path: Path, key: str, limit: int | None) -> list[str]:
     return prompts[:limit] if limit else prompts
 
 
-def input_tokens_of(requests: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The prompts of input-data entries (tests and reports)."""
-    return [str(entry[TEXT_INPUT][0]) for entry in requests]
+def prompts_of(requests: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The prompts of input-data entries, in their plain or shaped form."""
+    values = [entry[TEXT_INPUT] for entry in requests]
+    return [str((value["content"] if isinstance(value, Mapping) else value)[0]) for value in values]

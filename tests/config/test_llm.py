@@ -4,6 +4,7 @@ the same prompts for every point, and one line for every bad input."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ from pytest_model_analyzer.config.llm import (
     PROMPT_WORDS,
     Backend,
     GenaiPerfFlags,
-    input_tokens_of,
     parse_genai_perf_flags,
+    prompts_of,
     synthetic_prompts,
 )
 from pytest_model_analyzer.config.points import variant_points
@@ -55,7 +56,7 @@ def test_tensorrtllm_requests_carry_text_input_max_tokens_and_stream(tmp_path: P
     assert len(entries) == 5
     # genai-perf's TensorRT-LLM converter: max_tokens, min_length for a length held exactly, stream
     assert entries[0]["max_tokens"] == [12] and entries[0]["min_length"] == [12] and entries[0]["stream"] == [True]
-    assert all(len(prompt.split()) == 30 for prompt in input_tokens_of(entries))
+    assert all(len(prompt.split()) == 30 for prompt in prompts_of(entries))
     assert model.perf_analyzer_flags["streaming"] == "true"  # perf_analyzer refuses a decoupled model without
     assert model.export_requests
 
@@ -98,13 +99,27 @@ def test_a_tokenizer_cuts_prompts_to_their_token_count(tmp_path: Path) -> None:
     assert model.llm.tokenizer == path  # a directory names its tokenizer.json
     count = model.llm.reading().counter
     assert count is not None
-    assert [count(prompt) for prompt in input_tokens_of(model.llm.requests)] == [7, 7, 7]
+    assert [count(prompt) for prompt in prompts_of(model.llm.requests)] == [7, 7, 7]
+
+
+def test_an_input_of_variable_dims_carries_its_shape(tmp_path: Path) -> None:
+    """perf_analyzer needs the shape of an input whose dims vary (an ensemble may declare text_input [-1])."""
+    repo = tmp_path / "models"
+    shutil.copytree(MODELS / "llm_trtllm", repo / "llm_trtllm")
+    config = repo / "llm_trtllm" / "config.pbtxt"
+    config.write_text(config.read_text().replace('name: "text_input", data_type: TYPE_STRING, dims: [ 1 ]',
+                                                 'name: "text_input", data_type: TYPE_STRING, dims: [ -1 ]'))
+    raw = {"model_repository": str(repo), "model_type": "LLM", "profile_models": "llm_trtllm",
+           "run_config_search_disable": True, "genai_perf_flags": {"input-tokens-mean": 3}}
+    entry = build_profile(raw, cwd=tmp_path).models[0].llm.requests[0]
+    assert entry["text_input"]["shape"] == [1] and len(entry["text_input"]["content"][0].split()) == 3
+    assert entry["max_tokens"] == [256]  # fixed dims: the plain list; genai-perf's default length
 
 
 def test_prompts_come_from_a_dataset_relative_to_the_yaml(tmp_path: Path) -> None:
     (tmp_path / "prompts.jsonl").write_text('{"text_input": "hello there"}\n\n{"text": "second one"}\n')
     model = llm_profile(tmp_path, **{"input-dataset": "prompts.jsonl"})
-    assert input_tokens_of(model.llm.requests) == ["hello there", "second one"]
+    assert prompts_of(model.llm.requests) == ["hello there", "second one"]
 
 
 BAD = [
@@ -182,3 +197,13 @@ def test_a_token_slo_needs_a_streaming_llm(tmp_path: Path) -> None:
     raw = {"model_repository": str(MODELS), "model_type": "LLM", "profile_models": "llm_trtllm",
            "run_config_search_disable": True, "slo": {"time_to_first_token": 50, "inter_token_latency": 12}}
     assert build_profile(raw, cwd=tmp_path).models[0].slo == {"time_to_first_token": 50.0, "inter_token_latency": 12.0}
+
+
+def test_without_a_tokenizer_the_run_says_how_it_counts(tmp_path: Path) -> None:
+    raw = {"model_repository": str(MODELS), "model_type": "LLM", "profile_models": "llm_trtllm",
+           "run_config_search_disable": True}
+    (warning,) = build_profile(raw, cwd=tmp_path).warnings
+    assert warning.startswith("`llm_trtllm` has no tokenizer (genai_perf_flags.tokenizer): one streamed response "
+                              "counts as one token")
+    write_tokenizer(tmp_path / "tokenizer.json")
+    assert not build_profile({**raw, "genai_perf_flags": {"tokenizer": str(tmp_path)}}, cwd=tmp_path).warnings
