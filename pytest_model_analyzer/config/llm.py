@@ -34,6 +34,16 @@ GENERIC = "generic"
 MODEL_TYPES = (GENERIC, LLM)
 
 
+def parse_model_type(value: Any, key: str) -> str:
+    """generic or LLM, in any case (Model Analyzer's perf_analyzer wrapper compares it case-blind), written as
+    Model Analyzer writes it."""
+    text = v.parse_str(value, key)
+    for model_type in MODEL_TYPES:
+        if text.lower() == model_type.lower():
+            return model_type
+    raise ConfigError(key, f"must be {' or '.join(MODEL_TYPES)}, got `{text}`")
+
+
 class Backend(enum.Enum):
     """The Triton interface an LLM is served with (genai-perf's `--backend`)."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_model_analyzer.config import values as v
+from pytest_model_analyzer.config.llm import parse_model_type
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ _OPTIONS = [
     Option("dcgm_disable", v.parse_bool, False, help="skip GPU discovery (remote mode only)"),
     Option("skip_summary_reports", v.parse_bool, False, help="write no CSV/HTML reports"),
     Option("skip_detailed_reports", v.parse_bool, False, help="write no reports/detailed/<config>.html"),
-    Option("model_type", v.parse_str, "generic", help="generic, or LLM: streaming models measured per token"),
+    Option("model_type", parse_model_type, "generic", help="generic, or LLM: streaming models measured per token"),
     Option("model_repository", v.parse_str, None, path=True, help="Triton model repository"),
     Option("output_model_repository_path", v.parse_str, "output_model_repository", path=True),
     Option("override_output_model_repository", v.parse_bool, False),

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from pytest_model_analyzer.config import values as v
+from pytest_model_analyzer.config.llm import parse_model_type
 from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, Option, help_topic
 
 # Model Analyzer's placeholder types, by the parser that reads each.
@@ -22,6 +23,7 @@ _TYPES: dict[v.Parser, str] = {
     v.parse_str_list: "comma-delimited list or list of strings",
     v.parse_dict: "dict",
     v.parse_str_dict: "dict of strings",
+    parse_model_type: "string (generic or LLM)",
 }
 
 

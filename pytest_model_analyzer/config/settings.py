@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_model_analyzer.config.llm import MODEL_TYPES
 from pytest_model_analyzer.config.names import check_keys
 from pytest_model_analyzer.config.options import LAUNCH_MODES, OPTIONS, SEARCH_MODES
 from pytest_model_analyzer.domain.errors import ConfigError
@@ -72,8 +71,6 @@ def check_modes(settings: Mapping[str, Any]) -> None:
         raise ConfigError("run_config_search_mode", f"must be one of {', '.join(SEARCH_MODES)}, got `{search}`")
     if search == "optuna":
         check_optuna_budget(settings)
-    if settings["model_type"] not in MODEL_TYPES:
-        raise ConfigError("model_type", f"must be {' or '.join(MODEL_TYPES)}, got `{settings['model_type']}`")
     if settings["dcgm_disable"] and mode != "remote":
         raise ConfigError("dcgm_disable", "is only allowed with triton_launch_mode: remote")
     if settings["weighting"] is not None:

@@ -172,7 +172,7 @@ def test_the_model_must_have_the_interface_of_its_backend(tmp_path: Path) -> Non
     ({"run_config_search_disable": False, "run_config_search_mode": "quick"},
      "run_config_search_mode: quick search of LLM models is not supported yet"),
     ({"model_type": "generic"}, "genai_perf_flags: applies to LLM models only: set model_type: LLM"),
-    ({"model_type": "llm"}, "model_type: must be generic or LLM, got `llm`"),
+    ({"model_type": "large"}, "model_type: must be generic or LLM, got `large`"),
 ])
 def test_what_llm_mode_cannot_serve_is_one_line(tmp_path: Path, extra: dict[str, Any], message: str) -> None:
     raw = {"model_repository": str(MODELS), "model_type": "LLM", "profile_models": "llm_trtllm",
@@ -207,3 +207,9 @@ def test_without_a_tokenizer_the_run_says_how_it_counts(tmp_path: Path) -> None:
                               "counts as one token")
     write_tokenizer(tmp_path / "tokenizer.json")
     assert not build_profile({**raw, "genai_perf_flags": {"tokenizer": str(tmp_path)}}, cwd=tmp_path).warnings
+
+
+def test_model_type_is_read_case_blind_as_model_analyzers_wrapper_does(tmp_path: Path) -> None:
+    raw = {"model_repository": str(MODELS), "model_type": "llm", "profile_models": "llm_trtllm",
+           "run_config_search_disable": True}
+    assert build_profile(raw, cwd=tmp_path).models[0].llm is not None
