@@ -7,14 +7,20 @@ of an automatic search are planned on top of this by the search layer (search/pl
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_model_analyzer.config import values as v
-from pytest_model_analyzer.config.flags import effective_flags, parse_perf_flags, parse_server_flags
+from pytest_model_analyzer.config.flags import (
+    effective_flags,
+    parse_perf_flags,
+    parse_server_flags,
+    resolve_path,
+    resolve_perf_paths,
+    resolve_server_paths,
+)
 from pytest_model_analyzer.config.llm import (
     LLM,
     LLMSpec,
@@ -50,7 +56,7 @@ from pytest_model_analyzer.config.together import check_search, combine
 from pytest_model_analyzer.config.variants import Variant, default_variant_name, make_variants
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.errors import ConfigError
-from pytest_model_analyzer.domain.identity import INTERVALS_DIGEST, INTERVALS_FLAG, digest
+from pytest_model_analyzer.domain.identity import INPUT_DATA_FLAG, INTERVALS_DIGEST, INTERVALS_FLAG, digest
 from pytest_model_analyzer.domain.latency import PER_REQUEST_QUANTITIES, TOKEN_QUANTITIES
 from pytest_model_analyzer.domain.metrics import METRICS, resolve_alias
 
@@ -119,8 +125,7 @@ def check_stimulus(value: str, key: str, base: Path) -> tuple[str, str]:
     """perf_analyzer_flags.request-intervals: the file of a custom load, one interval in microseconds a line
     (perf_analyzer's format); returns its absolute path (perf_analyzer runs in a directory of its own) and a
     digest of its intervals."""
-    path = Path(os.path.expanduser(value))
-    path = path if path.is_absolute() else base / path
+    path = resolve_path(value, base)
     lines = v.read_lines(path, key)
     intervals = [(number, line.strip()) for number, line in enumerate(lines, 1) if line.strip()]
     if not intervals:
@@ -258,6 +263,11 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     pa_flags = parse_perf_flags(raw.get("perf_analyzer_flags", settings["perf_analyzer_flags"]),
                                  f"{where}.perf_analyzer_flags")
     flags_key = f"{where}.perf_analyzer_flags" if "perf_analyzer_flags" in raw else "perf_analyzer_flags"
+    if settings["model_type"] == LLM and INPUT_DATA_FLAG in pa_flags:
+        raise ConfigError(f"{flags_key}.{INPUT_DATA_FLAG}", "model_type LLM builds every request from "
+                          "genai_perf_flags (prompts, output tokens): remove input-data, or give prompts as "
+                          "input-dataset")
+    pa_flags = resolve_perf_paths(pa_flags, flags_key, config_dir or Path.cwd())
     custom_load = ""
     if pa_flags.get(INTERVALS_FLAG):
         key = f"{flags_key}.{INTERVALS_FLAG}"
@@ -267,8 +277,10 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
                                    "(one point per config, as in Model Analyzer)")
         pa_flags = {**pa_flags, INTERVALS_FLAG: custom_load, INTERVALS_DIGEST: intervals_digest}
         concurrency, request_rate, user_concurrency = [], [], False
-    server_flags = parse_server_flags(raw.get("triton_server_flags", settings["triton_server_flags"]),
-                                       f"{where}.triton_server_flags")
+    server_key = f"{where}.triton_server_flags" if "triton_server_flags" in raw else "triton_server_flags"
+    server_flags = resolve_server_paths(parse_server_flags(raw.get("triton_server_flags",
+                                                                   settings["triton_server_flags"]), server_key),
+                                        server_key, config_dir or Path.cwd())
     environment = v.parse_str_dict(raw.get("triton_server_environment", settings["triton_server_environment"]),
                                    f"{where}.triton_server_environment")
     weighting = v.parse_int(raw.get("weighting", 1), f"{where}.weighting")
@@ -277,8 +289,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     composing = _composing_models(name, base_config, settings, cpu_default)
     search, variants, fixed = _search_mode(name, raw, settings, where, user_loads, base_config, composing,
                                            explicit)
-    llm = _llm(name, raw, settings, where, pa_flags, flags_key, base_config, composing, search,
-               config_dir or Path.cwd())
+    llm = _llm(name, raw, settings, where, pa_flags, base_config, composing, search, config_dir or Path.cwd())
     tokens = [quantity for quantity in slo if quantity in TOKEN_QUANTITIES]
     if tokens and (llm is None or not llm.streaming):
         raise ConfigError(f"{where}.slo" if "slo" in raw else "slo", f"{tokens[0]} is a streaming LLM's (model_type: "
@@ -338,7 +349,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
 
 
 def _llm(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], where: str, pa_flags: Mapping[str, Any],
-         flags_key: str, base_config: Mapping[str, Any], composing: tuple[ComposingModel, ...], search: SearchMode,
+         base_config: Mapping[str, Any], composing: tuple[ComposingModel, ...], search: SearchMode,
          config_dir: Path) -> LLMSpec | None:
     """An LLM's spec (model_type: LLM): its genai_perf_flags (the model's own over the global ones) read, its
     interface checked, its requests built. A generic model must not be a streaming one fed random inputs."""
@@ -349,9 +360,6 @@ def _llm(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], where: 
             raise ConfigError(key, "applies to LLM models only: set model_type: LLM")
         check_generic(name, base_config, pa_flags, settings["client_protocol"])
         return None
-    if "input-data" in pa_flags:
-        raise ConfigError(f"{flags_key}.input-data", "model_type LLM builds every request from genai_perf_flags "
-                          "(prompts, output tokens): remove input-data, or give prompts as input-dataset")
     if search in (SearchMode.QUICK, SearchMode.OPTUNA):
         raise ConfigError("run_config_search_mode", f"{search.value} search of LLM models is not supported yet: "
                           "use brute (a load sweep, model_config_parameters, or the automatic search)")

@@ -6,12 +6,16 @@ Model Analyzer's default measurement flags (`measurement-mode: count_windows`) a
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pytest_model_analyzer.config import values as v
 from pytest_model_analyzer.config.names import suggest
 from pytest_model_analyzer.domain.errors import ConfigError
+from pytest_model_analyzer.domain.identity import INPUT_DATA_DIGEST, INPUT_DATA_FLAG
 
 # perf_analyzer flags a user may pass (Model Analyzer's allowed list, less what the plugin sets per point).
 PERF_ANALYZER_FLAGS = frozenset({
@@ -64,6 +68,21 @@ SERVER_OWNED = frozenset({
     "backend-directory", "load-model",
 })
 
+# Flags that name a file or directory (perf_analyzer's documented paths; request-intervals has its own reader in
+# builder.py): relative ones are resolved against the YAML's directory, as every path of a profile is, since
+# perf_analyzer and the server run in directories of their own. Those read must exist; those written must have
+# their directory.
+PERF_ANALYZER_READS = frozenset({
+    INPUT_DATA_FLAG, "ssl-grpc-root-certifications-file", "ssl-grpc-private-key-file",
+    "ssl-grpc-certificate-chain-file", "ssl-https-ca-certificates-file", "ssl-https-client-certificate-file",
+    "ssl-https-private-key-file",
+})
+PERF_ANALYZER_WRITES = frozenset({"profile-export-file"})
+INPUT_DATA_KEYWORDS = frozenset({"zero", "random"})  # input-data's values that are no path
+SERVER_READS = frozenset({"repoagent-directory", "cache-directory", "grpc-server-cert", "grpc-server-key",
+                          "grpc-root-cert"})
+SERVER_WRITES = frozenset({"log-file", "trace-file"})
+
 # Model Analyzer's measurement flags when the user gives none (config_defaults.DEFAULT_MEASUREMENT_MODE).
 DEFAULT_PERF_FLAGS: dict[str, Any] = {"measurement-mode": "count_windows"}
 
@@ -108,3 +127,63 @@ def parse_server_flags(value: Any, key: str) -> dict[str, str]:
             raise ConfigError(f"{key}.{name}", f"unknown tritonserver option{suggest(flag, SERVER_FLAGS)}")
         normalised[flag] = item
     return normalised
+
+
+def resolve_path(value: str, base: Path) -> Path:
+    """A path of the profile: `~` expanded, a relative one taken from `base` (the YAML's directory)."""
+    path = Path(os.path.expanduser(value))
+    return path if path.is_absolute() else base / path
+
+
+def _resolved(name: str, value: str, key: str, base: Path, reads: frozenset[str], writes: frozenset[str]) -> str:
+    if name in reads and not (name == INPUT_DATA_FLAG and value in INPUT_DATA_KEYWORDS):
+        path = resolve_path(value, base)
+        if not path.exists():
+            raise ConfigError(key, f"not found: {path}")
+        return str(path)
+    if name in writes:
+        path = resolve_path(value, base)
+        if not path.parent.is_dir():
+            raise ConfigError(key, f"the directory of {path} does not exist")
+        return str(path)
+    return value
+
+
+def resolve_perf_paths(flags: Mapping[str, Any], key: str, base: Path) -> dict[str, Any]:
+    """The flags with every file or directory they name resolved against `base` and checked, and the content of
+    input-data recorded beside it (INPUT_DATA_DIGEST, never passed): an edited input file is measured again, not
+    taken from a checkpoint."""
+    result = dict(flags)
+    for name, value in flags.items():
+        where = f"{key}.{name}"
+        if isinstance(value, list):
+            result[name] = [_resolved(name, item, where, base, PERF_ANALYZER_READS, PERF_ANALYZER_WRITES)
+                            for item in value]
+        else:
+            result[name] = _resolved(name, value, where, base, PERF_ANALYZER_READS, PERF_ANALYZER_WRITES)
+    data = result.get(INPUT_DATA_FLAG)
+    paths = [Path(item) for item in (data if isinstance(data, list) else [data] if data else [])
+             if item not in INPUT_DATA_KEYWORDS]
+    if paths:
+        result[INPUT_DATA_DIGEST] = content_digest(paths, f"{key}.{INPUT_DATA_FLAG}")
+    return result
+
+
+def resolve_server_paths(flags: Mapping[str, str], key: str, base: Path) -> dict[str, str]:
+    """The server flags with the files and directories they name resolved against `base` and checked."""
+    return {name: _resolved(name, value, f"{key}.{name}", base, SERVER_READS, SERVER_WRITES)
+            for name, value in flags.items()}
+
+
+def content_digest(paths: list[Path], key: str) -> str:
+    """16 hex digits of the content of files and of every file below directories (by relative name)."""
+    hasher = hashlib.sha256()
+    try:
+        for path in paths:
+            files = sorted(item for item in path.rglob("*") if item.is_file()) if path.is_dir() else [path]
+            for file in files:
+                hasher.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
+                hasher.update(file.read_bytes() + b"\0")
+    except OSError as exc:
+        raise ConfigError(key, f"cannot read {exc.filename}: {exc.strerror}") from None
+    return hasher.hexdigest()[:16]

@@ -26,9 +26,12 @@ INTERVALS_FLAG = "request-intervals"
 # Kept beside the file's path among a custom load's flags, never passed to perf_analyzer: the file's content is
 # part of what a point is measured under (its Setup), so an edited stimulus is measured again, not reused.
 INTERVALS_DIGEST = "request-intervals-digest"
-# Likewise an LLM's requests (config/llm.py): the digest of the prompts and lengths every point sends.
+# Likewise an LLM's requests (config/llm.py): the digest of the prompts and lengths every point sends, and the
+# content of perf_analyzer's input data (a file or directory of the user's, config/flags.py).
 LLM_INPUTS_DIGEST = "llm-inputs-digest"
-PLUGIN_RECORDS = frozenset({INTERVALS_DIGEST, LLM_INPUTS_DIGEST})  # among the flags, never passed
+INPUT_DATA_FLAG = "input-data"
+INPUT_DATA_DIGEST = "input-data-digest"
+PLUGIN_RECORDS = frozenset({INTERVALS_DIGEST, LLM_INPUTS_DIGEST, INPUT_DATA_DIGEST})  # among the flags, never passed
 LOAD_KINDS = (CONCURRENCY, REQUEST_RATE, REQUEST_INTERVALS)
 
 
