@@ -14,11 +14,13 @@ import argparse
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
 from pytest_model_analyzer.infra import runtime
+from pytest_model_analyzer.infra.installation import DEFAULT_SERVER, find_server
 from pytest_model_analyzer.infra.monitor import gpu_inventory
 from pytest_model_analyzer.infra.server import Endpoints, LocalServer
 
@@ -56,9 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     if gpus and count > len(gpus):
         parser.error(f"--servers {count}: this host has {len(gpus)} GPU(s); servers sharing a GPU disturb each "
                      "other's measurements")
-    stack = runtime.prepare()
+    install = find_server(DEFAULT_SERVER, runtime.prepare())
+    stack = replace(runtime.prepare(), backend_dir=install.backend_dir)
+    print(f"fleet: {install.describe()}", flush=True)
     flags = {f"{kind}-address": args.address for kind in ("http", "grpc", "metrics")}
-    servers = [LocalServer(runtime.resolve_server("tritonserver"), args.model_repository.resolve(), stack,
+    servers = [LocalServer(install.executable, args.model_repository.resolve(), stack,
                            args.logs / f"tritonserver-{index}.log", flags=flags,
                            pinned_environment={"CUDA_VISIBLE_DEVICES": gpus[index].uuid} if gpus else None)
                for index in range(count)]

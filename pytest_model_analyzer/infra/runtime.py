@@ -141,12 +141,13 @@ def prepare() -> Runtime:
 
 
 def resolve_server(configured: str) -> Path:
-    """`triton_server_path`: the bundled server for the default value when installed, else PATH."""
+    """The bundled server for the default value when installed, else the one named (the tests' and benchmarks'
+    choice; a run's own server is infra/installation.py's `find_server`, which prefers a full install)."""
     if configured == "tritonserver":
         root = bundled_server_root()
         if root is not None:
             return root / "bin" / "tritonserver"
-    return _resolve_executable(configured, "triton_server_path", "tritonserver")
+    return resolve_executable(configured, "triton_server_path", "tritonserver")
 
 
 DEFAULT_INSTALL_PATH = "/opt/tritonserver"  # Model Analyzer's default triton_install_path (its container's)
@@ -164,10 +165,10 @@ def resolve_server_directory(configured: str, runtime: Runtime) -> Path:
 
 
 def resolve_perf_analyzer(configured: str) -> Path:
-    return _resolve_executable(configured, "perf_analyzer_path", "perf_analyzer")
+    return resolve_executable(configured, "perf_analyzer_path", "perf_analyzer")
 
 
-def _resolve_executable(configured: str, key: str, what: str) -> Path:
+def resolve_executable(configured: str, key: str, what: str) -> Path:
     if os.sep in configured:
         path = Path(configured)
         if path.is_file() and os.access(path, os.X_OK):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.infra import perf_analyzer
 from pytest_model_analyzer.infra import runtime as rt
+from pytest_model_analyzer.infra.installation import ServerInstall, check_backends, find_server
 from pytest_model_analyzer.infra.measurer import Measurer
 from pytest_model_analyzer.infra.model_control import ModelControl, RepositoryControl
 from pytest_model_analyzer.infra.monitor import (
@@ -38,6 +41,26 @@ def _worker_gpu(profile: ProfileConfig, slot: int | None) -> GpuInfo | None:
     return gpus[slot] if slot < len(gpus) else None
 
 
+def local_install(profile: ProfileConfig, runtime: rt.Runtime) -> ServerInstall:
+    """The server a local run starts, checked against every model it loads (their backends): before any start."""
+    install = find_server(profile.run.triton_server_path, runtime)
+    check_backends(loaded_configs(profile), install)
+    return install
+
+
+def loaded_configs(profile: ProfileConfig) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """(key, model, config.pbtxt) of every model a run loads: each profiled one, its composing models and the
+    members of models profiled together."""
+    found: dict[str, tuple[str, str, Mapping[str, Any]]] = {}
+    for model in profile.models:
+        for spec in (model, *model.members):
+            key = f"profile_models.{spec.name}"
+            found.setdefault(spec.name, (key, spec.name, spec.base_config))
+            for composing in spec.composing:
+                found.setdefault(composing.name, (key, composing.name, composing.base_config))
+    return [entry for entry in found.values() if entry[2]]
+
+
 def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
                 slot: int | None = None, extra_repositories: Sequence[Path] = ()) -> tuple[Server, Control]:
     """`extra_repositories`: served beside the profile's model repository (an A/B run's staged baseline)."""
@@ -58,9 +81,11 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
     else:
         log = Path(settings.triton_output_path) if settings.triton_output_path else workdir / "tritonserver.log"
         first = profile.models[0]
+        install = local_install(profile, runtime)
         server = LocalServer(
-            executable=rt.resolve_server(settings.triton_server_path),
-            model_repository=profile.model_repository, runtime=runtime, log_path=log,
+            executable=install.executable,
+            model_repository=profile.model_repository, runtime=replace(runtime, backend_dir=install.backend_dir),
+            log_path=log,
             flags=first.triton_server_flags, environment=first.triton_server_environment,
             metrics_interval_ms=max(1, int(settings.monitoring_interval * 1000)),
             pinned_environment=pinned, extra_repositories=extra_repositories,

@@ -46,7 +46,8 @@ def _gpu_driver() -> str:
         return ""
 
 
-def fingerprint(gpus: Sequence[GpuInfo]) -> dict[str, str]:
+def fingerprint(gpus: Sequence[GpuInfo], server: str = "") -> dict[str, str]:
+    """`server`: the local server in words (infra/installation.py), else the bundled server's wheel version."""
     return {
         "cpu": _cpu_model(),
         "cores": str(os.cpu_count() or 0),
@@ -54,7 +55,7 @@ def fingerprint(gpus: Sequence[GpuInfo]) -> dict[str, str]:
         "gpu_driver": _gpu_driver() if any(gpu.handle is not None for gpu in gpus) else "",  # NVML's GPUs only
         "plugin": __version__,
         "tritonclient": _version("tritonclient"),  # perf_analyzer ships in this wheel
-        "triton_server": _version("nvidia-pytriton"),  # the bundled tritonserver's wheel
+        "triton_server": server or _version("nvidia-pytriton"),
         "python": platform.python_version(),
     }
 

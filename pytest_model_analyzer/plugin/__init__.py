@@ -43,6 +43,7 @@ from pytest_model_analyzer.plugin.fixtures import (  # noqa: F401  (pytest finds
 )
 from pytest_model_analyzer.plugin.interrupts import InterruptHooks
 from pytest_model_analyzer.plugin.lifecycle import RunHooks
+from pytest_model_analyzer.plugin.server_choice import SERVER_KEY, local_server
 from pytest_model_analyzer.plugin.session import SESSION_KEY, ModelAnalyzerSession
 from pytest_model_analyzer.plugin.terminal_summary import TerminalHooks
 from pytest_model_analyzer.plugin.xdist.workers import ControllerHooks, is_worker, planned_workers
@@ -102,12 +103,15 @@ def pytest_configure(config: pytest.Config) -> None:
                                             gpus_available=bool(gpus)))
     except ConfigError as exc:
         raise pytest.UsageError(f"{path}: {exc}") from None
+    server = local_server(profile, path)
+    if server:
+        config.stash[SERVER_KEY] = server
     store, imported, recovered = (None, [], []) if config.option.collectonly else open_checkpoints(
         config, profile.run.checkpoint_directory)
     if store is not None:
         from pytest_model_analyzer.infra.testbed import fingerprint
 
-        store.testbed = fingerprint(gpus)
+        store.testbed = fingerprint(gpus, server)
     compare_with: Baseline | PairedBaseline | None = baseline(config, store)
     paired = paired_baseline(config, profile)
     pairing = None

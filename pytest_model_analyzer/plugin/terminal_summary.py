@@ -10,6 +10,7 @@ import pytest
 
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.identity import PointId, item_name
+from pytest_model_analyzer.plugin.server_choice import SERVER_KEY
 from pytest_model_analyzer.plugin.session import (
     INCONCLUSIVE,
     ORIGIN,
@@ -31,8 +32,12 @@ class TerminalHooks:
     @pytest.hookimpl
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         profile = self.session.profile
-        return [f"model-analyzer: {profile.source} ({len(profile.models)} models, {count_points(profile)} points, "
-                f"{profile.run.triton_launch_mode} server, {profile.run.client_protocol})"]
+        lines = [f"model-analyzer: {profile.source} ({len(profile.models)} models, {count_points(profile)} points, "
+                 f"{profile.run.triton_launch_mode} server, {profile.run.client_protocol})"]
+        server = config.stash.get(SERVER_KEY, "")
+        if server:
+            lines.append(f"model-analyzer: server {server}")
+        return lines
 
     @pytest.hookimpl
     def pytest_report_teststatus(self, report: pytest.TestReport,
