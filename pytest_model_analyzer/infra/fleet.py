@@ -60,7 +60,6 @@ def main(argv: list[str] | None = None) -> int:
                      "other's measurements")
     install = find_server(DEFAULT_SERVER, runtime.prepare())
     stack = replace(runtime.prepare(), backend_dir=install.backend_dir)
-    print(f"fleet: {install.describe()}", flush=True)
     flags = {f"{kind}-address": args.address for kind in ("http", "grpc", "metrics")}
     servers = [LocalServer(install.executable, args.model_repository.resolve(), stack,
                            args.logs / f"tritonserver-{index}.log", flags=flags,
@@ -72,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         endpoints = [server.start() for server in servers]
         args.endpoints.write_text(endpoints_yaml(endpoints, args.advertise))
-        print(f"fleet: {count} server(s) ready; endpoints in {args.endpoints}", flush=True)
+        print(f"fleet: {count} server(s) ready; endpoints in {args.endpoints}; {install.describe()}", flush=True)
         while not stop.wait(1.0):
             for index, server in enumerate(servers):
                 if not server.alive():
