@@ -68,3 +68,31 @@ def test_the_site_builds_in_strict_mode(tmp_path: Path) -> None:
     pages = {path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("index.html")}
     assert {"index.html", "gates/index.html", "reference/configuration/index.html"} <= pages
     assert (tmp_path / "search" / "search_index.json").exists()  # the site is searchable
+
+
+CI_RECIPES = ROOT / "docs" / "ci.md"
+BASE_REF = ("${{ github.base_ref }}", "$CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
+
+
+def ci_recipe_commands() -> list[str]:
+    """The `pytest` command of each recipe in docs/ci.md (GitHub steps' `run`, GitLab's `script`), with the
+    pull request's base branch written as `main`."""
+    import yaml
+
+    commands = []
+    for block in re.findall(r"```yaml\n(.*?)```", CI_RECIPES.read_text(), flags=re.S):
+        recipe = yaml.safe_load(block)
+        if "jobs" in recipe:
+            lines = [step["run"] for job in recipe["jobs"].values() for step in job["steps"] if "run" in step]
+        else:
+            lines = [line for job in recipe.values() for line in job["script"]]
+        (command,) = [line for line in lines if line.startswith("pytest ")]
+        for ref in BASE_REF:
+            command = command.replace(ref, "main")
+        commands.append(command)
+    return commands
+
+
+def test_the_ci_recipes_parse_and_run_one_command() -> None:
+    commands = ci_recipe_commands()
+    assert len(commands) == 3 and len(set(commands)) == 1, commands

@@ -219,8 +219,8 @@ def load_tokenizer(path: Path, key: str = "genai_perf_flags.tokenizer") -> Token
     try:
         tokenizer = _tokenizer(path)
     except ImportError:
-        raise ConfigError(key, "counting tokens needs the `tokenizers` library: pip install "
-                          "\"pytest-model-analyzer[llm]\"") from None
+        raise ConfigError(key, "counting tokens needs the `tokenizers` library: install the plugin with its `llm` "
+                          "extra, or `pip install tokenizers`") from None
     except Exception as exc:  # the library raises its own Exception for a file it cannot read
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(key, f"{path} is not a tokenizer the `tokenizers` library can read: {first}") from None

@@ -29,6 +29,7 @@ class RunSettings:
     triton_server_path: str  # a path, or a bare name looked up on PATH (infra/runtime.py)
     triton_install_path: str  # c_api: the directory holding lib/libtritonserver.so
     triton_output_path: Path | None
+    client_max_retries: int  # seconds a started local server has to become ready (Model Analyzer: a retry a second)
     reload_model_disable: bool
     client_protocol: str  # grpc or http
     triton_http_endpoint: str
@@ -88,6 +89,7 @@ class RunSettings:
             triton_server_path=r["triton_server_path"],
             triton_install_path=r["triton_install_path"],
             triton_output_path=path("triton_output_path"),
+            client_max_retries=r["client_max_retries"],
             reload_model_disable=r["reload_model_disable"],
             client_protocol=r["client_protocol"],
             triton_http_endpoint=r["triton_http_endpoint"],

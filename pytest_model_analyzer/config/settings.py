@@ -89,6 +89,8 @@ def check_modes(settings: Mapping[str, Any]) -> None:
         lengths = {key: len(value) for key, value in lists.items()}
         if len(set(lengths.values())) > 1:
             raise ConfigError("triton_grpc_endpoints", f"the endpoint lists differ in length: {lengths}")
+    if settings["client_max_retries"] <= 0:
+        raise ConfigError("client_max_retries", "must be a positive number of seconds (polls a second)")
     if settings["perf_analyzer_timeout"] <= 0:
         raise ConfigError("perf_analyzer_timeout", "must be a positive number of seconds")
     if settings["monitoring_interval"] <= 0:
@@ -139,7 +141,7 @@ def check_optuna_budget(settings: Mapping[str, Any]) -> None:
         raise ConfigError("min_percentage_of_search_space", "must not exceed max_percentage_of_search_space "
                           f"({settings['max_percentage_of_search_space']})")
     for name in ("optuna_min_trials", "optuna_max_trials", "optuna_early_exit_threshold"):
-        if settings[name] < 1:
+        if settings[name] is not None and settings[name] < 1:
             raise ConfigError(name, f"must be at least 1, got {settings[name]}")
 
 

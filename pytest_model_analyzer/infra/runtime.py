@@ -19,10 +19,10 @@ from pathlib import Path
 from pytest_model_analyzer.domain.errors import PluginError
 
 # What a user of any project does when the stack is missing; this repository's own set-up does the first.
-INSTALL_HINT = ("install the plugin with its `runtime` extra, `pip install \"pytest-model-analyzer[runtime]\"` (the "
-                "bundled tritonserver and perf_analyzer; in the plugin's own repository `bash scripts/setup.sh`), "
-                "or set triton_server_path and perf_analyzer_path to your own, or measure a running server with "
-                "triton_launch_mode: remote")
+INSTALL_HINT = ("install the plugin with its `runtime` extra, `pip install \"<a clone's path, its git URL or its "
+                "wheel>[runtime]\"` (the bundled tritonserver and perf_analyzer; in the plugin's own repository `bash "
+                "scripts/setup.sh`), or set triton_server_path and perf_analyzer_path to your own, or measure a "
+                "running server with triton_launch_mode: remote")
 
 
 class RuntimeMissing(PluginError):
@@ -154,11 +154,13 @@ DEFAULT_INSTALL_PATH = "/opt/tritonserver"  # Model Analyzer's default triton_in
 
 
 def resolve_server_directory(configured: str, runtime: Runtime) -> Path:
-    """`triton_install_path` (c_api): the bundled library for the default value when installed, else a
-    directory that holds `lib/libtritonserver.so`."""
-    if configured == DEFAULT_INSTALL_PATH and runtime.server_dir is not None:
-        return runtime.server_dir
+    """`triton_install_path` (c_api): a directory that holds `lib/libtritonserver.so`. For the default, NVIDIA's
+    container path when it holds one (a full server comes first, as for a local server), else the bundled
+    library."""
     path = Path(configured)
+    if configured == DEFAULT_INSTALL_PATH and not (path / "lib" / "libtritonserver.so").is_file() \
+            and runtime.server_dir is not None:
+        return runtime.server_dir
     if (path / "lib" / "libtritonserver.so").is_file():
         return path
     raise RuntimeMissing(f"triton_install_path: no lib/libtritonserver.so under {configured}; {INSTALL_HINT}")

@@ -89,6 +89,7 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
             flags=first.triton_server_flags, environment=first.triton_server_environment,
             metrics_interval_ms=max(1, int(settings.monitoring_interval * 1000)),
             pinned_environment=pinned, extra_repositories=extra_repositories,
+            ready_timeout=float(settings.client_max_retries),
         )
     endpoints = server.start()
     try:

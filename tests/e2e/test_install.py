@@ -1,6 +1,6 @@
 """A user's own project: the built wheel installed into a new environment outside this checkout.
 
-The README promises that `pip install "pytest-model-analyzer[runtime]"` followed by
+The README promises that installing the plugin with its `runtime` extra, followed by
 `pytest --ma-config profile.yaml` profiles the user's own models with no other step: the plugin finds the
 bundled server, perf_analyzer and their libraries by itself. These tests build the wheel from the working tree,
 install it into a fresh virtual environment in a temporary directory (no editable install, nothing of this
@@ -147,6 +147,46 @@ def test_without_the_runtime_extra_the_error_says_what_to_install(wheel: Path, t
                 timeout=120)
     output = done.stdout + done.stderr
     assert done.returncode != 0, output
-    assert 'pip install "pytest-model-analyzer[runtime]"' in output, output
+    assert "its `runtime` extra" in output and 'wheel>[runtime]"' in output, output
     assert "triton_launch_mode: remote" in output, output
     assert "Traceback" not in output, output
+
+
+def test_the_client_extra_measures_a_server_it_did_not_start(wheel: Path, tmp_path: Path) -> None:
+    """NVIDIA's container or a server of the user's own: the client extra brings perf_analyzer and no server.
+    Here the server is this checkout's bundled one, and perf_analyzer's two libraries come from this checkout's
+    runtime links, as a container provides them (its CUDA runtime and libb64)."""
+    from pytest_model_analyzer.infra import runtime
+    from tests.support import example_server
+
+    python = _environment(tmp_path / "venv", f"{wheel}[client]")
+    assert (python.parent / "perf_analyzer").is_file()
+    assert _run([str(python), "-c", "import pytriton"], tmp_path, timeout=60).returncode != 0  # no bundled server
+    project = _user_project(tmp_path / "project")
+    server = example_server(tmp_path / "server.log")
+    server.model_repository = project / "models"
+    endpoints = server.start()
+    try:
+        (project / "profile.yaml").write_text(
+            PROFILE.replace("concurrency: 1,64", "concurrency: 1")
+            + f"triton_launch_mode: remote\ntriton_http_endpoint: {endpoints.http}\n"
+              f"triton_grpc_endpoint: {endpoints.grpc}\ntriton_metrics_url: {endpoints.metrics_url}\n")
+        env_libraries = {"LD_LIBRARY_PATH": runtime.prepare().library_path()}
+        done = subprocess.run([str(python), "-m", "pytest", "--ma-config", "profile.yaml", "-p", "no:cacheprovider"],
+                              cwd=project, capture_output=True, text=True, timeout=300, check=False,
+                              env={**{k: v for k, v in os.environ.items() if k not in NOT_INHERITED},
+                                   **env_libraries})
+    finally:
+        server.stop()
+    output = done.stdout + done.stderr
+    assert done.returncode == 0 and "1 passed" in output, output
+
+
+def test_the_xdist_extra_brings_the_scheduler_s_pinned_xdist(wheel: Path, tmp_path: Path) -> None:
+    python = _environment(tmp_path / "venv", f"{wheel}[runtime,xdist]")
+    version = _checked([str(python), "-c", "import xdist; print(xdist.__version__)"], tmp_path).stdout.strip()
+    assert version.startswith("3.8."), version
+    project = _user_project(tmp_path / "project")
+    done = _run([str(python), "-m", "pytest", "--ma-config", "profile.yaml", "-p", "no:cacheprovider", "-n", "2",
+                 "--collect-only", "-q"], project, timeout=120)
+    assert done.returncode == 0 and "2 tests collected" in done.stdout + done.stderr, done.stdout + done.stderr
