@@ -51,6 +51,14 @@ def test_the_llm_example_suite_is_a_valid_profile() -> None:
     assert [model.llm is not None and model.llm.streaming for model in profile.models] == [True, True]
 
 
+def test_the_metrics_reference_is_the_metric_table() -> None:
+    from pytest_model_analyzer.config.reference import metrics_markdown
+
+    page = (ROOT / "docs" / "reference" / "metrics.md").read_text()
+    assert page == metrics_markdown(), "run: python -m pytest_model_analyzer.config.reference --metrics > " \
+                                       "docs/reference/metrics.md"
+
+
 def test_the_configuration_reference_is_the_option_table() -> None:
     page = (ROOT / "docs" / "reference" / "configuration.md").read_text()
     assert page == reference_markdown(), "run: python -m pytest_model_analyzer.config.reference > " \
@@ -96,3 +104,17 @@ def ci_recipe_commands() -> list[str]:
 def test_the_ci_recipes_parse_and_run_one_command() -> None:
     commands = ci_recipe_commands()
     assert len(commands) == 3 and len(set(commands)) == 1, commands
+
+
+def test_every_example_of_the_structured_keys_page_is_a_valid_profile() -> None:
+    """docs/reference/schemas.md's examples, each built as a user's profile would be (on the `add` model)."""
+    import yaml
+
+    from pytest_model_analyzer.config.builder import build_profile
+    from tests.support import MODELS
+
+    page = (ROOT / "docs" / "reference" / "schemas.md").read_text()
+    examples = [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", page, flags=re.S)]
+    assert len(examples) == 6
+    for example in examples:
+        build_profile({"model_repository": str(MODELS), "profile_models": "add", **example}, cwd=ROOT)

@@ -12,6 +12,7 @@ from typing import Any
 from pytest_model_analyzer.config import values as v
 from pytest_model_analyzer.config.llm import parse_model_type
 from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, Option, help_topic
+from pytest_model_analyzer.domain.metrics import METRICS
 
 # Model Analyzer's placeholder types, by the parser that reads each.
 _TYPES: dict[v.Parser, str] = {
@@ -68,5 +69,29 @@ def reference_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def metrics_markdown() -> str:
+    """docs/reference/metrics.md: every metric a measurement can hold, from domain/metrics.py."""
+    lines = [
+        "# Metrics",
+        "",
+        "Every metric a measurement can hold, under Model Analyzer's tags: what constraints, objectives, the gates",
+        "(`--ma-compare-fail=TAG:N%`), the CSV columns and junit properties name. Generated from",
+        "`pytest_model_analyzer/domain/metrics.py` by `python -m pytest_model_analyzer.config.reference --metrics`;",
+        "a test keeps this page equal to it. *Better*: which way a change is an improvement (what ranking and the",
+        "regression gates read). *Models together*: the combination's own figure, from its models'.",
+        "",
+        "| tag | unit | better | column | from | models together |",
+        "|---|---|---|---|---|---|",
+    ]
+    for metric in METRICS.values():
+        better = "higher" if metric.higher_is_better else "lower"
+        together = metric.combine.value if metric.combine else "each model's own"
+        lines.append(f"| `{metric.tag}` | {metric.unit or 'share'} | {better} | {metric.header} | "
+                     f"{metric.source.replace('|', chr(92) + '|')} | {together} |")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(reference_markdown(), end="")
+    import sys
+
+    print(metrics_markdown() if "--metrics" in sys.argv[1:] else reference_markdown(), end="")

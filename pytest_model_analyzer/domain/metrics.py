@@ -25,6 +25,7 @@ class Metric:
     higher_is_better: bool
     header: str  # column title Model Analyzer 1.58 uses in its tables (record types' header())
     combine: Combine | None = None  # a client figure of the combination; None: only each model's own
+    source: str = ""  # where the figure comes from, for docs/reference/metrics.md
 
 
 # The statistics of a per-request figure that Model Analyzer reports for an LLM (genai-perf's columns), each a
@@ -37,42 +38,65 @@ def _statistic_header(statistic: str) -> str:
     return statistic.capitalize() if statistic in ("avg", "min", "max") else statistic
 
 
+_CSV = "perf_analyzer's CSV"
+_EXPORT = "every request of the stable windows (perf_analyzer's profile export)"
+_NVML = "NVML on this machine; a remote server's "
+_NOT_MEASURED = "not measured here (Model Analyzer's tag, accepted in constraints and objectives)"
+
 _METRICS = [
-    Metric("perf_throughput", "infer/sec", True, "Throughput (infer/sec)", Combine.SUM),
-    Metric("perf_latency_avg", "ms", False, "Avg Latency (ms)", Combine.MAX),
-    Metric("perf_latency_p50", "ms", False, "p50 Latency (ms)", Combine.MAX),
-    Metric("perf_latency_p90", "ms", False, "p90 Latency (ms)", Combine.MAX),
-    Metric("perf_latency_p95", "ms", False, "p95 Latency (ms)", Combine.MAX),
-    Metric("perf_latency_p99", "ms", False, "p99 Latency (ms)", Combine.MAX),
-    Metric("perf_latency", "ms", False, "p99 Latency (ms)"),  # deprecated alias of p99
-    Metric("perf_client_send_recv", "ms", False, "Client Send/Recv (ms)", Combine.MAX),
-    Metric("perf_client_response_wait", "ms", False, "Response Wait Time (ms)", Combine.MAX),
-    Metric("perf_server_queue", "ms", False, "Server Queue time (ms)", Combine.MAX),
-    Metric("perf_server_compute_input", "ms", False, "Server Compute Input time (ms)", Combine.MAX),
-    Metric("perf_server_compute_infer", "ms", False, "Server Compute Infer time (ms)", Combine.MAX),
-    Metric("perf_server_compute_output", "ms", False, "Server Compute Output time (ms)", Combine.MAX),
+    Metric("perf_throughput", "infer/sec", True, "Throughput (infer/sec)", Combine.SUM,
+           f"{_CSV}, `Inferences/Second`"),
+    *(Metric(f"perf_latency_{statistic}", "ms", False, f"{_statistic_header(statistic)} Latency (ms)", Combine.MAX,
+             f"{_CSV}, `{_statistic_header(statistic)} latency` (us / 1000)")
+      for statistic in ("avg", "p50", "p90", "p95", "p99")),
+    Metric("perf_latency", "ms", False, "p99 Latency (ms)",
+           source="Model Analyzer's deprecated name of perf_latency_p99"),
+    Metric("perf_client_send_recv", "ms", False, "Client Send/Recv (ms)", Combine.MAX,
+           f"{_CSV}, `request/response` or `send/recv`"),
+    Metric("perf_client_response_wait", "ms", False, "Response Wait Time (ms)", Combine.MAX,
+           f"{_CSV}, `response wait`"),
+    Metric("perf_server_queue", "ms", False, "Server Queue time (ms)", Combine.MAX, f"{_CSV}, `Server Queue`"),
+    Metric("perf_server_compute_input", "ms", False, "Server Compute Input time (ms)", Combine.MAX,
+           f"{_CSV}, `Server Compute Input`"),
+    Metric("perf_server_compute_infer", "ms", False, "Server Compute Infer time (ms)", Combine.MAX,
+           f"{_CSV}, `Server Compute Infer`"),
+    Metric("perf_server_compute_output", "ms", False, "Server Compute Output time (ms)", Combine.MAX,
+           f"{_CSV}, `Server Compute Output`"),
     # Against the profile's `slo` (analysis/slo.py), from every request of the stable windows (not in Model
     # Analyzer): requests per second that met every bound (DistServe's goodput), and their share.
-    Metric("perf_goodput", "req/sec", True, "Goodput (req/sec)", Combine.SUM),
-    Metric("perf_slo_attainment", "", True, "SLO Attainment", Combine.MIN),  # a share of requests, 0 to 1
+    Metric("perf_goodput", "req/sec", True, "Goodput (req/sec)", Combine.SUM,
+           f"{_EXPORT}: the requests that met every bound of `slo`, a second (not in Model Analyzer)"),
+    Metric("perf_slo_attainment", "", True, "SLO Attainment", Combine.MIN,  # a share of requests, 0 to 1
+           f"{_EXPORT}: the share (0 to 1) that met every bound of `slo` (not in Model Analyzer)"),
     # An LLM's (model_type: LLM), from every request's response timestamps (Model Analyzer's names and units).
-    *(Metric(f"{figure}_{statistic}", "ms", False, f"{_statistic_header(statistic)} {header} (ms)", Combine.MAX)
+    *(Metric(f"{figure}_{statistic}", "ms", False, f"{_statistic_header(statistic)} {header} (ms)", Combine.MAX,
+             f"{_EXPORT}: each request's responses, genai-perf's definition (LLM models)")
       for figure, header in _TOKEN_FIGURE_HEADERS.items() for statistic in TOKEN_STATISTICS),
-    Metric("output_token_throughput", "tokens/sec", True, "Output Token Throughput (tokens/sec)", Combine.SUM),
+    Metric("output_token_throughput", "tokens/sec", True, "Output Token Throughput (tokens/sec)", Combine.SUM,
+           f"{_EXPORT}: their output tokens over the windows' span (LLM models)"),
     # Tokens per request (AIPerf's input and output sequence lengths), not in Model Analyzer: what the token
     # figures rest on. Neither better higher nor lower for the model; the request decides them.
-    Metric("input_sequence_length_avg", "tokens", True, "Avg Input Sequence Length (tokens)"),
-    Metric("output_sequence_length_avg", "tokens", True, "Avg Output Sequence Length (tokens)"),
-    Metric("gpu_utilization", "%", True, "GPU Utilization (%)"),
-    Metric("gpu_power_usage", "W", False, "GPU Power Usage (W)"),
-    Metric("gpu_used_memory", "MB", False, "GPU Memory Usage (MB)"),
-    Metric("gpu_free_memory", "MB", True, "GPU Memory Available (MB)"),
-    Metric("gpu_total_memory", "MB", True, "GPU Total Memory (MB)"),
-    Metric("cpu_used_ram", "MB", False, "RAM Usage (MB)"),
-    Metric("cpu_available_ram", "MB", True, "RAM Available (MB)"),
+    Metric("input_sequence_length_avg", "tokens", True, "Avg Input Sequence Length (tokens)",
+           source=f"{_EXPORT}: each prompt's tokens (LLM models; AIPerf's figure)"),
+    Metric("output_sequence_length_avg", "tokens", True, "Avg Output Sequence Length (tokens)",
+           source=f"{_EXPORT}: each answer's tokens (LLM models; AIPerf's figure)"),
+    Metric("gpu_utilization", "%", True, "GPU Utilization (%)",
+           source=f"{_NVML}`nv_gpu_utilization`; average over the measurement"),
+    Metric("gpu_power_usage", "W", False, "GPU Power Usage (W)",
+           source=f"{_NVML}`nv_gpu_power_usage`; average over the measurement"),
+    Metric("gpu_used_memory", "MB", False, "GPU Memory Usage (MB)",
+           source=f"{_NVML}`nv_gpu_memory_used_bytes`; the most over the measurement"),
+    Metric("gpu_free_memory", "MB", True, "GPU Memory Available (MB)", source=_NOT_MEASURED),
+    Metric("gpu_total_memory", "MB", True, "GPU Total Memory (MB)",
+           source=f"{_NVML}`nv_gpu_memory_total_bytes`"),
+    Metric("cpu_used_ram", "MB", False, "RAM Usage (MB)",
+           source="the server process tree's resident memory, with collect_cpu_metrics; the most"),
+    Metric("cpu_available_ram", "MB", True, "RAM Available (MB)", source=_NOT_MEASURED),
     # From the server's metrics endpoint on machines without a GPU (not in Model Analyzer).
-    Metric("cpu_utilization", "%", True, "CPU Utilization (%)"),
-    Metric("cpu_memory_used", "MB", False, "System Memory Used (MB)"),
+    Metric("cpu_utilization", "%", True, "CPU Utilization (%)",
+           source="the server's `nv_cpu_utilization`; average (not in Model Analyzer)"),
+    Metric("cpu_memory_used", "MB", False, "System Memory Used (MB)",
+           source="the server's `nv_cpu_memory_used_bytes`, the whole machine; the most (not in Model Analyzer)"),
 ]
 
 METRICS: dict[str, Metric] = {metric.tag: metric for metric in _METRICS}

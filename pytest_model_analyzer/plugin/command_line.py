@@ -85,6 +85,7 @@ def add_options(parser: pytest.Parser) -> None:
         text = option.help or option.key.replace("_", " ")
         if option.unsupported:
             text += f" [not supported yet: {option.unsupported}]"
+        text = text.replace("%", "%%")  # argparse formats help with %: a literal "this %" must be doubled
         group = groups[help_topic(option.key)]
         if option.is_switch:
             group.addoption(option.flag, dest=f"ma_{option.key}", action="store_const", const=True,

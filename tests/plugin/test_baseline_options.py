@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -112,9 +113,11 @@ def test_a_good_baseline_collects_and_leaves_nothing_staged(pytester: pytest.Pyt
     repo = repository(pytester.path, "sleep", "add")
     baseline = repository(pytester.path / "base", "sleep")  # `add` is new: measured, not gated
     path = write_profile(SUITE.format(repo=repo, models="sleep,add"))
-    staged = Path(tempfile.gettempdir())
-    before = set(staged.glob("pma-baseline-*"))
+    # This process's staging directories only (pma-baseline-<namespace>-<pid>-...): an A/B run of another test
+    # beside this one (pytest -n 2) stages its own in the same /tmp.
+    staged, ours = Path(tempfile.gettempdir()), f"pma-baseline-*-{os.getpid()}-*"
+    before = set(staged.glob(ours))
     result = pytester.runpytest("--ma-config", str(path), "--collect-only", "-q",
                                 f"--ma-baseline-repository={baseline}", "--ma-compare-fail=perf_throughput:5%")
     assert result.ret == pytest.ExitCode.OK, result.outlines
-    assert set(staged.glob("pma-baseline-*")) == before
+    assert set(staged.glob(ours)) == before
