@@ -118,3 +118,25 @@ def test_every_example_of_the_structured_keys_page_is_a_valid_profile() -> None:
     assert len(examples) == 6
     for example in examples:
         build_profile({"model_repository": str(MODELS), "profile_models": "add", **example}, cwd=ROOT)
+
+
+# A measured figure in the docs: a decimal with its unit (`1.49x`, `98.7%`, `26.18 s`, `41.2 ms`).
+FIGURE = re.compile(r"(?<![\w.\-])(\d+\.\d+)(?:x|%| s\b| ms\b)")
+
+
+def test_every_figure_beside_its_source_is_found_in_that_source() -> None:
+    """A paragraph (or list item) of the docs that names its source, a benchmark (whose figures
+    benchmarks/README.md records with their date and machine) or a test, quotes only figures that source holds:
+    a figure that only a commit message holds is no source."""
+    records = (ROOT / "benchmarks" / "README.md").read_text()
+    untraced = []
+    for page in sorted([*(ROOT / "docs").rglob("*.md"), README]):
+        for part in re.split(r"\n\s*\n|\n(?=- )", page.read_text()):
+            benchmarks = re.findall(r"benchmarks/\w+\.py", part)
+            tests = [ROOT / name for name in re.findall(r"tests/[\w/]+\.py", part)]
+            if not benchmarks and not tests:
+                continue
+            sources = (records if benchmarks else "") + "".join(test.read_text() for test in tests if test.exists())
+            untraced += [f"{page.name}: {match.group(0)}" for match in FIGURE.finditer(part)
+                         if match.group(1) not in sources]
+    assert not untraced, untraced
