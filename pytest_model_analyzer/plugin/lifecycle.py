@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING
 
@@ -63,6 +64,16 @@ class PlainRepr:
 
     def __str__(self) -> str:
         return self.text
+
+
+# What pytest writes first for a report that came from an xdist worker: `[gw0] linux -- Python 3.11.7 /path`.
+_WORKER_LINE = re.compile(r"\A\[gw\d+\] [^\n]*\n")
+
+
+def failure_text(report: pytest.TestReport) -> str:
+    """A failed item's message as the job summary shows it: without the worker line pytest puts first for a
+    report that came from an xdist worker."""
+    return _WORKER_LINE.sub("", report.longreprtext.strip()).strip()
 
 
 class RunHooks:
@@ -122,7 +133,7 @@ class RunHooks:
             self.session.outcomes[measurement.point_id] = (
                 "inconclusive" if report.passed and property_of(report, INCONCLUSIVE) else report.outcome)
             if report.failed:
-                self.session.failures[measurement.point_id.label] = report.longreprtext.strip()[:2000]
+                self.session.failures[measurement.point_id.label] = failure_text(report)[:2000]
             self.session.config.hook.pytest_ma_measurement(measurement=measurement, origin=origin,
                                                            config=self.session.config)
 

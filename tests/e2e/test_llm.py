@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.config.test_llm import write_tokenizer
+
 pytestmark = pytest.mark.e2e
 
 FIRST_TOKEN_MS, TOKEN_MS, TOKENS = 40.0, 10.0, 8  # the toy models' delays (their config.pbtxt), the asked length
 
 
-def profile(repo: Path, extra: str = "") -> str:
+def profile(repo: Path, tokenizer: Path, extra: str = "") -> str:
+    """The TensorRT-LLM model counts a streamed response as a token (no tokenizer); the vLLM model's tokens are
+    counted by a local tokenizer."""
     return f"""
 model_repository: {repo}
 model_type: LLM
@@ -26,7 +30,7 @@ profile_models:
     model_config_parameters: {{instance_group: [{{kind: KIND_CPU, count: [2]}}]}}
     parameters: {{concurrency: [1, 2]}}
   llm_vllm:
-    genai_perf_flags: {{backend: vllm, expected-output-tokens: {TOKENS}, input-tokens-mean: 16}}
+    genai_perf_flags: {{backend: vllm, expected-output-tokens: {TOKENS}, input-tokens-mean: 16, tokenizer: {tokenizer}}}
     parameters: {{concurrency: [1]}}
 perf_analyzer_flags: {{measurement-mode: time_windows, measurement-interval: 600, stability-percentage: 50}}
 slo: {{time_to_first_token: 60, inter_token_latency: 15}}
@@ -35,7 +39,8 @@ constraints: {{time_to_first_token_p99: {{max: 90}}}}
 
 
 def test_ttft_itl_and_tokens_match_the_known_delays_and_gate_the_run(run_profile, model_repo, pytester) -> None:
-    run = run_profile(profile(model_repo("llm_trtllm", "llm_vllm")))
+    tokenizer = write_tokenizer(pytester.path / "tokenizer.json")
+    run = run_profile(profile(model_repo("llm_trtllm", "llm_vllm"), tokenizer))
     output = run.result.stdout.str()
     points = {(item.measurement["variant"], item.measurement["load"]): item for item in run.items if item.measurement}
     assert set(points) == {("llm_trtllm_config_default", 1), ("llm_trtllm_config_default", 2),
@@ -50,7 +55,7 @@ def test_ttft_itl_and_tokens_match_the_known_delays_and_gate_the_run(run_profile
         assert metrics["inter_token_latency_avg"] == pytest.approx(TOKEN_MS, rel=0.15), (variant, metrics)
         assert metrics["inter_token_latency_p50"] == pytest.approx(TOKEN_MS, rel=0.15), (variant, metrics)
         assert metrics["output_sequence_length_avg"] == pytest.approx(TOKENS, rel=0.10), (variant, metrics)
-        assert metrics["input_sequence_length_avg"] == 16  # words: no tokenizer given
+        assert metrics["input_sequence_length_avg"] == 16  # words, or the tokenizer's tokens
         # A request takes FIRST + 7 gaps: the token rate is TOKENS per request at the request rate.
         assert metrics["output_token_throughput"] == pytest.approx(TOKENS * metrics["perf_throughput"], rel=0.15)
         assert metrics["perf_slo_attainment"] >= 0.9, metrics

@@ -42,3 +42,15 @@ def test_a_report_from_another_process_is_read_from_its_json_property() -> None:
     read = reported_measurement(report, ReportedObjects())
     assert read == measurement and read is not measurement
     assert reported_measurement(SimpleNamespace(nodeid="x", when="call", user_properties=[]), None) is None
+
+
+def test_the_job_summary_quotes_a_workers_failure_without_its_worker_line() -> None:
+    """Under xdist pytest puts `[gw0] linux -- Python ...` before a worker's failure; the summary's table of
+    failed gates shows the message alone."""
+    from pytest_model_analyzer.plugin.lifecycle import failure_text
+
+    message = "time_to_first_token_p99 = 152.9 ms > max 100 ms [llm_vllm / llm_vllm_config_default (batch 1)]"
+    report = pytest.TestReport("p.yaml::m::v::b1-c2", ("p.yaml", 0, "b1-c2"), {}, "failed",
+                               f"[gw1] linux -- Python 3.11.7 /venv/bin/python\n{message}", "call")
+    assert failure_text(report) == message
+    assert failure_text(pytest.TestReport("x", ("p.yaml", 0, "x"), {}, "failed", message, "call")) == message
