@@ -3,8 +3,6 @@
 import os
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
-
 if TYPE_CHECKING:  # what type checkers see; at run time `__getattr__` below loads them on first use
     from pytest_model_analyzer.config.points import Point
     from pytest_model_analyzer.config.profile import ModelSpec
@@ -17,6 +15,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time `__getattr__` below loa
     )
     from pytest_model_analyzer.domain.identity import PointId
     from pytest_model_analyzer.domain.measurement import Measurement
+    from pytest_model_analyzer.domain.version import __version__
     from pytest_model_analyzer.reports.columns import Column
 
 # Before anything imports grpc: the plugin keeps gRPC channels open (model control) while it starts
@@ -39,6 +38,7 @@ _PUBLIC = {
     "MeasurementError": "pytest_model_analyzer.domain.errors",
     "GateFailure": "pytest_model_analyzer.domain.errors",
     "PointSkipped": "pytest_model_analyzer.domain.errors",
+    "__version__": "pytest_model_analyzer.domain.version",
 }
 __all__ = ["Column", "ConfigError", "GateFailure", "Measurement", "MeasurementError", "ModelSpec", "PluginError",
            "Point", "PointId", "PointSkipped", "__version__"]

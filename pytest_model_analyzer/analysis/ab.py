@@ -67,6 +67,7 @@ from pytest_model_analyzer.analysis.statistics import (
     SE_FLOOR,
     Judgement,
     Verdict,
+    robust_sd,
     settle,
     split,
 )
@@ -140,7 +141,7 @@ def pair_noise(ratios: Sequence[Sequence[float]], floor: float = 0.0) -> PairNoi
     if len(firsts) < MIN_POINTS:
         return PairNoise(squares / within_df, within_df) if within_df >= 2 else None
     center = statistics.median(firsts)
-    spread = 1.4826 * statistics.median(abs(r - center) for r in firsts)
+    spread = robust_sd(firsts)
     # Not s_w: a disturbed pair of a point with two would widen the very bound that is to tell it.
     bound = CLIP * max(spread, math.sqrt(floor))
     scatter = max(statistics.variance([min(max(r, center - bound), center + bound) for r in firsts]), spread ** 2)

@@ -20,6 +20,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from pytest_model_analyzer.analysis.statistics import robust_sd
 from pytest_model_analyzer.domain.identity import PointId
 from pytest_model_analyzer.domain.measurement import Measurement
 
@@ -72,9 +73,7 @@ def noise(values: Sequence[float]) -> float:
     diffs = [b - a for a, b in itertools.pairwise(values)]
     if not diffs:
         return 0.0
-    center = statistics.median(diffs)
-    mad = statistics.median(abs(d - center) for d in diffs)
-    return 1.4826 * mad / math.sqrt(2)
+    return robust_sd(diffs) / math.sqrt(2)
 
 
 def shifts(values: Sequence[float]) -> list[int]:

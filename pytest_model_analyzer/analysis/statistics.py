@@ -41,6 +41,16 @@ from dataclasses import dataclass
 from functools import cache
 
 CONFIDENCE = 0.95
+MAD_TO_SD = 1.4826  # a median absolute deviation times this is a normal distribution's standard deviation
+
+
+def robust_sd(values: Sequence[float]) -> float:
+    """The standard deviation that the values' median absolute deviation implies: a few outliers cannot
+    inflate it, as they inflate the sample's."""
+    center = statistics.median(values)
+    return MAD_TO_SD * statistics.median(abs(value - center) for value in values)
+
+
 MAX_TRIALS = 3  # a point near its allowance is measured at most this often (separate perf_analyzer runs)
 MIN_POINTS = 5  # single-trial comparisons needed before their scatter is an estimate
 SE_FLOOR = 0.005  # perf_analyzer's own resolution: no figure is known better than about 0.5%
@@ -96,8 +106,7 @@ def estimate_noise(pairs: Sequence[tuple[Sequence[float], Sequence[float]]]) -> 
         return Noise(within, df)
     # The larger of the sample variance (what the t interval is calibrated for) and its robust counterpart
     # (which a few close values cannot shrink): either spread may be the honest one for a handful of points.
-    center = statistics.median(firsts)
-    scatter = max(statistics.variance(firsts), (1.4826 * statistics.median(abs(v - center) for v in firsts)) ** 2)
+    scatter = max(statistics.variance(firsts), robust_sd(firsts) ** 2)
     between = max(scatter - 2 * within, 0.0) if within is not None else scatter
     if within is None:
         # No repeated trials yet: the whole scatter of single-trial comparisons stands for one comparison.
@@ -141,6 +150,14 @@ def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, h
     return settle(d, [value - base for value in logs_c], noise.standard_error(len(logs_c), len(logs_b)),
                   noise.standard_error(max(len(logs_c), MAX_TRIALS), len(logs_b)), allowed, higher_is_better,
                   final or len(logs_c) >= MAX_TRIALS)
+
+
+# The rule `settle` applies, in words, for the reports that state it (reports/markdown.py): one text, kept here.
+RULE = ("a check fails when the change is worse than allowed, its whole interval is worse than no change, and at "
+        "least two {trials}, more than half of them, are each worse than allowed on their own; it passes when the "
+        "change is within the allowance and the interval's half-width is at most the allowance; a point whose "
+        "estimate rests on a {trial} unlike the model's others gets more {trials} before any verdict; anything "
+        "else is inconclusive.")
 
 
 def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, best: tuple[float, int] | None,

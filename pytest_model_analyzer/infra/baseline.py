@@ -14,7 +14,6 @@ is reused only while its key matches, so an edit of either side measures again.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import shutil
@@ -211,8 +210,3 @@ def _stage(flag: str, name: str, source: str, baseline: Path, candidate: Path,
     return Pairing(name=name, source=source, repository=staged, served_as=served_as, base_configs=base_configs,
                    keys=keys, missing=tuple(missing), swap=swap, workdir=workdir)
 
-
-def close_quietly(pairing: Pairing | None) -> None:
-    if pairing is not None:
-        with contextlib.suppress(OSError):
-            pairing.close()

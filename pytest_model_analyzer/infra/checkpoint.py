@@ -34,10 +34,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_model_analyzer import __version__
 from pytest_model_analyzer.domain.errors import PluginError
 from pytest_model_analyzer.domain.identity import LOAD_KINDS, Setup, digest
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.version import __version__
 
 FORMAT = "pytest-model-analyzer checkpoint"
 # 2: measurements carry trials and requests; the file records its testbed. 3: every request's latency (a

@@ -11,7 +11,7 @@ import platform
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 
-from pytest_model_analyzer import __version__
+from pytest_model_analyzer.domain.version import __version__
 from pytest_model_analyzer.infra.monitor import GpuInfo
 
 # What makes measurements comparable; the rest is recorded for the reader.

@@ -15,7 +15,7 @@ from typing import Any
 
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.analysis.regression import Comparison
-from pytest_model_analyzer.analysis.statistics import Verdict
+from pytest_model_analyzer.analysis.statistics import RULE, Verdict
 from pytest_model_analyzer.domain.identity import PointId
 from pytest_model_analyzer.reports.describe import distinguishing_fields
 from pytest_model_analyzer.reports.terminal import headline
@@ -100,9 +100,6 @@ def _verdict_rows(summary: RunSummary) -> list[list[str]]:
     return rows
 
 
-RULE = ("a check fails when the change is worse than allowed, its whole interval is worse than no change, and two "
-        "{trials} are each worse than allowed on their own; it passes when the change is within the allowance and "
-        "the interval's half-width is at most the allowance; anything else is inconclusive.")
 
 
 def render(summary: RunSummary, max_bytes: int = MAX_BYTES) -> str:
@@ -122,13 +119,13 @@ def render(summary: RunSummary, max_bytes: int = MAX_BYTES) -> str:
             lines += [f"### Changes against the baseline `{summary.baseline}`, measured in the same run", "",
                       "Each point was measured on the baseline and on the candidate in alternation on the same "
                       "server; the change is the mean of the pairs' ratios, with its 95% interval, as the item "
-                      "was judged; " + RULE.format(trials="pairs"), ""]
+                      "was judged; " + RULE.format(trials="pairs", trial="pair"), ""]
             header = ["verdict", "point", "metric", "baseline", "candidate", "pairs", "change", "95% interval",
                       "allowed"]
         else:
             lines += [f"### Changes against `{summary.baseline}`", "",
                       "Each change is this run's trials against the baseline's, with its 95% interval, as the item "
-                      "was judged; " + RULE.format(trials="trials"), ""]
+                      "was judged; " + RULE.format(trials="trials", trial="trial"), ""]
             header = ["verdict", "point", "metric", "change", "95% interval", "allowed"]
         lines += (_table(header, rows, cut, "compared metrics") if rows else ["No metric was compared."]) + [""]
         if summary.new_points:
