@@ -20,6 +20,7 @@ import pytest
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.outcome import GateOutcome
 from pytest_model_analyzer.plugin.fixtures import EARLY_SERVER, start_server_early
 from pytest_model_analyzer.plugin.session import (
     INCONCLUSIVE,
@@ -131,7 +132,8 @@ class RunHooks:
             if comparison is not None:
                 self.session.comparisons[measurement.point_id] = comparison
             self.session.outcomes[measurement.point_id] = (
-                "inconclusive" if report.passed and property_of(report, INCONCLUSIVE) else report.outcome)
+                GateOutcome.INCONCLUSIVE if report.passed and property_of(report, INCONCLUSIVE)
+                else GateOutcome(report.outcome))
             if report.failed:
                 self.session.failures[measurement.point_id.label] = failure_text(report)[:2000]
             self.session.config.hook.pytest_ma_measurement(measurement=measurement, origin=origin,

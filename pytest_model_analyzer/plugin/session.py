@@ -23,6 +23,7 @@ from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.errors import GateFailure
 from pytest_model_analyzer.domain.identity import PointId, Setup
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.outcome import GateOutcome
 from pytest_model_analyzer.infra.baseline import Pairing
 from pytest_model_analyzer.infra.interrupt import InterruptHandler
 from pytest_model_analyzer.reports.columns import Column
@@ -124,7 +125,7 @@ class ModelAnalyzerSession:
     baseline: Baseline | PairedBaseline | None = None  # a checkpoint's, or one measured in this run (A/B)
     pairing: Pairing | None = None  # an A/B run's baseline models, as staged for the server
     facts: RunFacts = field(default_factory=RunFacts)
-    outcomes: dict[PointId, str] = field(default_factory=dict)  # each point's gate: passed, failed, inconclusive
+    outcomes: dict[PointId, GateOutcome] = field(default_factory=dict)  # each point's gate
     new_points: list[PointId] = field(default_factory=list)  # compared points the baseline does not have
     failures: dict[str, str] = field(default_factory=dict)  # each failed gate: point label -> the message
     drift_allowed: float | None = None  # --ma-fail-if-not-best, in percent

@@ -10,6 +10,7 @@ import pytest
 
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.identity import PointId, item_name
+from pytest_model_analyzer.domain.outcome import GateOutcome
 from pytest_model_analyzer.plugin.server_choice import SERVER_KEY
 from pytest_model_analyzer.plugin.session import (
     INCONCLUSIVE,
@@ -98,13 +99,14 @@ class TerminalHooks:
         state = self.session
         if state.baseline is None:
             return
-        counts = {word: list(state.outcomes.values()).count(word) for word in ("passed", "failed", "inconclusive")}
+        outcomes = list(state.outcomes.values())
+        passed, failed, inconclusive = (outcomes.count(outcome) for outcome in
+                                        (GateOutcome.PASSED, GateOutcome.FAILED, GateOutcome.INCONCLUSIVE))
         against = (f"the baseline {state.baseline.name} (measured in this run)" if state.pairing is not None
                    else state.baseline.name)
         terminalreporter.write_line(
-            f"model-analyzer: compared with {against}: {counts['passed']} passed, {counts['failed']} "
-            f"failed, {counts['inconclusive']} inconclusive (too noisy to judge here, see each item)",
-            yellow=bool(counts["inconclusive"]))
+            f"model-analyzer: compared with {against}: {passed} passed, {failed} failed, {inconclusive} "
+            "inconclusive (too noisy to judge here, see each item)", yellow=bool(inconclusive))
         if state.new_points:
             terminalreporter.write_line(f"model-analyzer: {len(state.new_points)} new points, not in "
                                         f"{state.baseline.name}: " + _listed(state.new_points), yellow=True)

@@ -7,9 +7,8 @@ from collections.abc import Mapping, Sequence
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.identity import PointId, arrivals
+from pytest_model_analyzer.domain.outcome import GateOutcome
 from pytest_model_analyzer.reports.columns import Column, summary_columns
-
-GATE_WORDS = {"passed": "pass", "failed": "FAIL", "inconclusive": "?"}
 
 
 def headline(metrics: Mapping[str, float]) -> str:
@@ -36,7 +35,7 @@ def _format_rows(header: Sequence[str], rows: Sequence[Sequence[str]], left: Seq
     return [line(header), *(line(row) for row in rows)]
 
 
-def summary_lines(profile: ProfileConfig, rankings: Sequence[ModelRanking], outcomes: Mapping[PointId, str],
+def summary_lines(profile: ProfileConfig, rankings: Sequence[ModelRanking], outcomes: Mapping[PointId, GateOutcome],
                   extra: Sequence[Column] = ()) -> list[str]:
     """A table per model in the profile's variant order; the best configuration's best point is marked."""
     lines: list[str] = []
@@ -52,9 +51,9 @@ def summary_lines(profile: ProfileConfig, rankings: Sequence[ModelRanking], outc
         header = [column.header for column in columns] + ["gate", ""]
         table_rows = []
         for m in rows:
-            gate = outcomes.get(m.point_id, "")
+            gate = outcomes.get(m.point_id)
             table_rows.append([column.cell(m) for column in columns]
-                              + [GATE_WORDS.get(gate, gate or "-"), "<- best" if m is best else ""])
+                              + [gate.word if gate else "-", "<- best" if m is best else ""])
         left = [not column.numeric for column in columns] + [False, False]
         lines.append(f"{model.name}:")
         lines.extend("  " + line for line in _format_rows(header, table_rows, left))
