@@ -14,6 +14,8 @@ from typing import Any
 from pytest_model_analyzer.domain.identity import PointId, Setup
 from pytest_model_analyzer.domain.latency import LatencySketch
 
+MEASURED = "measured"  # a measurement's `source` when this plugin took it (else where it was imported from)
+
 # The fields a paired baseline measurement has beyond a Measurement's own.
 SOURCE = "from"  # where the baseline version came from, in words
 KEY = "key"  # both sides' model files: a stored pair is reused only while neither side changed
@@ -38,7 +40,7 @@ class Measurement:
     timestamp: float = 0.0
     duration_s: float = 0.0
     window_adjusts: int = 0  # times perf_analyzer's window was doubled to reach a stable measurement
-    source: str = "measured"  # "measured", or where it was imported from
+    source: str = MEASURED  # MEASURED, or where it was imported from (`model-analyzer:ma.ckpt`)
     # Repeated trials (separate perf_analyzer runs) of the point, per metric, when there was more than one;
     # `metrics` then holds each metric's median. A single trial is `metrics` itself (kept compact).
     trials: dict[str, list[float]] = field(default_factory=dict)
@@ -53,6 +55,11 @@ class Measurement:
     # Every request's latency of the stable windows (all trials), as a LatencySketch's dict (domain/latency.py):
     # empty when perf_analyzer wrote no profile export (an imported measurement, an older perf_analyzer).
     latency: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def imported(self) -> bool:
+        """Taken by another tool (Model Analyzer's checkpoint) and imported, not measured by this plugin."""
+        return self.source != MEASURED
 
     @property
     def latency_sketch(self) -> LatencySketch | None:

@@ -28,7 +28,6 @@ from pytest_model_analyzer.plugin.session import (
     set_measurement,
     set_property,
 )
-from pytest_model_analyzer.results.ledger import SAME_CONFIG
 from pytest_model_analyzer.search.binary import BinaryStep
 from pytest_model_analyzer.search.driver import SearchDriver
 
@@ -110,14 +109,15 @@ def check_gates(ma_measurement: Measurement, ma_session: ModelAnalyzerSession, r
     """The item's call phase: the measurement (taken in setup) against the model's gates. A comparison that
     cannot decide yet takes another trial of a point measured in this run (not of a stored one)."""
     item = request.node
-    origin = ma_session.ledger.origin(item.ma_point.id)
+    ledger = ma_session.ledger
+    shared = ledger.shares_config(item.ma_point.id)
     another_trial = None
     # A pair stored by an earlier A/B run of the same baseline and candidate is still a pair: more may be added.
-    if not origin or origin.startswith(SAME_CONFIG) or ma_session.pairing is not None:
+    if not ledger.origin(item.ma_point.id) or shared or ma_session.pairing is not None:
         def another_trial() -> Measurement:
             return request.getfixturevalue("ma_measurer").measure(item.ma_point)  # type: ignore[no-any-return]
     try:
-        result = ma_session.check(ma_measurement, another_trial, shared=origin.startswith(SAME_CONFIG))
+        result = ma_session.check(ma_measurement, another_trial, shared=shared)
     except GateFailure:
         comparison = ma_session.compared_setups.get(ma_measurement.setup)
         if comparison is not None:

@@ -17,7 +17,7 @@ from pytest_model_analyzer.domain.identity import PointId, Setup
 from pytest_model_analyzer.domain.measurement import Measurement
 
 Measure = Callable[[Point], Measurement]  # raises MeasurementError, or PointSkipped in a mode that cannot
-SAME_CONFIG = "same config as "  # the origin of a measurement shared by variants with identical configs
+_SAME_CONFIG = "same config as "  # the origin of a measurement shared by variants with identical configs
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Ledger:
         self._known: dict[Setup, Measurement] = {}  # the first measurement of each setup in this run
         self._rows: dict[PointId, Measurement] = {}  # what each point reports: the rows of the tables
         self._origins: dict[PointId, str] = {}
+        self._shared: set[PointId] = set()  # points that took an identical config's measurement (share)
         self._ahead: dict[PointId, Measurement] = {}  # measured by the search before their item ran
         self._failures: dict[Setup, str] = {}  # why a setup could not be measured
         self._skips: dict[Setup, str] = {}  # why a setup cannot be measured in this mode
@@ -73,7 +74,17 @@ class Ledger:
 
     def reuse_stored(self, point: Point, stored: Measurement) -> Resolution:
         self._reused.add(point.setup)
-        return self.record(point, stored, stored.source if stored.source != "measured" else self.stored_from)
+        return self.record(point, stored, stored.source if stored.imported else self.stored_from)
+
+    def share(self, point: Point, earlier: Measurement) -> Resolution:
+        """The point takes the measurement of another variant with an identical config, taken in this run."""
+        self._shared.add(point.id)
+        return self.record(point, earlier, f"{_SAME_CONFIG}{earlier.variant}")
+
+    def shares_config(self, point_id: PointId) -> bool:
+        """Whether the point's measurement is another variant's of an identical config, taken in this run (more
+        trials of it are this run's to take), rather than a stored one."""
+        return point_id in self._shared
 
     def take_ahead(self, point_id: PointId) -> Measurement | None:
         """The measurement the search took for this point before its item ran, handed over once."""

@@ -25,7 +25,7 @@ from pytest_model_analyzer.config.search_settings import SearchMode
 from pytest_model_analyzer.domain.errors import MeasurementError, PointSkipped
 from pytest_model_analyzer.domain.identity import PointId
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.results.ledger import SAME_CONFIG, Ledger, Measure, Resolution
+from pytest_model_analyzer.results.ledger import Ledger, Measure, Resolution
 from pytest_model_analyzer.search.binary import BinaryStep, decide
 from pytest_model_analyzer.search.driver import SearchDriver
 
@@ -74,7 +74,7 @@ class PointResolver:
             return ledger.reuse_stored(point, stored)
         earlier = ledger.setup_measurement(point)
         if earlier is not None and earlier.variant != point.variant.name:
-            return ledger.record(point, earlier, f"{SAME_CONFIG}{earlier.variant}")
+            return ledger.share(point, earlier)
         ahead = ledger.take_ahead(point.id)
         if ahead is not None:
             return ledger.record(point, ahead)
