@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pytest_model_analyzer.analysis.regression import (
     CheckResult,
@@ -191,12 +191,19 @@ def in_doubt(ratios: Sequence[float], allowed: float, higher_is_better: bool, no
 
 @dataclass(frozen=True)
 class PairedBaseline:
-    """What `--ma-baseline-*` compares with: the baseline version measured beside each point in this run.
-    The same interface as a checkpoint's `Baseline` (analysis/regression.py), so the gate treats them alike."""
+    """What `--ma-baseline-*` compares with: the baseline version measured beside each point in this run, a
+    `Reference` (analysis/regression.py) as a checkpoint's `Baseline` is, so the gate treats them alike."""
 
     name: str  # how messages name the baseline: `origin/main`, or the repository's path
     checks: Sequence[RegressionCheck]
-    compared: set[PointId] = field(default_factory=set)
+
+    @property
+    def same_run(self) -> bool:
+        return True
+
+    @property
+    def trial_budget(self) -> int:
+        return MAX_PAIRS
 
     def noise(self, metric: str, model: str, run: Sequence[Measurement]) -> PairNoise | None:
         """The model's pair noise from this run's measurements (one per setup: a measurement that two variants
@@ -218,7 +225,6 @@ class PairedBaseline:
         baseline = measurement.baseline_side()
         if baseline is None:
             return Comparison(new=True)  # the baseline has no such model: measured, reported, not gated
-        self.compared.add(measurement.point_id)
         results = []
         for check in self.checks:
             ratios = pair_ratios(measurement, check.metric)

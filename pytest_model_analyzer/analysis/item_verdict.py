@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pytest_model_analyzer.analysis.ab import PairedBaseline
 from pytest_model_analyzer.analysis.gates import trials_agree, violations
-from pytest_model_analyzer.analysis.regression import Baseline, Comparison
+from pytest_model_analyzer.analysis.regression import Comparison, Reference
 from pytest_model_analyzer.analysis.statistics import MAX_TRIALS, Verdict
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.measurement import Measurement
@@ -28,7 +27,7 @@ class ItemVerdict:
 
 
 def item_verdict(measurement: Measurement, constraints: Mapping[str, Bounds], *,
-          baseline: Baseline | PairedBaseline | None = None,
+          baseline: Reference | None = None,
           rows: Callable[[], Sequence[Measurement]] = tuple,
           carried: Comparison | None = None,
           another_trial: Callable[[], Measurement] | None = None,

@@ -16,9 +16,10 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pytest_model_analyzer.analysis.statistics import (
+    MAX_TRIALS,
     Judgement,
     Noise,
     Verdict,
@@ -191,6 +192,30 @@ class Comparison:
                    data["new"])
 
 
+class Reference(Protocol):
+    """What a run compares its points with: a checkpoint's measurements (`Baseline`), or the baseline version
+    measured beside each point in this run (analysis/ab.py's `PairedBaseline`). The gate treats them alike."""
+
+    @property
+    def name(self) -> str:
+        """How messages name it: `0.ckpt`, `origin/main`, a repository's path."""
+
+    @property
+    def same_run(self) -> bool:
+        """Measured beside the candidate in this run (an A/B run): more pairs of a stored pair may be added."""
+
+    @property
+    def trial_budget(self) -> int:
+        """The most trials (or pairs) a point near its allowance is measured with."""
+
+    def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool) -> Comparison:
+        """The point's checks; `run`: every measurement so far (the noise pools the model's points); with
+        `final`, an undecided check is reported as inconclusive."""
+
+    def missing(self, model_names: Sequence[str]) -> list[PointId]:
+        """The reference's points of the profiled models that this run did not compare."""
+
+
 @dataclass(frozen=True)
 class Baseline:
     """What `--ma-compare` compares with: one checkpoint's measurements, by point identity, and the checks."""
@@ -199,6 +224,14 @@ class Baseline:
     measurements: Mapping[PointId, Measurement]
     checks: Sequence[RegressionCheck]
     compared: set[PointId] = field(default_factory=set)  # the points this run compared (for `missing`)
+
+    @property
+    def same_run(self) -> bool:
+        return False
+
+    @property
+    def trial_budget(self) -> int:
+        return MAX_TRIALS
 
     def find(self, point_id: PointId) -> Measurement | None:
         return self.measurements.get(point_id)

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_model_analyzer.analysis.ab import PairedBaseline
-from pytest_model_analyzer.analysis.regression import Baseline
+from pytest_model_analyzer.analysis.regression import Reference
 from pytest_model_analyzer.config.loader import load_profile
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.errors import ConfigError
@@ -112,7 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_model_analyzer.infra.testbed import fingerprint
 
         store.testbed = fingerprint(gpus, server)
-    compare_with: Baseline | PairedBaseline | None = baseline(config, store)
+    compare_with: Reference | None = baseline(config, store)
     paired = paired_baseline(config, profile)
     pairing = None
     if paired is not None:

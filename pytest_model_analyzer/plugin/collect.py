@@ -113,7 +113,7 @@ def check_gates(ma_measurement: Measurement, ma_session: ModelAnalyzerSession, r
     shared = ledger.shares_config(item.ma_point.id)
     another_trial = None
     # A pair stored by an earlier A/B run of the same baseline and candidate is still a pair: more may be added.
-    if not ledger.origin(item.ma_point.id) or shared or ma_session.pairing is not None:
+    if not ledger.origin(item.ma_point.id) or shared or (ma_session.baseline and ma_session.baseline.same_run):
         def another_trial() -> Measurement:
             return request.getfixturevalue("ma_measurer").measure(item.ma_point)  # type: ignore[no-any-return]
     try:

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_model_analyzer.analysis.ab import MAX_PAIRS, PairedBaseline
 from pytest_model_analyzer.analysis.item_verdict import item_verdict
 from pytest_model_analyzer.analysis.ranking import ModelRanking
-from pytest_model_analyzer.analysis.regression import Baseline, Comparison
+from pytest_model_analyzer.analysis.regression import Comparison, Reference
 from pytest_model_analyzer.analysis.statistics import MAX_TRIALS
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.errors import GateFailure
@@ -122,7 +121,7 @@ class ModelAnalyzerSession:
     resolver: PointResolver  # gives each item its measurement; its ledger keeps them all
     keeper: CheckpointKeeper
     interrupt: InterruptHandler
-    baseline: Baseline | PairedBaseline | None = None  # a checkpoint's, or one measured in this run (A/B)
+    baseline: Reference | None = None  # a checkpoint's, or one measured in this run (A/B)
     pairing: Pairing | None = None  # an A/B run's baseline models, as staged for the server
     facts: RunFacts = field(default_factory=RunFacts)
     outcomes: dict[PointId, GateOutcome] = field(default_factory=dict)  # each point's gate
@@ -164,7 +163,8 @@ class ModelAnalyzerSession:
             measurement, model.constraints, baseline=self.baseline, rows=self.ledger.rows,
             carried=self.compared_setups.get(measurement.setup) if shared else None,
             another_trial=another_trial, revise=self.ledger.revise,
-            trial_budget=MAX_PAIRS if self.pairing is not None else MAX_TRIALS, same_run=self.pairing is not None,
+            trial_budget=self.baseline.trial_budget if self.baseline else MAX_TRIALS,
+            same_run=self.baseline is not None and self.baseline.same_run,
             extra_gates=users_gates)
         if verdict.comparison is not None:
             self.compared_setups[measurement.setup] = verdict.comparison

@@ -102,7 +102,7 @@ class TerminalHooks:
         outcomes = list(state.outcomes.values())
         passed, failed, inconclusive = (outcomes.count(outcome) for outcome in
                                         (GateOutcome.PASSED, GateOutcome.FAILED, GateOutcome.INCONCLUSIVE))
-        against = (f"the baseline {state.baseline.name} (measured in this run)" if state.pairing is not None
+        against = (f"the baseline {state.baseline.name} (measured in this run)" if state.baseline.same_run
                    else state.baseline.name)
         terminalreporter.write_line(
             f"model-analyzer: compared with {against}: {passed} passed, {failed} failed, {inconclusive} "
