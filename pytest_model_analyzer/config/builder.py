@@ -40,7 +40,7 @@ from pytest_model_analyzer.config.names import check_keys, suggest
 from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, PARAMETER_KEYS
 from pytest_model_analyzer.config.profile import ComposingModel, ModelSpec, ProfileConfig
 from pytest_model_analyzer.config.run_settings import RunSettings
-from pytest_model_analyzer.config.search_settings import OptunaSettings, SearchMode, SearchRanges
+from pytest_model_analyzer.config.search_settings import OptunaSettings, SearchMode, SearchRanges, SearchStrategy
 from pytest_model_analyzer.config.settings import (
     check_load_conflicts,
     check_load_exclusive,
@@ -301,7 +301,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
         variants = [Variant(variant.name, variant.parameters, variant.default, defaults) for variant in variants]
     if custom_load and search in (SearchMode.QUICK, SearchMode.OPTUNA):
         raise ConfigError(f"{flags_key}.{INTERVALS_FLAG}", f"a custom load with run_config_search_mode "
-                          f"{settings['run_config_search_mode']} is not supported yet (use brute)")
+                          f"{settings['run_config_search_mode'].value} is not supported yet (use brute)")
     optuna = None
     if search is SearchMode.OPTUNA:
         optuna, fixed = _optuna_settings(name, raw.get("model_config_parameters"), settings, explicit, where,
@@ -425,19 +425,19 @@ def _search_mode(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any],
         if settings["triton_launch_mode"] == "c_api":
             raise ConfigError("triton_launch_mode", f"`{name}` has composing models, which c_api mode does not "
                               "load yet: use local or remote")
-        if mode == "optuna":
+        if mode is SearchStrategy.OPTUNA:
             raise ConfigError("run_config_search_mode", f"optuna search over the composing models of `{name}` is "
                               "not supported yet: use quick (Model Analyzer's search for them)")
-        if mode == "brute" and "run_config_search_mode" in explicit \
+        if mode is SearchStrategy.BRUTE and "run_config_search_mode" in explicit \
                 and base_config.get("platform") != "ensemble":
             raise ConfigError("run_config_search_mode", f"`{name}` is a BLS model, which Model Analyzer searches "
                               "with quick search only: use quick, or leave the mode unset")
-        mode = "quick"
-    if mode == "brute" and parameters:
+        mode = SearchStrategy.QUICK
+    if mode is SearchStrategy.BRUTE and parameters:
         return SearchMode.MANUAL, make_variants(name, parameters, key, base_config), {}
-    if mode == "optuna":
+    if mode is SearchStrategy.OPTUNA:
         return SearchMode.OPTUNA, make_variants(name, None, key), {}
-    if mode != "quick":
+    if mode is not SearchStrategy.QUICK:
         return SearchMode.AUTOMATIC, make_variants(name, None, key), {}
     if user_loads:
         raise ConfigError("concurrency", "quick search chooses the load of each configuration: leave "
@@ -566,7 +566,7 @@ def build_profile(
     if together:
         check_search(settings, explicit)
     # Models profiled together are searched with quick search (Model Analyzer's rule), whatever the default says.
-    model_settings = ({**settings, "run_config_search_mode": "quick"} if together else settings)
+    model_settings = ({**settings, "run_config_search_mode": SearchStrategy.QUICK} if together else settings)
     models = tuple(build_model(name, options, model_settings, cpu_default, from_cli, request_rate_search, explicit,
                                config_dir)
                    for name, options in models_raw.items())

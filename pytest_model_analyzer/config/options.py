@@ -13,6 +13,7 @@ from typing import Any
 
 from pytest_model_analyzer.config import values as v
 from pytest_model_analyzer.config.llm import parse_model_type
+from pytest_model_analyzer.config.search_settings import SearchStrategy, parse_search_strategy
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ _OPTIONS = [
            help="optuna: stop after this many trials without a better config"),
     Option("use_concurrency_formula", v.parse_bool, False,
            help="optuna: each config at Model Analyzer's formula load instead of a sweep"),
-    Option("run_config_search_mode", v.parse_str, "brute", help="brute, quick or optuna"),
+    Option("run_config_search_mode", parse_search_strategy, SearchStrategy.BRUTE, help="brute, quick or optuna"),
     Option("run_config_search_disable", v.parse_bool, False,
            help="no search: the listed model_config_parameters (else the repository's config) at the listed loads"),
     Option("run_config_profile_models_concurrently_enable", v.parse_bool, False,
@@ -231,4 +232,3 @@ MODEL_KEYS = frozenset({
 })
 PARAMETER_KEYS = ("batch_sizes", "concurrency", "request_rate")
 LAUNCH_MODES = ("local", "remote", "docker", "c_api")
-SEARCH_MODES = ("brute", "quick", "optuna")

@@ -6,12 +6,14 @@ checks that the committed page is what this prints.
 
 from __future__ import annotations
 
+import enum
 import json
 from typing import Any
 
 from pytest_model_analyzer.config import values as v
 from pytest_model_analyzer.config.llm import parse_model_type
 from pytest_model_analyzer.config.options import MODEL_KEYS, OPTIONS, Option, help_topic
+from pytest_model_analyzer.config.search_settings import parse_search_strategy
 from pytest_model_analyzer.domain.metrics import METRICS
 
 # Model Analyzer's placeholder types, by the parser that reads each.
@@ -25,6 +27,7 @@ _TYPES: dict[v.Parser, str] = {
     v.parse_dict: "dict",
     v.parse_str_dict: "dict of strings",
     parse_model_type: "string (generic or LLM)",
+    parse_search_strategy: "string (brute, quick or optuna)",
 }
 
 
@@ -35,6 +38,8 @@ def _type(option: Option) -> str:
 def _default(value: Any) -> str:
     if value is None:
         return "none"
+    if isinstance(value, enum.Enum):
+        value = value.value
     text = json.dumps(value) if isinstance(value, (dict, list, bool)) else str(value)
     return f"`{text}`".replace("|", "\\|")
 

@@ -8,6 +8,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_model_analyzer.config import values as v
+from pytest_model_analyzer.domain.errors import ConfigError
+
+
+class SearchStrategy(enum.Enum):
+    """The YAML's `run_config_search_mode`, Model Analyzer's words, read once by the option table: what a model's
+    SearchMode is decided from (builder.py)."""
+
+    BRUTE = "brute"
+    QUICK = "quick"
+    OPTUNA = "optuna"
+
+
+def parse_search_strategy(value: Any, key: str) -> SearchStrategy:
+    text = v.parse_str(value, key)
+    try:
+        return SearchStrategy(text)
+    except ValueError:
+        raise ConfigError(key, f"must be one of {', '.join(s.value for s in SearchStrategy)}, got `{text}`") from None
+
 
 class SearchMode(enum.Enum):
     """How a model's configurations are chosen: one vocabulary for the whole plugin.

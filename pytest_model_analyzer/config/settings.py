@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_model_analyzer.config.names import check_keys
-from pytest_model_analyzer.config.options import LAUNCH_MODES, OPTIONS, SEARCH_MODES
+from pytest_model_analyzer.config.options import LAUNCH_MODES, OPTIONS
+from pytest_model_analyzer.config.search_settings import SearchStrategy
 from pytest_model_analyzer.domain.errors import ConfigError
 
 
@@ -66,10 +67,7 @@ def check_modes(settings: Mapping[str, Any]) -> None:
         raise ConfigError("triton_launch_mode", "`docker` is not supported yet; use local, remote or c_api")
     if settings["client_protocol"] not in ("grpc", "http"):
         raise ConfigError("client_protocol", f"must be grpc or http, got `{settings['client_protocol']}`")
-    search = settings["run_config_search_mode"]
-    if search not in SEARCH_MODES:
-        raise ConfigError("run_config_search_mode", f"must be one of {', '.join(SEARCH_MODES)}, got `{search}`")
-    if search == "optuna":
+    if settings["run_config_search_mode"] is SearchStrategy.OPTUNA:
         check_optuna_budget(settings)
     if settings["dcgm_disable"] and mode != "remote":
         raise ConfigError("dcgm_disable", "is only allowed with triton_launch_mode: remote")
@@ -121,7 +119,7 @@ def check_load_conflicts(settings: Mapping[str, Any], explicit: frozenset[str]) 
 def check_quick_search(settings: Mapping[str, Any], explicit: frozenset[str]) -> None:
     """Model Analyzer's `_check_for_quick_search_incompatibility`: quick search picks the configs and the
     loads itself, so it refuses a disabled search and global lists of loads or batch sizes."""
-    if settings["run_config_search_mode"] != "quick":
+    if settings["run_config_search_mode"] is not SearchStrategy.QUICK:
         return
     if settings["run_config_search_disable"]:
         raise ConfigError("run_config_search_disable", "cannot be combined with run_config_search_mode: quick "

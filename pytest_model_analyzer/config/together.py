@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pytest_model_analyzer.config.profile import ComposingModel, ModelSpec
+from pytest_model_analyzer.config.search_settings import SearchStrategy
 from pytest_model_analyzer.config.variants import Variant
 from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.metrics import member_tag
@@ -88,10 +89,10 @@ def check_search(settings: Any, explicit: frozenset[str]) -> None:
     """Model Analyzer profiles models together with quick search only (brute is refused); unset, the mode is quick
     here. Optuna over several models is not supported yet."""
     mode = settings["run_config_search_mode"]
-    if mode == "brute" and "run_config_search_mode" in explicit:
+    if mode is SearchStrategy.BRUTE and "run_config_search_mode" in explicit:
         raise ConfigError("run_config_search_mode", "models profiled together are searched with quick search, as "
                           "in Model Analyzer: use quick, or leave the mode unset")
-    if mode == "optuna":
+    if mode is SearchStrategy.OPTUNA:
         raise ConfigError("run_config_search_mode", "optuna search of models profiled together is not supported "
                           "yet: use quick")
     if settings["triton_launch_mode"] == "c_api":
