@@ -78,6 +78,12 @@ class ModelSpec:
         return not self.is_ensemble and not self.members
 
     @property
+    def loaded_models(self) -> tuple[str, ...]:
+        """The models a point of this model loads: an ensemble's or BLS model's composing models and itself, or
+        the members of models profiled together (the one place this is written)."""
+        return (*(composing.name for composing in self.composing), *(() if self.members else (self.name,)))
+
+    @property
     def is_ensemble(self) -> bool:
         """An ensemble has no config of its own to search: only its composing models' (Model Analyzer's rule)."""
         return self.base_config.get("platform") == "ensemble"

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
-from pytest_model_analyzer.config.profile import ModelSpec, ProfileConfig
+from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.domain.errors import PluginError
 from pytest_model_analyzer.domain.measurement import KEY, Measurement
 from pytest_model_analyzer.infra.leftovers import owned_temp_dir
@@ -60,12 +60,6 @@ class Pairing:
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-def loaded_models(model: ModelSpec) -> list[str]:
-    """The models a point of `model` loads: an ensemble's or BLS model's composing models and itself, or the
-    members of models profiled together."""
-    return [*(composing.name for composing in model.composing), *([] if model.members else [model.name])]
 
 
 def paired_baseline_problem(profile: ProfileConfig) -> str:

@@ -236,7 +236,7 @@ class PairedMeasurer:
             self._points += 1
         self._pairs[point.id] = taken + 1
         baseline_first = taken % 2 == 1
-        loaded = [*(name for name, _ in point.variant.composing), *([] if point.model.members else [model])]
+        loaded = point.model.loaded_models
         served = {name: self.pairing.served_as[name] for name in loaded}
         swap = self.pairing.swap
 

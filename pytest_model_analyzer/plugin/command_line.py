@@ -20,7 +20,6 @@ from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra.baseline import (
     BaselineError,
     Pairing,
-    loaded_models,
     open_pairing,
     paired_baseline_problem,
 )
@@ -209,7 +208,7 @@ def paired_baseline(config: pytest.Config, profile: ProfileConfig) -> tuple[Pair
     try:
         checks = parse_checks(spec) if spec else []
         pairing = open_pairing(repository=repository, rev=rev, candidate=profile.model_repository,
-                               models=[(model.name, loaded_models(model)) for model in profile.models],
+                               models=[(model.name, model.loaded_models) for model in profile.models],
                                swap=bool(config.getoption("ma_baseline_swap", default=False)))
     except (ConfigError, BaselineError) as exc:
         raise pytest.UsageError(str(exc)) from None
