@@ -6,7 +6,6 @@ Model Analyzer's default measurement flags (`measurement-mode: count_windows`) a
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -165,7 +164,10 @@ def resolve_perf_paths(flags: Mapping[str, Any], key: str, base: Path) -> dict[s
     paths = [Path(item) for item in (data if isinstance(data, list) else [data] if data else [])
              if item not in INPUT_DATA_KEYWORDS]
     if paths:
-        result[INPUT_DATA_DIGEST] = content_digest(paths, f"{key}.{INPUT_DATA_FLAG}")
+        try:
+            result[INPUT_DATA_DIGEST] = v.files_digest(paths)
+        except OSError as exc:
+            raise ConfigError(f"{key}.{INPUT_DATA_FLAG}", f"cannot read {exc.filename}: {exc.strerror}") from None
     return result
 
 
@@ -173,17 +175,3 @@ def resolve_server_paths(flags: Mapping[str, str], key: str, base: Path) -> dict
     """The server flags with the files and directories they name resolved against `base` and checked."""
     return {name: _resolved(name, value, f"{key}.{name}", base, SERVER_READS, SERVER_WRITES)
             for name, value in flags.items()}
-
-
-def content_digest(paths: list[Path], key: str) -> str:
-    """16 hex digits of the content of files and of every file below directories (by relative name)."""
-    hasher = hashlib.sha256()
-    try:
-        for path in paths:
-            files = sorted(item for item in path.rglob("*") if item.is_file()) if path.is_dir() else [path]
-            for file in files:
-                hasher.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
-                hasher.update(file.read_bytes() + b"\0")
-    except OSError as exc:
-        raise ConfigError(key, f"cannot read {exc.filename}: {exc.strerror}") from None
-    return hasher.hexdigest()[:16]

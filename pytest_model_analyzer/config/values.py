@@ -6,8 +6,9 @@ and returns the normalised value or raises ConfigError naming that key.
 
 from __future__ import annotations
 
+import hashlib
 import reprlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,31 @@ def read_lines(path: Path, key: str) -> list[str]:
         raise ConfigError(key, f"file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(key, f"cannot read {path}: {exc}") from None
+
+
+def files_digest(paths: Sequence[Path]) -> str:
+    """16 hex digits of what files hold, in order: a file's name and content, or every file below a directory
+    (its name relative to the directory, its content; compiled Python skipped). A path that is neither counts
+    by its name alone. What says whether inputs changed: an A/B run's model directories (infra/baseline.py),
+    perf_analyzer's input data (config/flags.py). Raises OSError for a file it cannot read."""
+    hasher = hashlib.sha256()
+    for path in paths:
+        if path.is_file():
+            hasher.update(f"\0file {path.name}\0".encode())
+            _hash_file(hasher, path)
+            continue
+        hasher.update(f"\0dir {path.name}\0".encode())
+        if not path.is_dir():
+            continue
+        for file in sorted(path.rglob("*")):
+            if "__pycache__" in file.parts or file.suffix == ".pyc" or not file.is_file():
+                continue
+            hasher.update(f"\0{file.relative_to(path).as_posix()}\0".encode())
+            _hash_file(hasher, file)
+    return hasher.hexdigest()[:16]
+
+
+def _hash_file(hasher: Any, path: Path) -> None:
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)

@@ -15,7 +15,6 @@ is reused only while its key matches, so an edit of either side measures again.
 from __future__ import annotations
 
 import copy
-import hashlib
 import shutil
 import subprocess
 import tarfile
@@ -26,6 +25,7 @@ from typing import Any
 
 from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
 from pytest_model_analyzer.config.profile import ProfileConfig
+from pytest_model_analyzer.config.values import files_digest
 from pytest_model_analyzer.domain.errors import PluginError
 from pytest_model_analyzer.domain.measurement import KEY, Measurement
 from pytest_model_analyzer.infra.leftovers import owned_temp_dir
@@ -114,23 +114,6 @@ def extract_revision(rev: str, candidate: Path, target: Path) -> tuple[Path, str
             tar.extractall(tree)
     archive.unlink()
     return tree / relative, f"{rev} ({sha[:12]})"
-
-
-def files_digest(directories: Sequence[Path]) -> str:
-    """A digest of the files under each directory (names and contents), in order; compiled Python skipped."""
-    hasher = hashlib.sha256()
-    for directory in directories:
-        hasher.update(f"\0dir {directory.name}\0".encode())
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.rglob("*")):
-            if "__pycache__" in path.parts or path.suffix == ".pyc" or not path.is_file():
-                continue
-            hasher.update(f"\0{path.relative_to(directory).as_posix()}\0".encode())
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    hasher.update(block)
-    return hasher.hexdigest()[:16]
 
 
 def _is_model_repository(path: Path) -> bool:
