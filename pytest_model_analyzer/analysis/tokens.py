@@ -121,9 +121,10 @@ def token_metrics(requests: RequestTimes) -> dict[str, float]:
     if tokens is None or requests.count == 0:
         return {}
     result = _statistics(TIME_TO_FIRST_TOKEN, tokens.time_to_first_token)
-    # A request of one token has no gap between tokens: it says nothing of the ITL.
-    several = [gap for gap, count in zip(tokens.inter_token_latency, tokens.output_tokens or
-                                         [2] * len(tokens.inter_token_latency), strict=False) if count > 1]
+    # A request of one token has no gap between tokens: it says nothing of the ITL. (Streamed responses always
+    # have their output tokens counted, so the two lists align whenever there are gaps.)
+    several = [gap for gap, count in zip(tokens.inter_token_latency, tokens.output_tokens, strict=False)
+               if count > 1]
     result.update(_statistics(INTER_TOKEN_LATENCY, several))
     if tokens.output_tokens:
         result["output_sequence_length_avg"] = statistics.fmean(tokens.output_tokens)

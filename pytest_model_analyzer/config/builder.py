@@ -263,15 +263,16 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     pa_flags = parse_perf_flags(raw.get("perf_analyzer_flags", settings["perf_analyzer_flags"]),
                                  f"{where}.perf_analyzer_flags")
     flags_key = f"{where}.perf_analyzer_flags" if "perf_analyzer_flags" in raw else "perf_analyzer_flags"
+    base = config_dir or Path.cwd()  # what the profile's relative paths are relative to
     if settings["model_type"] == LLM and INPUT_DATA_FLAG in pa_flags:
         raise ConfigError(f"{flags_key}.{INPUT_DATA_FLAG}", "model_type LLM builds every request from "
                           "genai_perf_flags (prompts, output tokens): remove input-data, or give prompts as "
                           "input-dataset")
-    pa_flags = resolve_perf_paths(pa_flags, flags_key, config_dir or Path.cwd())
+    pa_flags = resolve_perf_paths(pa_flags, flags_key, base)
     custom_load = ""
     if pa_flags.get(INTERVALS_FLAG):
         key = f"{flags_key}.{INTERVALS_FLAG}"
-        custom_load, intervals_digest = check_stimulus(pa_flags[INTERVALS_FLAG], key, config_dir or Path.cwd())
+        custom_load, intervals_digest = check_stimulus(pa_flags[INTERVALS_FLAG], key, base)
         if user_loads:
             raise ConfigError(key, "a custom load replaces the concurrency and request_rate sweep: remove them "
                                    "(one point per config, as in Model Analyzer)")
@@ -280,7 +281,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     server_key = f"{where}.triton_server_flags" if "triton_server_flags" in raw else "triton_server_flags"
     server_flags = resolve_server_paths(parse_server_flags(raw.get("triton_server_flags",
                                                                    settings["triton_server_flags"]), server_key),
-                                        server_key, config_dir or Path.cwd())
+                                        server_key, base)
     environment = v.parse_str_dict(raw.get("triton_server_environment", settings["triton_server_environment"]),
                                    f"{where}.triton_server_environment")
     weighting = v.parse_int(raw.get("weighting", 1), f"{where}.weighting")
@@ -289,7 +290,7 @@ def build_model(name: str, raw: Mapping[str, Any], settings: Mapping[str, Any], 
     composing = _composing_models(name, base_config, settings, cpu_default)
     search, variants, fixed = _search_mode(name, raw, settings, where, user_loads, base_config, composing,
                                            explicit)
-    llm = _llm(name, raw, settings, where, pa_flags, base_config, composing, search, config_dir or Path.cwd())
+    llm = _llm(name, raw, settings, where, pa_flags, base_config, composing, search, base)
     tokens = [quantity for quantity in slo if quantity in TOKEN_QUANTITIES]
     if tokens and (llm is None or not llm.streaming):
         raise ConfigError(f"{where}.slo" if "slo" in raw else "slo", f"{tokens[0]} is a streaming LLM's (model_type: "

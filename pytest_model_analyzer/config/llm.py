@@ -241,9 +241,10 @@ class LLMSpec:
     requests: tuple[Mapping[str, Any], ...]  # perf_analyzer's input-data entries, one a prompt
     tokenizer: Path | None = None
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
-        """What a point's setup records of the requests: a changed prompt set is measured again."""
+        """What a point's setup records of the requests: a changed prompt set is measured again. Computed once
+        (the measurer names each point's input file by it)."""
         return digest([self.backend.value, self.streaming, list(self.requests)])
 
     def input_data(self) -> dict[str, Any]:
@@ -303,9 +304,8 @@ def llm_spec(name: str, flags: GenaiPerfFlags, base_config: Mapping[str, Any], k
                           "stream its tokens: set streaming: false, or serve it decoupled")
     if decoupled and protocol != "grpc":
         raise ConfigError("client_protocol", f"`{name}` is decoupled: perf_analyzer streams it over grpc only")
-    counter = load_tokenizer(flags.tokenizer) if flags.tokenizer else None
     prompts = (read_dataset(flags.dataset, f"{key}.input-dataset", flags.prompts if flags.prompts_set else None)
-               if flags.dataset else synthetic_prompts(flags, counter))
+               if flags.dataset else synthetic_prompts(flags))
     requests = tuple(request_entry(flags, prompt, length, streaming, inputs if known else None)
                      for prompt, length in zip(prompts, output_lengths(flags, len(prompts)), strict=True))
     return LLMSpec(flags.backend, streaming, decoupled, requests, flags.tokenizer)
@@ -322,7 +322,7 @@ def _gauss_count(rng: random.Random, mean: int, stddev: float) -> int:
     return max(1, round(rng.gauss(mean, stddev))) if stddev else mean
 
 
-def synthetic_prompts(flags: GenaiPerfFlags, counter: TokenCounter | None) -> list[str]:
+def synthetic_prompts(flags: GenaiPerfFlags) -> list[str]:
     """`num-of-output-prompts` prompts of `input-tokens-mean` ± stddev tokens, the same for the same seed.
     Without a tokenizer a prompt is that many words; with one, words are cut to that many tokens."""
     rng = random.Random(flags.seed)
@@ -330,14 +330,13 @@ def synthetic_prompts(flags: GenaiPerfFlags, counter: TokenCounter | None) -> li
     for _ in range(flags.prompts):
         length = _gauss_count(rng, flags.input_tokens_mean, flags.input_tokens_stddev)
         text = " ".join(rng.choice(PROMPT_WORDS) for _ in range(length))
-        if counter is not None:
+        if flags.tokenizer is not None:
             text = _cut_to_tokens(text, length, flags.tokenizer)
         prompts.append(text)
     return prompts
 
 
-def _cut_to_tokens(text: str, length: int, path: Path | None) -> str:
-    assert path is not None
+def _cut_to_tokens(text: str, length: int, path: Path) -> str:
     tokenizer = _tokenizer(path)
     ids = tokenizer.encode(text, add_special_tokens=False).ids[:length]
     return str(tokenizer.decode(ids))

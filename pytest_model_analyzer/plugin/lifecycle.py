@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING
 
@@ -67,14 +66,10 @@ class PlainRepr:
         return self.text
 
 
-# What pytest writes first for a report that came from an xdist worker: `[gw0] linux -- Python 3.11.7 /path`.
-_WORKER_LINE = re.compile(r"\A\[gw\d+\] [^\n]*\n")
-
-
 def failure_text(report: pytest.TestReport) -> str:
-    """A failed item's message as the job summary shows it: without the worker line pytest puts first for a
-    report that came from an xdist worker."""
-    return _WORKER_LINE.sub("", report.longreprtext.strip()).strip()
+    """A failed item's message as the job summary shows it: its failure itself. (`longreprtext` renders the
+    whole report, and for one that came from an xdist worker pytest puts `[gw0] linux -- Python ...` first.)"""
+    return str(report.longrepr).strip() if report.longrepr is not None else ""
 
 
 class RunHooks:

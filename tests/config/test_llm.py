@@ -86,8 +86,8 @@ def test_every_point_sends_the_same_prompts_and_a_new_seed_is_a_new_setup(tmp_pa
 @given(mean=st.integers(1, 60), stddev=st.floats(0, 20), prompts=st.integers(1, 30), seed=st.integers(0, 2**31))
 def test_synthetic_prompts_are_seeded_and_as_long_as_asked(mean: int, stddev: float, prompts: int, seed: int) -> None:
     flags = GenaiPerfFlags(input_tokens_mean=mean, input_tokens_stddev=stddev, prompts=prompts, seed=seed)
-    made = synthetic_prompts(flags, None)
-    assert made == synthetic_prompts(flags, None) and len(made) == prompts
+    made = synthetic_prompts(flags)
+    assert made == synthetic_prompts(flags) and len(made) == prompts
     assert all(len(prompt.split()) >= 1 for prompt in made)
     if not stddev:
         assert all(len(prompt.split()) == mean for prompt in made)

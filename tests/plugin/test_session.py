@@ -50,7 +50,9 @@ def test_the_job_summary_quotes_a_workers_failure_without_its_worker_line() -> N
     from pytest_model_analyzer.plugin.lifecycle import failure_text
 
     message = "time_to_first_token_p99 = 152.9 ms > max 100 ms [llm_vllm / llm_vllm_config_default (batch 1)]"
-    report = pytest.TestReport("p.yaml::m::v::b1-c2", ("p.yaml", 0, "b1-c2"), {}, "failed",
-                               f"[gw1] linux -- Python 3.11.7 /venv/bin/python\n{message}", "call")
+    report = pytest.TestReport("p.yaml::m::v::b1-c2", ("p.yaml", 0, "b1-c2"), {}, "failed", message, "call")
+    # A report that came from a worker carries its node; pytest's rendering of the report puts its line first.
+    report.node = SimpleNamespace(_workerinfocache="[gw1] linux -- Python 3.11.7 /venv/bin/python")  # type: ignore[attr-defined]
+    assert report.longreprtext.startswith("[gw1] linux -- Python")
     assert failure_text(report) == message
     assert failure_text(pytest.TestReport("x", ("p.yaml", 0, "x"), {}, "failed", message, "call")) == message
