@@ -1,79 +1,41 @@
 """Is the candidate worse than the baseline when both are measured in this run? Paired (A/B) statistics.
 
 With `--ma-baseline-repository` or `--ma-baseline-rev` every point is measured on the baseline version and on the
-candidate, one after the other on the same server, as a pair; the pairs of a point, and the first pairs of a
-model's points, alternate their order (AB, BA, AB, ...: ABBA), so that neither side always runs first. A drift
-of the machine (a neighbour, the CPU clock, a warming cache) hits both sides of a pair alike and cancels in the
-pair's ratio: that is why this gate resolves changes that a comparison with another run's checkpoint cannot
-(duet benchmarking, Bulej et al., ICPE 2020; Chromium's Pinpoint A/B jobs).
+candidate, one after the other on the same server, as a pair, in alternating order (ABBA; infra/versions.py).
+A drift of the machine hits both sides of a pair alike and cancels in the pair's ratio.
 
-The statistics work on each pair's log ratio r = log(candidate / baseline). A point's change is the mean of
-its n ratios, d, with standard error s / sqrt(n). The scatter of one pair's ratio, s^2, is pooled over the
-model's points (they share the server, the model and the machine's noise):
-
-* within points: the ratios' squared deviations from their point's mean, summed over the points with two or
-  more pairs, over sum(n_i - 1) degrees of freedom: s_w^2, the noise that more pairs average out;
-* across points: the scatter of each point's first ratio around the median of them, over (points - 1)
-  degrees of freedom, once MIN_POINTS points have a pair: their variance with each ratio clipped to CLIP
-  robust standard deviations (1.4826 x MAD, or the count floor's if larger) of the median, or
-  (1.4826 x MAD)^2 if larger. Beyond s_w^2 it holds s_b^2, an offset between the two sides of a point that
-  persists over its pairs: on a CPU-bound model on two cores, the two versions' backend processes compete
-  with perf_analyzer for the cores differently at each load (seen: an unchanged `add` 8% slower on all three
-  pairs of one point, 13% faster at another). More pairs do not reduce it; a change that every point shares
-  does not count in it. The clip keeps one disturbed first pair (a neighbour slowed one side of it: 0% where
-  the others read -13%) from passing for an offset of every point, which made points with four pairs at -13%
-  inconclusive.
-
-s_b^2 counts only when the scatter exceeds s_w^2 beyond chance (an F test at POOLING_LEVEL); otherwise it is 0.
-In that test s_w^2 is at least what a pair's counts can resolve (`count_floor`): throughput over short windows
-is a count of requests, and two pairs of the same point often give the very same ratio. A within-point
-variance of 0 (from one point's two equal pairs, one degree of freedom) once made any scatter of the first
-pairs an offset that more pairs could not reduce, and left points inconclusive on their one pair (a 14%
-slowdown, CI, 2026-12-07).
-A point's change then has the standard error sqrt(s_w^2 / n + s_b^2). With one pair per point the scatter is
-all there is; with no scatter yet (fewer than MIN_POINTS points), s_w^2 alone. A change that differs between
-points counts as noise, which errs towards "inconclusive", never towards a false failure.
-
-The verdict is the one rule of analysis/statistics.py (`settle`), with the pairs standing for trials: fail
-when the change is worse than allowed, significantly worse than no change, and confirmed by two pairs, and
-most pairs, each worse than allowed on its own; pass when within the allowance and resolvable at it;
-otherwise another pair while MAX_PAIRS could still decide, then inconclusive.
-
-Disturbed pairs. On a shared machine a neighbour now and then slows one side of one pair: such a pair is
-one-sided, rare, and lies outside the range of the model's first pairs (CLIP robust standard deviations of
-their median; `in_doubt`). A point whose estimate rests on one (its only pair, or pairs on both sides of the
-allowance with one of them out of range) gets no verdict while it does: a second pair always, and up to
-MAX_PAIRS while its pairs disagree. One such pair is as likely a disturbed one as a point that the change
-spared or hit alone. Pairs that merely scatter, as a CPU-bound model's do, stop as early as their noise
-allows.
+Each pair gives r = log(candidate / baseline); a point's change is the mean of its n ratios. The noise of one
+pair's ratio is pooled over the model's points (`pair_noise`): s_w^2 within points (more pairs average it out)
+and, when the points' first pairs scatter more than s_w^2 beyond chance (an F test at POOLING_LEVEL), s_b^2, an
+offset between the sides of a point that persists over its pairs. The first pairs' scatter is clipped to CLIP
+robust standard deviations, and s_w^2 is at least what a pair's request counts resolve (`count_floor`). A point's
+change has the standard error sqrt(s_w^2 / n + s_b^2); the verdict is statistics.py's `settle` with pairs for
+trials, up to MAX_PAIRS, and a point whose estimate rests on a pair unlike the model's others (`in_doubt`) gets
+more pairs first. Why each of these is there, with the runs that showed it: docs/gates.md, "Why the paired gate
+is built so".
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from pytest_model_analyzer.analysis.regression import (
-    CheckResult,
-    Comparison,
-    RegressionCheck,
-    config_changed,
-    too_few_requests,
-)
+from pytest_model_analyzer.analysis.regression import Comparison, RegressionCheck, compare_checks
 from pytest_model_analyzer.analysis.statistics import (
     MIN_POINTS,
     SE_FLOOR,
+    Allowance,
     Judgement,
+    StdError,
     Verdict,
+    pooled_variance,
     robust_sd,
     settle,
-    split,
 )
 from pytest_model_analyzer.domain.identity import PointId
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.domain.metrics import METRICS
 
 MAX_PAIRS = 4  # a point near its allowance is measured at most this often on each side (ABBA twice)
 # A first pair further than this many robust standard deviations from the median of the model's first pairs is
@@ -87,7 +49,7 @@ POOLING_LEVEL = 0.95
 
 def pair_ratios(measurement: Measurement, metric: str) -> list[float]:
     """log(candidate / baseline) of each pair of `metric`; [] when it was not measured on both sides."""
-    baseline = measurement.baseline_side()
+    baseline = measurement.baseline_side
     if baseline is None:
         return []
     current, before = measurement.samples(metric), baseline.samples(metric)
@@ -112,14 +74,14 @@ class PairNoise:
     def atypical(self, ratio: float) -> bool:
         return self.typical is not None and abs(ratio - self.typical[0]) > self.typical[1]
 
-    def standard_error(self, pairs: int) -> tuple[float, int]:
+    def standard_error(self, pairs: int) -> StdError:
         variance = self.within / pairs + self.between
         if not self.between:
-            return max(math.sqrt(variance), SE_FLOOR), self.df
+            return StdError(max(math.sqrt(variance), SE_FLOOR), self.df)
         # Satterthwaite: the variance is scatter - within x (1 - 1/n), two estimates with their own df.
         scatter, shrink = self.between + self.within, self.within * (1 - 1 / pairs)
         df = variance ** 2 / (scatter ** 2 / self.between_df + shrink ** 2 / max(self.df, 1))
-        return max(math.sqrt(variance), SE_FLOOR), max(int(df), 1)
+        return StdError(max(math.sqrt(variance), SE_FLOOR), max(int(df), 1))
 
 
 def count_floor(requests: float) -> float:
@@ -131,12 +93,8 @@ def count_floor(requests: float) -> float:
 def pair_noise(ratios: Sequence[Sequence[float]], floor: float = 0.0) -> PairNoise | None:
     """The pooled noise of a model's points, each given as its list of pair ratios (see the module's text);
     `floor`: the least within-point variance the pairs' request counts allow (`count_floor`)."""
-    squares, within_df = 0.0, 0
-    for point in ratios:
-        if len(point) > 1:
-            mean = statistics.fmean(point)
-            squares += sum((r - mean) ** 2 for r in point)
-            within_df += len(point) - 1
+    pooled, within_df = pooled_variance(ratios)
+    squares = (pooled or 0.0) * within_df
     firsts = [point[0] for point in ratios if point]
     if len(firsts) < MIN_POINTS:
         return PairNoise(squares / within_df, within_df) if within_df >= 2 else None
@@ -162,8 +120,7 @@ def _f_quantile(level: float, df1: int, df2: int) -> float:
     return float(stats.f.ppf(level, df1, df2))
 
 
-def judge_pairs(ratios: Sequence[float], allowed: float, higher_is_better: bool, noise: PairNoise | None,
-                final: bool) -> Judgement:
+def judge_pairs(ratios: Sequence[float], allowance: Allowance, noise: PairNoise | None, final: bool) -> Judgement:
     """One check of one point from its pairs; `final`: no more pairs will be taken."""
     if not ratios:
         return Judgement(Verdict.INCONCLUSIVE, reason="not measured on both sides")
@@ -172,13 +129,13 @@ def judge_pairs(ratios: Sequence[float], allowed: float, higher_is_better: bool,
     if noise is not None:
         error = noise.standard_error(len(ratios))
         # What the pair budget could reach: each further pair also adds a degree of freedom within the point.
-        se, df = noise.standard_error(max(len(ratios), MAX_PAIRS))
-        best = se, df + max(MAX_PAIRS - len(ratios), 0)
-    return settle(d, ratios, error, best, allowed, higher_is_better, final or len(ratios) >= MAX_PAIRS,
-                  in_doubt=in_doubt(ratios, allowed, higher_is_better, noise))
+        reach = noise.standard_error(max(len(ratios), MAX_PAIRS))
+        best = StdError(reach.se, reach.df + max(MAX_PAIRS - len(ratios), 0))
+    return settle(d, ratios, error, best, allowance, final or len(ratios) >= MAX_PAIRS,
+                  in_doubt=in_doubt(ratios, allowance, noise))
 
 
-def in_doubt(ratios: Sequence[float], allowed: float, higher_is_better: bool, noise: PairNoise | None) -> bool:
+def in_doubt(ratios: Sequence[float], allowance: Allowance, noise: PairNoise | None) -> bool:
     """Whether a point's estimate rests on a pair that may be a disturbed one: a pair outside the range of the
     model's first pairs, when it is the point's only pair (a disturbed pair as likely as a point that the
     change spared or hit alone) or when the point's pairs disagree about the allowance (the disturbed pair
@@ -186,7 +143,7 @@ def in_doubt(ratios: Sequence[float], allowed: float, higher_is_better: bool, no
     Pairs that merely scatter, as a noisy CPU-bound model's do, stop as early as their noise allows."""
     if noise is None or not any(noise.atypical(r) for r in ratios):
         return False
-    return len(ratios) == 1 or split(ratios, allowed, higher_is_better)
+    return len(ratios) == 1 or allowance.split(ratios)
 
 
 @dataclass(frozen=True)
@@ -196,6 +153,7 @@ class PairedBaseline:
 
     name: str  # how messages name the baseline: `origin/main`, or the repository's path
     checks: Sequence[RegressionCheck]
+    keys: Mapping[str, str] = field(default_factory=dict)  # each profiled model -> digest of both sides' files
 
     @property
     def same_run(self) -> bool:
@@ -211,7 +169,7 @@ class PairedBaseline:
         seen: dict[object, list[float]] = {}
         counts = []
         for m in run:
-            baseline = m.baseline_side() if m.model == model else None
+            baseline = m.baseline_side if m.model == model else None
             if baseline is not None:
                 ratios = pair_ratios(m, metric)
                 if len(ratios) >= len(seen.get(m.setup, [])):
@@ -222,22 +180,22 @@ class PairedBaseline:
 
     def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool) -> Comparison:
         """The point's checks from its pairs; `run`: every measurement so far (for the pooled noise)."""
-        baseline = measurement.baseline_side()
+        baseline = measurement.baseline_side
         if baseline is None:
             return Comparison(new=True)  # the baseline has no such model: measured, reported, not gated
-        results = []
-        for check in self.checks:
-            ratios = pair_ratios(measurement, check.metric)
-            if not ratios:
-                continue
-            judgement = too_few_requests(check.metric, measurement.requests, baseline.requests)
-            if judgement is None:
-                allowed = check.allowed(statistics.median(baseline.samples(check.metric)))
-                judgement = judge_pairs(ratios, allowed, METRICS[check.metric].higher_is_better,
-                                        self.noise(check.metric, measurement.model, run), final)
-            results.append(CheckResult(check, judgement, len(ratios), paired=True))
-        return Comparison(tuple(results), config_changed(baseline, measurement))
 
-    def missing(self, model_names: Sequence[str]) -> list[PointId]:
+        def judge_check(metric: str, allowance: Allowance) -> Judgement:
+            return judge_pairs(pair_ratios(measurement, metric), allowance,
+                               self.noise(metric, measurement.model, run), final)
+
+        return compare_checks(measurement, baseline, self.checks,
+                              lambda metric: len(pair_ratios(measurement, metric)), judge_check, paired=True)
+
+    def missing(self, model_names: Sequence[str], compared: Collection[PointId]) -> list[PointId]:
         """Every point of a same-run comparison has both sides, or is new: nothing is missing."""
         return []
+
+    def reusable(self, measurement: Measurement) -> bool:
+        """A stored pair of this baseline and this candidate (a resumed or killed run): neither side's model
+        files changed since (`keys`: each profiled model's digest of both sides' files)."""
+        return measurement.pair is not None and measurement.pair.key == self.keys.get(measurement.model)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pytest_model_analyzer.analysis.statistics import (
     MAX_TRIALS,
+    Allowance,
     Judgement,
     Noise,
     Verdict,
@@ -192,6 +193,25 @@ class Comparison:
                    data["new"])
 
 
+def compare_checks(measurement: Measurement, before: Measurement, checks: Sequence[RegressionCheck],
+                   evidence: Callable[[str], int], judge_check: Callable[[str, Allowance], Judgement],
+                   paired: bool = False) -> Comparison:
+    """The comparison of every reference (the template): each check whose metric both sides measured is judged
+    by `judge_check` at the check's allowance, unless a percentile rests on too few requests. `evidence(metric)`:
+    the trials (or pairs) the check rests on, 0 when a side lacks the metric."""
+    results = []
+    for check in checks:
+        count = evidence(check.metric)
+        if not count:
+            continue
+        allowance = Allowance(check.allowed(statistics.median(before.samples(check.metric))),
+                              METRICS[check.metric].higher_is_better)
+        judgement = (too_few_requests(check.metric, measurement.requests, before.requests)
+                     or judge_check(check.metric, allowance))
+        results.append(CheckResult(check, judgement, count, paired))
+    return Comparison(tuple(results), config_changed(before, measurement))
+
+
 class Reference(Protocol):
     """What a run compares its points with: a checkpoint's measurements (`Baseline`), or the baseline version
     measured beside each point in this run (analysis/ab.py's `PairedBaseline`). The gate treats them alike."""
@@ -212,8 +232,11 @@ class Reference(Protocol):
         """The point's checks; `run`: every measurement so far (the noise pools the model's points); with
         `final`, an undecided check is reported as inconclusive."""
 
-    def missing(self, model_names: Sequence[str]) -> list[PointId]:
-        """The reference's points of the profiled models that this run did not compare."""
+    def missing(self, model_names: Sequence[str], compared: Collection[PointId]) -> list[PointId]:
+        """The reference's points of the profiled models that this run did not compare (`compared`)."""
+
+    def reusable(self, measurement: Measurement) -> bool:
+        """Whether a stored measurement of this run's checkpoints may stand in for measuring its point again."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +246,6 @@ class Baseline:
     name: str
     measurements: Mapping[PointId, Measurement]
     checks: Sequence[RegressionCheck]
-    compared: set[PointId] = field(default_factory=set)  # the points this run compared (for `missing`)
 
     @property
     def same_run(self) -> bool:
@@ -233,36 +255,33 @@ class Baseline:
     def trial_budget(self) -> int:
         return MAX_TRIALS
 
-    def find(self, point_id: PointId) -> Measurement | None:
-        return self.measurements.get(point_id)
-
     def noise(self, metric: str, model: str, run: Sequence[Measurement]) -> Noise:
         pairs = [(m.samples(metric), before.samples(metric)) for m in run
-                 if m.model == model and (before := self.find(m.point_id)) is not None]
+                 if m.model == model and (before := self.measurements.get(m.point_id)) is not None]
         return estimate_noise(pairs)
 
     def compare(self, measurement: Measurement, run: Sequence[Measurement], final: bool) -> Comparison:
         """`run`: every measurement of this run so far (the noise estimate pools the model's points).
         With `final`, an undecided check is reported as inconclusive (no more trials will come)."""
-        before = self.find(measurement.point_id)
+        before = self.measurements.get(measurement.point_id)
         if before is None:
             return Comparison(new=True)
-        self.compared.add(measurement.point_id)
-        results = []
-        for check in self.checks:
-            current, baseline = measurement.samples(check.metric), before.samples(check.metric)
-            if not current or not baseline:
-                continue
-            judgement = too_few_requests(check.metric, measurement.requests, before.requests)
-            if judgement is None:
-                allowed = check.allowed(statistics.median(baseline))
-                judgement = judge(current, baseline, allowed, METRICS[check.metric].higher_is_better,
-                                  self.noise(check.metric, measurement.model, run), final)
-            results.append(CheckResult(check, judgement, measurement.trial_count))
-        return Comparison(tuple(results), config_changed(before, measurement))
 
-    def missing(self, model_names: Sequence[str]) -> list[PointId]:
+        def evidence(metric: str) -> int:
+            return measurement.trial_count if measurement.samples(metric) and before.samples(metric) else 0
+
+        def judge_check(metric: str, allowance: Allowance) -> Judgement:
+            return judge(measurement.samples(metric), before.samples(metric), allowance,
+                         self.noise(metric, measurement.model, run), final)
+
+        return compare_checks(measurement, before, self.checks, evidence, judge_check)
+
+    def missing(self, model_names: Sequence[str], compared: Collection[PointId]) -> list[PointId]:
         """Baseline points of the profiled models that this run did not compare."""
         return sorted(point_id for point_id in self.measurements
-                      if point_id.model in model_names and point_id not in self.compared)
+                      if point_id.model in model_names and point_id not in compared)
 
+    def reusable(self, measurement: Measurement) -> bool:
+        """None: a comparison with a checkpoint measures every point again (reusing a stored point would
+        compare the baseline with itself)."""
+        return False

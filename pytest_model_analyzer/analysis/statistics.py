@@ -51,6 +51,18 @@ def robust_sd(values: Sequence[float]) -> float:
     return MAD_TO_SD * statistics.median(abs(value - center) for value in values)
 
 
+def pooled_variance(groups: Sequence[Sequence[float]]) -> tuple[float | None, int]:
+    """The variance within groups (each a point's repeated values), pooled over the groups with two or more
+    values, and its degrees of freedom, sum(n_i - 1); None without any repeated value."""
+    squares, df = 0.0, 0
+    for values in groups:
+        if len(values) > 1:
+            mean = statistics.fmean(values)
+            squares += sum((value - mean) ** 2 for value in values)
+            df += len(values) - 1
+    return (squares / df if df else None), df
+
+
 MAX_TRIALS = 3  # a point near its allowance is measured at most this often (separate perf_analyzer runs)
 MIN_POINTS = 5  # single-trial comparisons needed before their scatter is an estimate
 SE_FLOOR = 0.005  # perf_analyzer's own resolution: no figure is known better than about 0.5%
@@ -75,14 +87,14 @@ class Noise:
     between: float | None = None  # s_b^2, from the scatter of single-trial comparisons
     between_df: int = 0
 
-    def standard_error(self, n: int, m: int) -> tuple[float, int] | None:
-        """(se, degrees of freedom) of a comparison of n trials with m baseline trials; None if unknown."""
+    def standard_error(self, n: int, m: int) -> StdError | None:
+        """The standard error of a comparison of n trials with m baseline trials; None if unknown."""
         if self.between is not None:
             within = self.within or 0.0
             variance = within * (1 / n + 1 / m) + self.between
-            return max(math.sqrt(variance), SE_FLOOR), self.between_df
+            return StdError(max(math.sqrt(variance), SE_FLOOR), self.between_df)
         if self.within is not None and self.within_df >= 2:
-            return max(math.sqrt(self.within * (1 / n + 1 / m)), SE_FLOOR), self.within_df
+            return StdError(max(math.sqrt(self.within * (1 / n + 1 / m)), SE_FLOOR), self.within_df)
         return None
 
 
@@ -92,14 +104,8 @@ def _logs(values: Sequence[float]) -> list[float]:
 
 def estimate_noise(pairs: Sequence[tuple[Sequence[float], Sequence[float]]]) -> Noise:
     """Noise from the model's points: each pair holds one point's trials in this run and in the baseline."""
-    squares, df = 0.0, 0
-    for current, baseline in pairs:
-        for values in (_logs(current), _logs(baseline)):
-            if len(values) > 1:
-                mean = statistics.fmean(values)
-                squares += sum((value - mean) ** 2 for value in values)
-                df += len(values) - 1
-    within = squares / df if df else None
+    within, df = pooled_variance([values for current, baseline in pairs for values in (_logs(current),
+                                                                                     _logs(baseline))])
     firsts = [(logs_c[0] - logs_b[0]) for logs_c, logs_b in ((_logs(c), _logs(b)) for c, b in pairs)
               if logs_c and logs_b]
     if len(firsts) < MIN_POINTS:
@@ -136,9 +142,9 @@ def required_requests(metric: str) -> int:
     return 0 if quantile is None else math.ceil(TAIL_REQUESTS / (1 - quantile))
 
 
-def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, higher_is_better: bool,
-          noise: Noise, final: bool = True) -> Judgement:
-    """Compare trials of one metric; `allowed` is the relative worsening allowed (0.10 for 10%). A failure is
+def judge(current: Sequence[float], baseline: Sequence[float], allowance: Allowance, noise: Noise,
+          final: bool = True) -> Judgement:
+    """Compare trials of one metric against `allowance` (0.10: 10% worse allowed). A failure is
     confirmed first: two trials, each on its own worse than allowed, so that one disturbed run (a tail-latency
     spike) cannot fail. With `final` no more trials will come: the undecided become inconclusive (and a
     failure resting on its one trial stands, when there was no way to take another)."""
@@ -148,44 +154,104 @@ def judge(current: Sequence[float], baseline: Sequence[float], allowed: float, h
     d = statistics.fmean(logs_c) - statistics.fmean(logs_b)
     base = statistics.fmean(logs_b)
     return settle(d, [value - base for value in logs_c], noise.standard_error(len(logs_c), len(logs_b)),
-                  noise.standard_error(max(len(logs_c), MAX_TRIALS), len(logs_b)), allowed, higher_is_better,
+                  noise.standard_error(max(len(logs_c), MAX_TRIALS), len(logs_b)), allowance,
                   final or len(logs_c) >= MAX_TRIALS)
 
 
-# The rule `settle` applies, in words, for the reports that state it (reports/markdown.py): one text, kept here.
+CONFIRMING = 2  # a failure needs at least this many trials (or pairs) each worse than allowed, and a majority
+
+# The rule `settle` applies, in words, for the reports that state it (reports/markdown.py): one text, kept beside
+# the code it describes; tests/analysis/test_statistics.py checks that it names the thresholds the code uses.
 RULE = ("a check fails when the change is worse than allowed, its whole interval is worse than no change, and at "
-        "least two {trials}, more than half of them, are each worse than allowed on their own; it passes when the "
-        "change is within the allowance and the interval's half-width is at most the allowance; a point whose "
-        "estimate rests on a {trial} unlike the model's others gets more {trials} before any verdict; anything "
-        "else is inconclusive.")
+        f"least {CONFIRMING} {{trials}}, more than half of them, are each worse than allowed on their own; it passes "
+        "when the change is within the allowance and the interval's half-width is at most the allowance; a point "
+        "whose estimate rests on a {trial} unlike the model's others gets more {trials} before any verdict; "
+        "anything else is inconclusive.")
 
 
-def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, best: tuple[float, int] | None,
-           allowed: float, higher_is_better: bool, final: bool, in_doubt: bool = False) -> Judgement:
-    """The one decision rule, for a comparison with a checkpoint (`judge`) and for pairs measured in the same
-    run (analysis/ab.py). `d`: the estimated log change; `changes`: each trial's (or pair's) own log change,
-    for confirming a failure; `error`: (se, df) of `d`, None while unknown; `best`: (se, df) that the trial
-    budget could still reach, for deciding whether another trial is worth taking; `in_doubt`: the estimate
-    itself is in doubt (a trial that may be a disturbed one, analysis/ab.py), so no verdict before the budget
-    is spent."""
+@dataclass(frozen=True)
+class StdError:
+    """The standard error of an estimated log change, and the degrees of freedom it rests on."""
+
+    se: float
+    df: int
+
+    @property
+    def half_width(self) -> float:
+        """Half the width of the change's CONFIDENCE interval."""
+        return t_quantile(self.df) * self.se
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """How much worse a metric may get: `worsening` is relative (0.10: 10% worse), and worse is lower when
+    `higher_is_better` (throughput), higher otherwise (latency). Every test of a change against it is here."""
+
+    worsening: float
+    higher_is_better: bool
+
+    @property
+    def limit(self) -> float:
+        """The allowed worsening on the log scale."""
+        if self.higher_is_better:
+            return -math.log(1 - min(self.worsening, 0.999))
+        return math.log(1 + self.worsening)
+
+    def worse_by(self, change: float) -> float:
+        """A log change as a worsening: positive when worse, whichever way the metric improves."""
+        return -change if self.higher_is_better else change
+
+    def worse_count(self, changes: Sequence[float]) -> int:
+        """How many trials (or pairs) are on their own worse than allowed; `changes` are their log changes."""
+        return sum(self.worse_by(change) > self.limit for change in changes)
+
+    def confirmed(self, changes: Sequence[float]) -> bool:
+        """At least CONFIRMING trials, and more than half of them, worse than allowed. The majority matters at
+        four pairs: two disturbed ones among four must not fail an unchanged point."""
+        worse = self.worse_count(changes)
+        return worse >= CONFIRMING and worse > len(changes) / 2
+
+    def split(self, changes: Sequence[float]) -> bool:
+        """Some trials worse than allowed, some not."""
+        return 0 < self.worse_count(changes) < len(changes)
+
+    def verdict(self, d: float, half: float) -> Verdict:
+        """d: the log change; half: its interval's half width."""
+        worsening = self.worse_by(d)
+        if worsening > self.limit and worsening - half > 0:
+            return Verdict.FAIL
+        if worsening <= self.limit and half <= self.limit:
+            return Verdict.PASS
+        return Verdict.UNDECIDED
+
+    def significantly_worse(self, d: float, half: float) -> bool:
+        return self.worse_by(d) - half > 0
+
+
+def settle(d: float, changes: Sequence[float], error: StdError | None, best: StdError | None,
+           allowance: Allowance, final: bool, in_doubt: bool = False) -> Judgement:
+    """The one decision rule (RULE), for a comparison with a checkpoint (`judge`) and for pairs measured in the
+    same run (analysis/ab.py). `d`: the estimated log change; `changes`: each trial's (or pair's) own log
+    change, for confirming a failure; `error`: the standard error of `d`, None while unknown; `best`: the one
+    the trial budget could still reach, for deciding whether another trial is worth taking; `in_doubt`: the
+    estimate itself is in doubt (a trial that may be a disturbed one, analysis/ab.py), so no verdict before the
+    budget is spent."""
     change = math.exp(d) - 1
     if error is None:  # no noise estimate yet: another trial gives one
         return Judgement(Verdict.INCONCLUSIVE if final else Verdict.UNDECIDED, change, -math.inf, math.inf)
-    se, df = error
-    half = t_quantile(df) * se
-    verdict = _verdict(d, half, allowed, higher_is_better)
-    if verdict is Verdict.PASS and _significantly_worse(d, half, higher_is_better) and not final:
+    half = error.half_width
+    verdict = allowance.verdict(d, half)
+    if verdict is Verdict.PASS and allowance.significantly_worse(d, half) and not final:
         # Within the allowance, but measurably worse than the baseline: one trial may have caught the good
         # side of a real regression. Firm it up before passing it.
         verdict = Verdict.UNDECIDED
-    elif verdict is Verdict.FAIL and not _confirmed(changes, allowed, higher_is_better):
+    elif verdict is Verdict.FAIL and not allowance.confirmed(changes):
         if not final:
             verdict = Verdict.UNDECIDED  # confirm with another trial before reporting
         elif len(changes) > 1:
             verdict = Verdict.INCONCLUSIVE  # the trials disagree: a noisy difference, not a regression
     elif verdict is Verdict.UNDECIDED and (
-            final or best is None
-            or _verdict(d, t_quantile(best[1]) * best[0], allowed, higher_is_better) is Verdict.UNDECIDED):
+            final or best is None or allowance.verdict(d, best.half_width) is Verdict.UNDECIDED):
         # Sequential testing: another trial is worth taking only if the trial budget could decide at this
         # estimate. Noise between sessions is not reduced by trials; when it alone keeps the point
         # undecided, stop now.
@@ -193,46 +259,3 @@ def settle(d: float, changes: Sequence[float], error: tuple[float, int] | None, 
     if in_doubt and not final:
         verdict = Verdict.UNDECIDED
     return Judgement(verdict, change, math.exp(d - half) - 1, math.exp(d + half) - 1, math.exp(half) - 1)
-
-
-def _worsening(change: float, higher_is_better: bool) -> float:
-    """A log change as a worsening: positive when worse, whichever way the metric improves."""
-    return -change if higher_is_better else change
-
-
-def _limit(allowed: float, higher_is_better: bool) -> float:
-    """The allowed worsening on the log scale."""
-    return -math.log(1 - min(allowed, 0.999)) if higher_is_better else math.log(1 + allowed)
-
-
-def _worse(changes: Sequence[float], allowed: float, higher_is_better: bool) -> int:
-    """How many trials (or pairs) are on their own worse than allowed; `changes` are their log changes."""
-    limit = _limit(allowed, higher_is_better)
-    return sum(_worsening(change, higher_is_better) > limit for change in changes)
-
-
-def _confirmed(changes: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
-    """At least two trials, and more than half of them, worse than allowed. The majority matters at four
-    pairs: two disturbed ones among four must not fail an unchanged point."""
-    worse = _worse(changes, allowed, higher_is_better)
-    return worse >= 2 and worse > len(changes) / 2
-
-
-def split(changes: Sequence[float], allowed: float, higher_is_better: bool) -> bool:
-    """Some trials worse than allowed, some not."""
-    return 0 < _worse(changes, allowed, higher_is_better) < len(changes)
-
-
-def _significantly_worse(d: float, half: float, higher_is_better: bool) -> bool:
-    return _worsening(d, higher_is_better) - half > 0
-
-
-def _verdict(d: float, half: float, allowed: float, higher_is_better: bool) -> Verdict:
-    """d: the log change; half: its interval's half width; allowed: the relative worsening allowed."""
-    worsening = _worsening(d, higher_is_better)
-    limit = _limit(allowed, higher_is_better)
-    if worsening > limit and worsening - half > 0:
-        return Verdict.FAIL
-    if worsening <= limit and half <= limit:
-        return Verdict.PASS
-    return Verdict.UNDECIDED

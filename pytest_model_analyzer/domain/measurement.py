@@ -16,11 +16,36 @@ from pytest_model_analyzer.domain.latency import LatencySketch
 
 MEASURED = "measured"  # a measurement's `source` when this plugin took it (else where it was imported from)
 
-# The fields a paired baseline measurement has beyond a Measurement's own.
-SOURCE = "from"  # where the baseline version came from, in words
-KEY = "key"  # both sides' model files: a stored pair is reused only while neither side changed
-PAIR_ORDER = "order"  # per pair, which side ran first: "AB" (the candidate) or "BA"
-PAIRING_FIELDS = (SOURCE, KEY, PAIR_ORDER)
+PAIR_FIELD = "baseline"  # a measurement's JSON field that holds its PairedSide (the name stored checkpoints use)
+
+
+@dataclass(frozen=True)
+class PairedSide:
+    """The baseline version's measurement of a point, taken on the same server in alternation with the
+    candidate's (A/B in one run, analysis/ab.py). Its trials pair with the candidate's by position.
+
+    `source` names the baseline ("origin/main (3f2a1b0)"); `key` is what a stored pair must match to be reused
+    (both sides' model files); `orders` says, per pair, which side ran first ("AB": the candidate, "BA")."""
+
+    measurement: Measurement
+    source: str
+    key: str
+    orders: tuple[str, ...]
+
+    def with_trial(self, other: PairedSide) -> PairedSide:
+        """A further pair: this side gains `other`'s trial and its order."""
+        return dataclasses.replace(self, measurement=self.measurement.with_trial(other.measurement),
+                                   orders=(*self.orders, *other.orders))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: the side's measurement with `from`, `key` and `order` beside its fields."""
+        return {**self.measurement.to_dict(), "from": self.source, "key": self.key, "order": list(self.orders)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PairedSide:
+        fields = dict(data)
+        source, key, orders = fields.pop("from"), fields.pop("key"), fields.pop("order", [])
+        return cls(Measurement.from_dict(fields), source, key, tuple(orders))
 
 
 @dataclass
@@ -48,10 +73,8 @@ class Measurement:
     # An ensemble's or BLS model's composing models as loaded, in order: {"model", "variant" (its name), "config"
     # (requested), "effective_config" (as the server reported it)}; the requested configs are in `config_digest`.
     composing: list[dict[str, Any]] = field(default_factory=list)
-    # Measured against a baseline in the same run (A/B, analysis/ab.py): the baseline version's measurement of
-    # the same point, taken on the same server in alternation with this one, as a dict (see `paired`). Its trials
-    # pair with this measurement's by position; PAIR_ORDER says which side ran first in each pair.
-    baseline: dict[str, Any] = field(default_factory=dict)
+    # Measured against a baseline in the same run (A/B): the baseline version's side of each pair.
+    pair: PairedSide | None = None
     # Every request's latency of the stable windows (all trials), as a LatencySketch's dict (domain/latency.py):
     # empty when perf_analyzer wrote no profile export (an imported measurement, an older perf_analyzer).
     latency: dict[str, Any] = field(default_factory=dict)
@@ -101,41 +124,40 @@ class Measurement:
         """This measurement with `other` (a later trial of the same point) added; metrics become medians."""
         trials = {tag: [*self.samples(tag), value] for tag, value in other.metrics.items() if tag in self.metrics}
         metrics = {**self.metrics, **{tag: statistics.median(values) for tag, values in trials.items()}}
-        baseline = self.baseline
-        mine, theirs = self.baseline_side(), other.baseline_side()
-        if mine is not None and theirs is not None:  # a further pair: both sides gain a trial
-            merged = mine.with_trial(theirs)
-            baseline = {**self.baseline, **{k: v for k, v in merged.to_dict().items() if k != "baseline"},
-                        PAIR_ORDER: [*self.baseline.get(PAIR_ORDER, []), *other.baseline.get(PAIR_ORDER, [])]}
+        pair = (self.pair.with_trial(other.pair) if self.pair is not None and other.pair is not None
+                else self.pair)  # a further pair: both sides gain a trial
         mine_sketch, their_sketch = self.latency_sketch, other.latency_sketch
         latency = (mine_sketch.merged(their_sketch).to_dict() if mine_sketch and their_sketch
                    else self.latency or other.latency)
-        return dataclasses.replace(self, metrics=metrics, trials=trials, baseline=baseline, latency=latency,
+        return dataclasses.replace(self, metrics=metrics, trials=trials, pair=pair, latency=latency,
                                    requests=min(self.requests, other.requests) if self.requests else other.requests,
                                    duration_s=self.duration_s + other.duration_s,
                                    window_adjusts=self.window_adjusts + other.window_adjusts)
 
+    @property
     def baseline_side(self) -> Measurement | None:
         """The baseline version's measurement of this point, when it was measured beside it in this run."""
-        if not self.baseline:
-            return None
-        return Measurement.from_dict({k: v for k, v in self.baseline.items() if k not in PAIRING_FIELDS})
+        return self.pair.measurement if self.pair is not None else None
 
     def paired(self, baseline: Measurement, source: str, key: str, order: str) -> Measurement:
-        """This (the candidate's) measurement with the baseline's of the same point attached: `source` names the
-        baseline ("origin/main (3f2a1b0)"), `key` is what a stored pair must match to be reused (both sides'
-        model files), `order` the pair's order ("AB": the candidate first, "BA": the baseline first)."""
-        side = {k: v for k, v in baseline.to_dict().items() if k != "baseline"}
-        side.update({SOURCE: source, KEY: key, PAIR_ORDER: [order]})
-        return dataclasses.replace(self, baseline=side)
+        """This (the candidate's) measurement with the baseline's of the same point attached (see PairedSide)."""
+        return dataclasses.replace(self, pair=PairedSide(dataclasses.replace(baseline, pair=None), source, key,
+                                                         (order,)))
 
     def to_dict(self) -> dict[str, Any]:
-        """Shallow: the configs are shared per variant, and asdict's deep copy of them dominated saving."""
-        return dict(self.__dict__)
+        """Shallow: the configs are shared per variant, and asdict's deep copy of them dominated saving. The pair
+        is stored under PAIR_FIELD, and only when there is one."""
+        data = dict(self.__dict__)
+        pair = data.pop("pair")
+        if pair is not None:
+            data[PAIR_FIELD] = pair.to_dict()
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Measurement:
-        return cls(**data)
+        fields = dict(data)
+        side = fields.pop(PAIR_FIELD, None)
+        return cls(**fields, pair=PairedSide.from_dict(side) if side else None)

@@ -21,15 +21,18 @@ import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.config.values import files_digest
 from pytest_model_analyzer.domain.errors import PluginError
-from pytest_model_analyzer.domain.measurement import KEY, Measurement
 from pytest_model_analyzer.infra.leftovers import owned_temp_dir
 from pytest_model_analyzer.infra.model_directory import to_pbtxt
+from pytest_model_analyzer.infra.versions import PairedMeasurer, PointMeasurer
+
+if TYPE_CHECKING:
+    from pytest_model_analyzer.infra.measurer import Measurer
 
 SERVED_SUFFIX = "__baseline"
 GIT_TIMEOUT_S = 120.0
@@ -42,7 +45,8 @@ class BaselineError(PluginError):
 @dataclass(frozen=True)
 class Pairing:
     """What an A/B run knows of its baseline: where it came from, the staged repository, how each model's
-    baseline is served, and which profiled models it lacks (measured, reported as new, not gated)."""
+    baseline is served, and which profiled models it lacks (measured, reported as new, not gated). The run's
+    `Versions` (infra/versions.py)."""
 
     name: str  # as the user gave it (`origin/main`, a path): how messages name the baseline
     source: str  # in words, with the commit for a revision: `origin/main (3f2a1b0c9d1e)`
@@ -54,9 +58,17 @@ class Pairing:
     swap: bool  # load one side at a time instead of both
     workdir: Path  # everything this pairing wrote; removed by close()
 
-    def reusable(self, measurement: Measurement) -> bool:
-        """Whether a stored measurement is a pair of this baseline and this candidate."""
-        return bool(measurement.baseline) and measurement.baseline.get(KEY) == self.keys.get(measurement.model)
+    @property
+    def repositories(self) -> tuple[Path, ...]:
+        return (self.repository,)
+
+    @property
+    def one_side_at_a_time(self) -> bool:
+        return self.swap
+
+    def measurer(self, measurer: Measurer) -> PointMeasurer:
+        """Each measurement of a point a pair: the baseline's and the candidate's."""
+        return PairedMeasurer(measurer, self)
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)

@@ -36,7 +36,7 @@ from typing import Any
 
 from pytest_model_analyzer.domain.errors import PluginError
 from pytest_model_analyzer.domain.identity import LOAD_KINDS, Setup, digest
-from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.measurement import PAIR_FIELD, Measurement, PairedSide
 from pytest_model_analyzer.domain.version import __version__
 
 FORMAT = "pytest-model-analyzer checkpoint"
@@ -100,7 +100,7 @@ _FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "parameters": (dict, "a mapping"), "perf_analyzer_flags": (dict, "a mapping"),
     "gpu_metrics": (dict, "a mapping"), "timestamp": (_NUMBER, "a number"), "duration_s": (_NUMBER, "a number"),
     "window_adjusts": (int, "a whole number"), "source": (str, "a string"), "trials": (dict, "a mapping"),
-    "requests": (_NUMBER, "a number"), "composing": (list, "a list"), "baseline": (dict, "a mapping"),
+    "requests": (_NUMBER, "a number"), "composing": (list, "a list"), PAIR_FIELD: (dict, "a mapping"),
     "latency": (dict, "a mapping"),
 }
 _COUNTS = re.compile(r"(\d+(,\d+)*)?")  # a latency sketch's bin counts (domain/latency.py)
@@ -139,7 +139,7 @@ def _shape_problem(row: Any, configs: dict[str, Any]) -> str:
     if not all(isinstance(c, dict) and isinstance(c.get("model"), str) and isinstance(c.get("variant"), str)
                and isinstance(c.get("config"), dict) for c in row.get("composing", [])):
         return "`composing` must list each composing model's `model`, `variant` and `config`"
-    return _baseline_problem(row.get("baseline", {}))
+    return _baseline_problem(row.get(PAIR_FIELD, {}))
 
 
 def _baseline_problem(side: dict[str, Any]) -> str:
@@ -158,7 +158,7 @@ def _baseline_problem(side: dict[str, Any]) -> str:
     if not isinstance(side.get("order", []), list):
         return "`baseline.order` must be a list"
     try:
-        Measurement.from_dict({k: v for k, v in side.items() if k not in ("from", "key", "order")})
+        PairedSide.from_dict(side)
     except TypeError as exc:
         return f"`baseline` is not a measurement ({exc})"
     return ""

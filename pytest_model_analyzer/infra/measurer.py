@@ -6,7 +6,6 @@ measurement; a test can hand it any other callable with the same contract.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
@@ -14,22 +13,19 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_model_analyzer.analysis.slo import slo_metrics
 from pytest_model_analyzer.analysis.tokens import token_metrics
 from pytest_model_analyzer.config.llm import LLMSpec
-from pytest_model_analyzer.config.model_config import requested_config
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.config.profile import ModelSpec
 from pytest_model_analyzer.domain.errors import MeasurementError
-from pytest_model_analyzer.domain.identity import PointId, config_digest
 from pytest_model_analyzer.domain.latency import LatencySketch
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import combined_metrics
 from pytest_model_analyzer.infra import perf_analyzer
-from pytest_model_analyzer.infra.baseline import Pairing
 from pytest_model_analyzer.infra.model_control import ModelControl, RepositoryControl, VariantLoadError
 from pytest_model_analyzer.infra.monitor import ResourceMonitor
 from pytest_model_analyzer.infra.perf_analyzer import PerfAnalyzerCall, PerfAnalyzerRun
@@ -86,9 +82,8 @@ class Measurer:
         deadline = time.monotonic() + self.timeout
         try:
             self.ensure_server(point)
-            self.control.deadline = deadline
             effective = self.control.ensure(point.model.name, point.variant, load_self=not members,
-                                            served_as=names, beside=beside)
+                                            served_as=names, beside=beside, deadline=deadline)
         except VariantLoadError as exc:
             trouble = self.server.trouble()
             if trouble:
@@ -99,8 +94,6 @@ class Measurer:
             raise MeasurementError(str(exc)) from None
         except ServerError as exc:
             raise MeasurementError(str(exc)) from None
-        finally:
-            self.control.deadline = None
         # Models profiled together: one perf_analyzer per model, started together (Model Analyzer's concurrent
         # profiling); they share the combination's perf_analyzer flags (config/together.py).
         measured = point.variant.composing if members else [(point.model.name, point.variant)]
@@ -208,59 +201,3 @@ def _slo_figures(run: PerfAnalyzerRun, slo: Mapping[str, float]) -> dict[str, fl
                                "(--profile-export-file) to count its requests by: goodput needs a perf_analyzer "
                                "that takes that option (the runtime extra's does)")
     return slo_metrics(run.requests, slo)
-
-
-@dataclass
-class PairedMeasurer:
-    """An A/B run's measurer (analysis/ab.py): each measurement of a point is a pair, the baseline version's and
-    the candidate's taken one after the other on the same server. A point's pairs alternate their order (AB,
-    BA, ...), and so do the first pairs of successive points, so that neither side always runs first. A model
-    the baseline lacks is measured alone (reported as new, not gated)."""
-
-    measurer: Measurer
-    pairing: Pairing
-    _pairs: dict[PointId, int] = field(default_factory=dict)  # pairs taken per point, offset by its first order
-    _points: int = 0
-
-    def __post_init__(self) -> None:
-        if self.pairing.swap and isinstance(self.measurer.control, ModelControl):
-            self.measurer.control.wait_for_unload = True  # one side on the server at a time, really
-
-    def measure(self, point: Point) -> Measurement:
-        model = point.model.name
-        if model in self.pairing.missing:
-            return self.measurer.measure(point)
-        taken = self._pairs.get(point.id)
-        if taken is None:
-            taken = self._points % 2
-            self._points += 1
-        self._pairs[point.id] = taken + 1
-        baseline_first = taken % 2 == 1
-        loaded = point.model.loaded_models
-        served = {name: self.pairing.served_as[name] for name in loaded}
-        swap = self.pairing.swap
-
-        def candidate() -> Measurement:
-            return self.measurer.measure(point, beside=() if swap else list(served.values()))
-
-        def baseline() -> Measurement:
-            return self.measurer.measure(point, served_as=served, beside=() if swap else loaded)
-
-        if baseline_first:
-            before = baseline()
-            after = candidate()
-        else:
-            after = candidate()
-            before = baseline()
-        before = self._as_requested(point, before)
-        return after.paired(before, self.pairing.source, self.pairing.keys[model], "BA" if baseline_first else "AB")
-
-    def _as_requested(self, point: Point, measured: Measurement) -> Measurement:
-        """The baseline side with the config it asked for: the variant laid over the baseline's own config.pbtxt
-        (the point's config is the candidate's)."""
-        bases = self.pairing.base_configs
-        composing = [{**entry, "config": requested_config(dict(bases[entry["model"]]), variant)}
-                     for entry, (_, variant) in zip(measured.composing, point.variant.composing, strict=True)]
-        config = requested_config(dict(bases[point.model.name]), point.variant) if measured.config else {}
-        return dataclasses.replace(measured, config=config, config_digest=config_digest(config, composing),
-                                   composing=composing)

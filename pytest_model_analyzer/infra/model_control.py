@@ -39,14 +39,12 @@ WARM_UP_SECONDS = 0.5
 
 
 class ModelControl:
-    def __init__(self, grpc_url: str, reload_disabled: bool = False, timeout: float = 600.0) -> None:
+    def __init__(self, grpc_url: str, reload_disabled: bool = False, timeout: float = 600.0,
+                 wait_for_unload: bool = False) -> None:
         self.url = grpc_url
         # Every call to the server ends within this many seconds (perf_analyzer_timeout): a frozen server
         # must end the run in a time the user set, not in a client's default wait.
         self.timeout = timeout
-        # When the current measurement must end (time.monotonic()): the measurer sets it, so that the calls a
-        # load takes (unloads, loads, waits) share the point's perf_analyzer_timeout instead of each having it.
-        self.deadline: float | None = None
         self.client = self._connect(grpc_url)
         self.reload_disabled = reload_disabled
         self.base: dict[str, dict[str, Any]] = {}
@@ -55,7 +53,7 @@ class ModelControl:
         self.failed: dict[tuple[str, str], str] = {}
         # Triton unloads in the background: its unload call returns while the model still holds its memory.
         # An A/B run in swap mode (a model too large to hold twice) waits until it is gone before the next load.
-        self.wait_for_unload = False
+        self.wait_for_unload = wait_for_unload
 
     @staticmethod
     def _connect(grpc_url: str) -> Any:
@@ -72,24 +70,25 @@ class ModelControl:
     def close(self) -> None:
         self.client.close()
 
-    def config(self, model: str) -> dict[str, Any]:
+    def config(self, model: str, deadline: float | None = None) -> dict[str, Any]:
         """The model's config as the server completed it (protobuf JSON, snake_case field names)."""
-        return dict(self._call("get_model_config", model, as_json=True)["config"])
+        return dict(self._call("get_model_config", model, deadline, as_json=True)["config"])
 
-    def _budget(self, what: str) -> float:
-        """How long the next call may take: the call timeout, or less when the measurement's deadline is nearer."""
-        if self.deadline is None:
+    def _budget(self, what: str, deadline: float | None) -> float:
+        """How long the next call may take: the call timeout, or less when the measurement's deadline
+        (time.monotonic()) is nearer: the calls of one load share the point's perf_analyzer_timeout."""
+        if deadline is None:
             return self.timeout
-        left = self.deadline - time.monotonic()
+        left = deadline - time.monotonic()
         if left <= 0:
             raise VariantLoadError(f"the point's perf_analyzer_timeout ({self.timeout:g} s) ran out before {what}")
         return min(self.timeout, left)
 
-    def _call(self, what: str, model: str | None, **kwargs: Any) -> Any:
+    def _call(self, what: str, model: str | None, deadline: float | None = None, **kwargs: Any) -> Any:
         """One call to the server, within the budget, its errors in words (`model` None: a call about no model)."""
         args, subject = ((), what) if model is None else ((model,), f"{what} {model}")
         try:
-            return getattr(self.client, what)(*args, client_timeout=self._budget(subject), **kwargs)
+            return getattr(self.client, what)(*args, client_timeout=self._budget(subject, deadline), **kwargs)
         except InferenceServerException as exc:
             message = exc.message() if callable(getattr(exc, "message", None)) else str(exc)
             status = str(exc.status() if callable(getattr(exc, "status", None)) else "")
@@ -107,8 +106,10 @@ class ModelControl:
             raise VariantLoadError(f"{subject} failed: {message}") from None
 
     def ensure(self, model: str, variant: Variant, load_self: bool = True,
-               served_as: Mapping[str, str] | None = None, beside: Collection[str] = ()) -> dict[str, Any]:
-        """Make `variant` the one the server serves; returns its effective config as the server reports it.
+               served_as: Mapping[str, str] | None = None, beside: Collection[str] = (),
+               deadline: float | None = None) -> dict[str, Any]:
+        """Make `variant` the one the server serves, by `deadline` (time.monotonic(), the measurement's); returns
+        its effective config as the server reports it.
 
         An ensemble's or BLS model's composing models are loaded first, each under its own name with its
         variant's config (an ensemble's steps and a BLS model's code call them by name), then the model itself;
@@ -124,7 +125,7 @@ class ModelControl:
         if self.reload_disabled:
             if not variant.is_default:
                 raise PointSkipped("reload_model_disable is set: only the config already loaded is measured")
-            return self.config(names.get(model, model))
+            return self.config(names.get(model, model), deadline)
         wanted = [(names.get(name, name), v) for name, v in [*variant.composing, *([(model, variant)] if load_self
                                                                                   else [])]]
         served = names.get(model, model)
@@ -133,14 +134,14 @@ class ModelControl:
         keep = {name for name, _ in wanted} | set(beside)
         unloaded = list(reversed([name for name in self.loaded if name not in keep]))
         for other in unloaded:
-            self._call("unload_model", other)  # the model before the composing models it calls
+            self._call("unload_model", other, deadline)  # the model before the composing models it calls
             del self.loaded[other]
             self.effective.pop(other, None)
         if unloaded and self.wait_for_unload:
-            self._wait_until_unloaded(unloaded)
+            self._wait_until_unloaded(unloaded, deadline)
         try:
             for name, wanted_variant in wanted:
-                self._load(name, wanted_variant)
+                self._load(name, wanted_variant, deadline)
         except VariantLoadError as exc:
             self.failed[failure] = f"{variant.name} did not load: {exc}"
             raise VariantLoadError(self.failed[failure]) from None
@@ -148,18 +149,18 @@ class ModelControl:
             self.warm_up(name)
         return self.served(served)
 
-    def _wait_until_unloaded(self, models: list[str]) -> None:
+    def _wait_until_unloaded(self, models: list[str], deadline: float | None) -> None:
         """Until the repository index says none of `models` is ready or unloading, within the call timeout."""
-        deadline = time.monotonic() + self.timeout
-        if self.deadline is not None:
-            deadline = min(deadline, self.deadline)
+        until = time.monotonic() + self.timeout
+        if deadline is not None:
+            until = min(until, deadline)
         while True:
-            index = self._call("get_model_repository_index", None, as_json=True)
+            index = self._call("get_model_repository_index", None, deadline, as_json=True)
             busy = [entry["name"] for entry in index.get("models", []) if entry.get("name") in models
                     and entry.get("state") in ("READY", "UNLOADING", "LOADING")]
             if not busy:
                 return
-            if time.monotonic() > deadline:
+            if time.monotonic() > until:
                 raise VariantLoadError(f"{', '.join(busy)} did not unload within {self.timeout:g} s "
                                        "(perf_analyzer_timeout)")
             time.sleep(0.05)
@@ -169,7 +170,7 @@ class ModelControl:
         by every measurement of the variant, not copied (a checkpoint stores it once): never changed in place."""
         return self.effective.get(model, {})
 
-    def _load(self, model: str, variant: Variant) -> None:
+    def _load(self, model: str, variant: Variant, deadline: float | None) -> None:
         """Load one model with a variant's config, unless the server serves that config already."""
         key = canonical(variant.parameters)
         if self.loaded.get(model) == key and model in self.effective:
@@ -178,17 +179,17 @@ class ModelControl:
             # A plain load keeps an override someone left loaded (a remote server, an earlier tool):
             # unload first, so that the base is the repository's config.
             with contextlib.suppress(VariantLoadError):
-                self._call("unload_model", model)
-            self._call("load_model", model)
-            self.base[model] = self.config(model)
+                self._call("unload_model", model, deadline)
+            self._call("load_model", model, deadline)
+            self.base[model] = self.config(model, deadline)
             self.loaded[model] = canonical({})
         if self.loaded.get(model) != key:
             config = apply_variant(self.base[model], variant)
             self.loaded.pop(model, None)
             self.effective.pop(model, None)
-            self._call("load_model", model, config=json.dumps(config))
+            self._call("load_model", model, deadline, config=json.dumps(config))
             self.loaded[model] = key
-        self.effective[model] = self.config(model)
+        self.effective[model] = self.config(model, deadline)
 
     def forget_failure(self, model: str, variant: Variant) -> None:
         """A load that failed because the server died says nothing about the variant: try it again (`model`:
@@ -237,8 +238,10 @@ class RepositoryControl:
         self.configs: dict[str, dict[str, Any]] = {}  # by variant name
 
     def ensure(self, model: str, variant: Variant, load_self: bool = True,
-               served_as: Mapping[str, str] | None = None, beside: Collection[str] = ()) -> dict[str, Any]:
-        """`served_as` and `beside` serve A/B runs, which need a server of their own (never c_api)."""
+               served_as: Mapping[str, str] | None = None, beside: Collection[str] = (),
+               deadline: float | None = None) -> dict[str, Any]:
+        """`served_as` and `beside` serve A/B runs, which need a server of their own (never c_api); no server
+        call to bound by the `deadline`."""
         if variant.name not in self.configs:
             config = apply_variant(self.base_configs[model], variant)
             try:
@@ -247,8 +250,6 @@ class RepositoryControl:
                 raise VariantLoadError(f"{variant.name} could not be written to {self.repository}: {exc}") from None
             self.configs[variant.name] = {**config, "name": variant.name}
         return self.configs[variant.name]
-
-    deadline: float | None = None  # no server calls to bound (ModelControl's)
 
     def served(self, model: str) -> dict[str, Any]:
         """No server reports configs ahead of the measurement (and c_api loads no composing models)."""

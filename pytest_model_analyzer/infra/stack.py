@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from pytest_model_analyzer.infra.monitor import (
     open_server_gpus,
 )
 from pytest_model_analyzer.infra.server import Endpoints, InProcessServer, LocalServer, RemoteServer
+from pytest_model_analyzer.infra.versions import CANDIDATE_ONLY, Versions
 
 Server = LocalServer | RemoteServer | InProcessServer
 Control = ModelControl | RepositoryControl
@@ -62,8 +63,8 @@ def loaded_configs(profile: ProfileConfig) -> list[tuple[str, str, Mapping[str, 
 
 
 def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
-                slot: int | None = None, extra_repositories: Sequence[Path] = ()) -> tuple[Server, Control]:
-    """`extra_repositories`: served beside the profile's model repository (an A/B run's staged baseline)."""
+                slot: int | None = None, versions: Versions = CANDIDATE_ONLY) -> tuple[Server, Control]:
+    """`versions`: what is served beside the profile's model repository (an A/B run's staged baseline)."""
     settings = profile.run
     gpu = _worker_gpu(profile, slot)
     pinned = {"CUDA_VISIBLE_DEVICES": gpu.uuid} if gpu else None  # this worker's GPU only
@@ -88,13 +89,14 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
             log_path=log,
             flags=first.triton_server_flags, environment=first.triton_server_environment,
             metrics_interval_ms=max(1, int(settings.monitoring_interval * 1000)),
-            pinned_environment=pinned, extra_repositories=extra_repositories,
+            pinned_environment=pinned, extra_repositories=versions.repositories,
             ready_timeout=float(settings.client_max_retries),
         )
     endpoints = server.start()
     try:
         control = ModelControl(endpoints.grpc, reload_disabled=settings.reload_model_disable,
-                               timeout=float(settings.perf_analyzer_timeout))
+                               timeout=float(settings.perf_analyzer_timeout),
+                               wait_for_unload=versions.one_side_at_a_time)
     except BaseException:
         server.stop()
         raise

@@ -117,19 +117,16 @@ def check_gates(ma_measurement: Measurement, ma_session: ModelAnalyzerSession, r
         def another_trial() -> Measurement:
             return request.getfixturevalue("ma_measurer").measure(item.ma_point)  # type: ignore[no-any-return]
     try:
-        result = ma_session.check(ma_measurement, another_trial, shared=shared)
-    except GateFailure:
-        comparison = ma_session.compared_setups.get(ma_measurement.setup)
-        if comparison is not None:
-            set_comparison(item, comparison)
-        raise
-    finally:
+        verdict = ma_session.check(ma_measurement, another_trial, shared=shared)
+    finally:  # also when a further trial could not be taken
         final = ma_session.ledger.row(item.ma_point.id) or ma_measurement
         set_measurement(item, final)  # with the trials the check took
-    if result.comparison is not None:
-        set_comparison(item, result.comparison)
-    if result.inconclusive:
-        set_property(item, INCONCLUSIVE, "; ".join(result.inconclusive))
+    if verdict.comparison is not None:
+        set_comparison(item, verdict.comparison)
+    if verdict.inconclusive:
+        set_property(item, INCONCLUSIVE, "; ".join(verdict.inconclusive))
+    if verdict.failures:
+        raise GateFailure("; ".join(verdict.failures) + f" [{verdict.measurement.point_id.label}]")
 
 
 class MeasurementItem(pytest.Function):

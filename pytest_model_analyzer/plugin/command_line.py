@@ -212,4 +212,4 @@ def paired_baseline(config: pytest.Config, profile: ProfileConfig) -> tuple[Pair
                                swap=bool(config.getoption("ma_baseline_swap", default=False)))
     except (ConfigError, BaselineError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    return PairedBaseline(pairing.name, checks), pairing
+    return PairedBaseline(pairing.name, checks, pairing.keys), pairing

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
-from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.errors import MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.plugin.session import (
@@ -27,17 +26,13 @@ from pytest_model_analyzer.plugin.session import (
 from pytest_model_analyzer.plugin.xdist.workers import is_worker, worker_slot
 
 if TYPE_CHECKING:
-    from pathlib import Path
 
     from pytest_model_analyzer.infra.monitor import ResourceMonitor
     from pytest_model_analyzer.infra.runtime import Runtime
     from pytest_model_analyzer.infra.stack import Control, Server
+    from pytest_model_analyzer.infra.versions import PointMeasurer
 
 T = TypeVar("T")
-
-
-class PointMeasurer(Protocol):
-    def measure(self, point: Point) -> Measurement: ...
 
 
 @pytest.fixture(scope="session")
@@ -116,12 +111,7 @@ def start_server_early(session: pytest.Session) -> None:
     workdir = config._tmp_path_factory.mktemp("ma-server")  # type: ignore[attr-defined]  # tmp_path_factory's own
     config.stash[EARLY_SERVER] = EarlyServer(
         lambda: open_server(ma_session.profile, runtime.prepare(), workdir, worker_slot(config),
-                            baseline_repositories(ma_session)))
-
-
-def baseline_repositories(ma_session: ModelAnalyzerSession) -> list[Path]:
-    """An A/B run's staged baseline models, served beside the candidate's repository."""
-    return [ma_session.pairing.repository] if ma_session.pairing is not None else []
+                            ma_session.versions))
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +124,7 @@ def ma_server(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession, 
     early = request.config.stash.get(EARLY_SERVER, None)
     server, control = _or_measurement_error(request, early.take if early is not None else (
         lambda: open_server(ma_session.profile, ma_runtime, tmp_path_factory.mktemp("ma-server"), slot,
-                            baseline_repositories(ma_session))))
+                            ma_session.versions)))
     try:
         yield server, control
     finally:
@@ -179,11 +169,7 @@ def ma_measurer(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession
     measurer = _or_measurement_error(request, lambda: make_measurer(
         ma_session.profile, ma_runtime, server, control, ma_monitor, tmp_path_factory.mktemp("ma-perf"),
         on_restart=restarted))
-    if ma_session.pairing is not None:
-        from pytest_model_analyzer.infra.measurer import PairedMeasurer
-
-        return PairedMeasurer(measurer, ma_session.pairing)  # each measurement a pair: baseline and candidate
-    return measurer
+    return ma_session.versions.measurer(measurer)  # an A/B run's: each measurement a pair
 
 
 @pytest.fixture

@@ -5,32 +5,36 @@ to the real terminal while an item's output is captured."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator
+from pathlib import Path
 
 import pytest
 
 from pytest_model_analyzer.infra.interrupt import InterruptHandler, to_stderr
 
-if TYPE_CHECKING:
-    from pytest_model_analyzer.plugin.xdist.workers import ControllerHooks
-    from pytest_model_analyzer.results.saving import CheckpointKeeper
+
+class RunStop:
+    """Stops the run after the current item, as a first Ctrl-C does; also when the run cannot keep what it
+    measures (results/saving.py). Under xdist the controller's `stopfile` tells the workers, which
+    (plugin/xdist/workers.py) stop when it exists: xdist's controller ignores session.shouldstop."""
+
+    def __init__(self, stopfile: Path | None = None) -> None:
+        self.stopfile = stopfile
+        self.session: pytest.Session | None = None  # the pytest session, once it started (InterruptHooks)
+
+    def request(self, reason: str) -> None:
+        if self.session is not None:
+            self.session.shouldstop = f"model-analyzer: {reason}"
+        if self.stopfile is not None:
+            self.stopfile.touch()
 
 
 class InterruptHooks:
-    def __init__(self, config: pytest.Config, keeper: CheckpointKeeper) -> None:
+    def __init__(self, config: pytest.Config, stop: RunStop, save: Callable[[], None]) -> None:
+        """`save`: the checkpoint, now (a Ctrl-C saves before it stops)."""
         self.config = config
-        self.keeper = keeper
-        self.controller: ControllerHooks | None = None  # set on an xdist controller
-        self._session: pytest.Session | None = None
-        self.handler = InterruptHandler(self.request_stop, lambda: keeper.save(interrupted=True), self._say)
-
-    def request_stop(self, reason: str) -> None:
-        """After the current item, as a first Ctrl-C does; also when the run cannot keep what it measures."""
-        if self._session is not None:
-            self._session.shouldstop = f"model-analyzer: {reason}"
-        if self.controller is not None:
-            self.controller.request_stop()  # xdist's controller ignores session.shouldstop: tell the workers
+        self.stop = stop
+        self.handler = InterruptHandler(stop.request, save, self._say)
 
     def _say(self, text: str) -> None:
         """To the real terminal: while an item runs, pytest captures sys.stdout and sys.stderr."""
@@ -46,7 +50,7 @@ class InterruptHooks:
 
     @pytest.hookimpl
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self._session = session
+        self.stop.session = session
         if not self.config.option.collectonly:
             self.handler.install()
 

@@ -196,11 +196,11 @@ def write_job_summary(state: ModelAnalyzerSession, rows: Sequence[Measurement]) 
         failures=sorted(state.failures.items()),
         baseline=state.baseline.name if state.baseline is not None else "", comparisons=comparisons,
         new_points=state.new_points,
-        missing_points=(state.baseline.missing([m.name for m in state.profile.models])
+        missing_points=(state.baseline.missing([m.name for m in state.profile.models], state.comparisons)
                         if state.baseline is not None else []),
         notes=[note for note in state.facts.notes if note.startswith(("GPU metrics", "top ", "config drift"))],
         same_run=state.baseline is not None and state.baseline.same_run,
-        sides={m.point_id: (side.metrics, m.metrics) for m in rows if (side := m.baseline_side()) is not None},
+        sides={m.point_id: (side.metrics, m.metrics) for m in rows if (side := m.baseline_side) is not None},
     )
     written, notes = write_summary(render(summary), path, step_summary)
     state.exported += written

@@ -14,17 +14,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_model_analyzer.analysis.item_verdict import item_verdict
+from pytest_model_analyzer.analysis.item_verdict import ItemVerdict, item_verdict
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.analysis.regression import Comparison, Reference
 from pytest_model_analyzer.analysis.statistics import MAX_TRIALS
 from pytest_model_analyzer.config.profile import ProfileConfig
-from pytest_model_analyzer.domain.errors import GateFailure
 from pytest_model_analyzer.domain.identity import PointId, Setup
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.outcome import GateOutcome
-from pytest_model_analyzer.infra.baseline import Pairing
 from pytest_model_analyzer.infra.interrupt import InterruptHandler
+from pytest_model_analyzer.infra.versions import CandidateOnly, Versions
 from pytest_model_analyzer.reports.columns import Column
 from pytest_model_analyzer.results.facts import RunFacts
 from pytest_model_analyzer.results.ledger import Ledger
@@ -96,7 +95,7 @@ def set_measurement(item: pytest.Item, measurement: Measurement) -> None:
     set_property(item, PROPERTY, measurement.to_json())
     for name, value in sorted(measurement.metrics.items()):
         set_property(item, name, f"{value:.6g}")
-    baseline = measurement.baseline_side()
+    baseline = measurement.baseline_side
     for name, value in sorted(baseline.metrics.items() if baseline is not None else ()):
         set_property(item, f"{BASELINE_PREFIX}{name}", f"{value:.6g}")
 
@@ -122,7 +121,7 @@ class ModelAnalyzerSession:
     keeper: CheckpointKeeper
     interrupt: InterruptHandler
     baseline: Reference | None = None  # a checkpoint's, or one measured in this run (A/B)
-    pairing: Pairing | None = None  # an A/B run's baseline models, as staged for the server
+    versions: Versions = field(default_factory=CandidateOnly)  # the models' versions served and measured
     facts: RunFacts = field(default_factory=RunFacts)
     outcomes: dict[PointId, GateOutcome] = field(default_factory=dict)  # each point's gate
     new_points: list[PointId] = field(default_factory=list)  # compared points the baseline does not have
@@ -148,11 +147,11 @@ class ModelAnalyzerSession:
         return self.interrupt.count > 0 or bool(self.keeper.cannot_keep)
 
     def check(self, measurement: Measurement, another_trial: Callable[[], Measurement] | None = None,
-              shared: bool = False) -> GateResult:
+              shared: bool = False) -> ItemVerdict:
         """The item's gates (analysis/item_verdict.py), wired to this run: its ledger records the trials taken, its
         users' `pytest_ma_gates` hooks add theirs, and a comparison is kept for the variants that share the
         config. `shared`: the measurement is another variant's with the same config, which carries that
-        variant's comparison. Raises GateFailure when the item fails."""
+        variant's comparison. The caller reports the verdict (and fails the item by its failures)."""
         model = self.profile.model(measurement.model)
 
         def users_gates(judged: Measurement) -> list[str]:
@@ -170,13 +169,4 @@ class ModelAnalyzerSession:
             self.compared_setups[measurement.setup] = verdict.comparison
         if verdict.new:
             self.new_points.append(measurement.point_id)
-        if verdict.failures:
-            raise GateFailure("; ".join(verdict.failures) + f" [{measurement.point_id.label}]")
-        return GateResult(verdict.measurement, verdict.inconclusive, verdict.comparison)
-
-
-@dataclass(frozen=True)
-class GateResult:
-    measurement: Measurement  # with the trials the check took
-    inconclusive: list[str]  # the comparison's checks that could not decide, in words
-    comparison: Comparison | None  # against the baseline, when there is one
+        return verdict

@@ -110,7 +110,7 @@ class TerminalHooks:
         if state.new_points:
             terminalreporter.write_line(f"model-analyzer: {len(state.new_points)} new points, not in "
                                         f"{state.baseline.name}: " + _listed(state.new_points), yellow=True)
-        missing = state.baseline.missing([model.name for model in state.profile.models])
+        missing = state.baseline.missing([model.name for model in state.profile.models], state.comparisons)
         if missing:
             terminalreporter.write_line(f"model-analyzer: {len(missing)} points of {state.baseline.name} were not "
                                         "measured in this run: " + _listed(missing), yellow=True)

@@ -77,7 +77,7 @@ def _model_section(profile: ProfileConfig, ranking: ModelRanking, gpu_count: int
     rows = []
     # An A/B run (analysis/ab.py) measured the baseline version beside each point: its curves are drawn dashed
     # beside the candidate's, and the table gives its figures and the change.
-    paired = any(m.baseline for variant in ranking.variants for m in variant.measurements)
+    paired = any(m.pair is not None for variant in ranking.variants for m in variant.measurements)
     for variant in ranking.variants:
         changes = distinguishing_fields(model.base_config, variant.representative.config)
         for m in variant.measurements:
@@ -87,7 +87,7 @@ def _model_section(profile: ProfileConfig, ranking: ModelRanking, gpu_count: int
             by_load.setdefault(name, []).append((float(m.load), throughput))
             if id(m) in front:
                 front_rings.setdefault(name, []).append((m.metrics.get("perf_latency_p99", 0.0), throughput))
-            baseline = m.baseline_side()
+            baseline = m.baseline_side
             if baseline is not None:
                 before = baseline.metrics.get("perf_throughput", 0.0)
                 latency.setdefault(f"{name}{BASELINE_SUFFIX}", []).append(

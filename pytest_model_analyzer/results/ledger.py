@@ -33,10 +33,11 @@ class Ledger:
     """Owns every measurement of a run, by point and by setup."""
 
     def __init__(self, stored: Iterable[Measurement] = (), stored_from: str = "checkpoint",
-                 imported: Iterable[Measurement] = ()) -> None:
+                 imported: Iterable[Measurement] = (),
+                 on_new: Callable[[Measurement], None] = lambda measurement: None) -> None:
         self.stored_from = stored_from  # the checkpoint's file name, for "from 0.ckpt"
-        # Told of every measurement this run adds (the checkpoint keeper journals it at once).
-        self.on_new: Callable[[Measurement], None] = lambda measurement: None
+        # Told of every measurement this run adds (results/saving.py's JournalKeeper journals it at once).
+        self.on_new = on_new
         self._stored: dict[Setup, Measurement] = {m.setup: m for m in stored}  # reusable, never measured again
         self._known: dict[Setup, Measurement] = {}  # the first measurement of each setup in this run
         self._rows: dict[PointId, Measurement] = {}  # what each point reports: the rows of the tables

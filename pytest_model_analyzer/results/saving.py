@@ -14,30 +14,22 @@ from pytest_model_analyzer.infra.journal import Journal
 from pytest_model_analyzer.results.ledger import Ledger
 
 
-class CheckpointKeeper:
-    """Saves are cheap to ask for (after each model, on every xdist report, at the end, on Ctrl-C): each
-    writes the whole run to its one file, atomically. An error is kept for the summary, never raised.
-    Between saves, each new measurement is journaled the moment it is taken (infra/journal.py), so that a
-    run killed by SIGKILL loses nothing: the next run recovers it.
+class JournalKeeper:
+    """Each new measurement is journaled the moment it is taken (infra/journal.py; the ledger's `on_new`), so
+    that a run killed by SIGKILL loses nothing: the next run recovers it. A measurement the journal cannot take
+    (the disk is full) is one the run could lose: measuring more would only add to that, so the run is asked to
+    stop (`on_cannot_keep`), once."""
 
-    A measurement the journal cannot take (the disk is full) is one the run could lose: measuring more would
-    only add to that, so the keeper asks the run to stop (`on_cannot_keep`). The run's last save then goes,
-    if the checkpoint directory still cannot take it, to the first of `rescue_places` with room, and failing
-    that its new measurements are printed (`unsaved_lines`)."""
-
-    def __init__(self, store: CheckpointStore | None, ledger: Ledger, writes: bool = True,
-                 rescue_places: Sequence[Path] = ()) -> None:
-        self.store = store
-        self.ledger = ledger
-        self.writes = writes  # an xdist worker never writes: its measurements reach the controller
-        self.rescue_places = rescue_places
-        self.saved_to: Path | None = None
-        self.saved_count = 0
-        self.error = ""
+    def __init__(self, journal: Journal | None, on_cannot_keep: Callable[[str], None]) -> None:
+        self.journal = journal  # None: nothing to journal (no checkpoint directory, an xdist worker)
+        self.on_cannot_keep = on_cannot_keep
         self.cannot_keep = ""  # why a measurement could not be journaled; the run stops measuring
-        self.on_cannot_keep: Callable[[str], None] = lambda reason: None
-        self.unsaved_lines: list[str] = []  # measurements no file could take: the terminal prints them
-        self.journal = Journal(store.directory) if store is not None and writes else None
+
+    @classmethod
+    def of(cls, store: CheckpointStore | None, writes: bool,
+           on_cannot_keep: Callable[[str], None]) -> JournalKeeper:
+        """The journal beside the checkpoints of a process that writes them."""
+        return cls(Journal(store.directory) if store is not None and writes else None, on_cannot_keep)
 
     def keep(self, measurement: Measurement) -> None:
         """A measurement just added to the run: durable now, before the next save."""
@@ -45,6 +37,36 @@ class CheckpointKeeper:
             return
         self.cannot_keep = f"{self.journal.error}; stopped measuring: what is measured now could be lost"
         self.on_cannot_keep(self.cannot_keep)
+
+
+class CheckpointKeeper:
+    """Saves are cheap to ask for (after each model, on every xdist report, at the end, on Ctrl-C): each
+    writes the whole run to its one file, atomically. An error is kept for the summary, never raised.
+    Between saves the journal keeps each new measurement (`JournalKeeper`); a successful last save removes it.
+
+    The run's last save goes, if the checkpoint directory cannot take it, to the first of `rescue_places` with
+    room, and failing that its new measurements are printed (`unsaved_lines`)."""
+
+    def __init__(self, store: CheckpointStore | None, ledger: Ledger, journaling: JournalKeeper,
+                 writes: bool = True, rescue_places: Sequence[Path] = ()) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.journaling = journaling
+        self.writes = writes  # an xdist worker never writes: its measurements reach the controller
+        self.rescue_places = rescue_places
+        self.saved_to: Path | None = None
+        self.saved_count = 0
+        self.error = ""
+        self.unsaved_lines: list[str] = []  # measurements no file could take: the terminal prints them
+
+    @property
+    def journal(self) -> Journal | None:
+        return self.journaling.journal
+
+    @property
+    def cannot_keep(self) -> str:
+        """Why a measurement could not be journaled ('' while all are): the run stops measuring."""
+        return self.journaling.cannot_keep
 
     def save(self, interrupted: bool = False, final: bool = False) -> None:
         """`final`: the run's last save; once it succeeds the journal is no longer needed."""

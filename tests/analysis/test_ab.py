@@ -18,9 +18,12 @@ from pytest_model_analyzer.analysis.ab import (
     pair_noise,
     pair_ratios,
 )
+from pytest_model_analyzer.analysis.item_verdict import item_verdict
 from pytest_model_analyzer.analysis.regression import CheckResult, Comparison, parse_checks
-from pytest_model_analyzer.analysis.statistics import Verdict
+from pytest_model_analyzer.analysis.statistics import Allowance, Verdict
 from pytest_model_analyzer.domain.measurement import Measurement
+
+FIVE_PERCENT = Allowance(0.05, True)  # a throughput may be up to 5% lower
 
 
 def side(load: int, throughput: float, p99: float = 10.0, requests: float = 5000.0, variant: str = "v") -> Measurement:
@@ -52,12 +55,13 @@ def gate(spec: str = "perf_throughput:5%") -> PairedBaseline:
 
 def test_a_pair_keeps_both_sides_and_further_pairs_add_to_both() -> None:
     measurement = paired(4, [(100.0, 90.0), (102.0, 91.0), (98.0, 89.0)])
-    baseline = measurement.baseline_side()
+    baseline = measurement.baseline_side
     assert baseline is not None
     assert measurement.samples("perf_throughput") == [90.0, 91.0, 89.0]
     assert baseline.samples("perf_throughput") == [100.0, 102.0, 98.0]
-    assert measurement.baseline["order"] == ["AB", "BA", "AB"]
-    assert measurement.baseline["from"] == "origin/main (abc)"
+    assert measurement.pair is not None
+    assert measurement.pair.orders == ("AB", "BA", "AB")
+    assert measurement.pair.source == "origin/main (abc)"
     assert pair_ratios(measurement, "perf_throughput") == pytest.approx(
         [math.log(0.9), math.log(91 / 102), math.log(89 / 98)])
     # The JSON form (junit, xdist, checkpoints) keeps both sides.
@@ -77,8 +81,8 @@ def test_noise_pools_within_and_across_points_unless_the_sides_differ_by_point()
     offsets = [[-0.08, -0.085, -0.075], [0.12, 0.125], [0.0, 0.005], [0.06, 0.055], [-0.1, -0.095], [0.03, 0.035]]
     split = pair_noise(offsets)
     assert split is not None and split.within == pytest.approx(0.0000161, rel=0.05) and split.between > 0.005
-    se, df = split.standard_error(4)
-    assert se > math.sqrt(split.between) and df <= 5 + 1
+    error = split.standard_error(4)
+    assert error.se > math.sqrt(split.between) and error.df <= 5 + 1
 
 
 def test_an_offset_that_a_point_repeats_is_never_called_a_regression() -> None:
@@ -125,7 +129,7 @@ def test_a_failure_is_confirmed_by_a_second_pair() -> None:
 
 def test_a_change_within_the_noise_is_inconclusive_never_failed() -> None:
     noise = PairNoise(0.15 ** 2, 5)
-    judgement = judge_pairs([math.log(0.9), math.log(0.92)], 0.05, True, noise, final=False)
+    judgement = judge_pairs([math.log(0.9), math.log(0.92)], FIVE_PERCENT, noise, final=False)
     assert judgement.verdict is Verdict.INCONCLUSIVE  # even MAX_PAIRS could not decide: stop now
     assert judgement.resolution is not None and judgement.resolution > 0.1
 
@@ -133,10 +137,10 @@ def test_a_change_within_the_noise_is_inconclusive_never_failed() -> None:
 def test_more_pairs_only_where_they_could_decide() -> None:
     noise = PairNoise(0.03 ** 2, 10)
     # One pair 4% worse at a 5% allowance: its interval is too wide yet, but four pairs could pass or fail it.
-    assert judge_pairs([math.log(0.96)], 0.05, True, noise, final=False).verdict is Verdict.UNDECIDED
+    assert judge_pairs([math.log(0.96)], FIVE_PERCENT, noise, final=False).verdict is Verdict.UNDECIDED
     # At the budget, no more pairs: decided or inconclusive.
     at_budget = [math.log(0.96)] * MAX_PAIRS
-    assert judge_pairs(at_budget, 0.05, True, noise, final=False).verdict is not Verdict.UNDECIDED
+    assert judge_pairs(at_budget, FIVE_PERCENT, noise, final=False).verdict is not Verdict.UNDECIDED
 
 
 def test_a_percentile_keeps_its_request_rule_and_a_model_new_to_the_baseline_is_not_gated() -> None:
@@ -180,11 +184,16 @@ def simulate(
     run = [pair(load) for load in range(1, points + 1)]
     ab, verdicts = gate(spec), []
     for index in range(points):
-        comparison = ab.compare(run[index], run, final=False)
-        while comparison.undecided:
-            run[index] = run[index].with_trial(pair(index + 1))
-            comparison = ab.compare(run[index], run, final=False)
-        verdicts += [result.verdict for result in comparison.results]
+
+        def revise(measurement: Measurement, index: int = index) -> Measurement:
+            run[index] = measurement
+            return measurement
+
+        verdict = item_verdict(run[index], {}, baseline=ab, rows=lambda: run,
+                               another_trial=lambda index=index: pair(index + 1),
+                               revise=revise, trial_budget=MAX_PAIRS, same_run=True)
+        assert verdict.comparison is not None
+        verdicts += [result.verdict for result in verdict.comparison.results]
     return verdicts
 
 
@@ -217,7 +226,7 @@ def test_a_point_is_never_given_up_on_one_pair_when_the_first_point_repeated_its
               ([0.863, 0.863], [0.915], [0.89], [0.95], [0.886], [0.80], [0.875], [0.889])]
     noise = pair_noise(ratios, count_floor(28))  # each side a count of about 28 requests
     assert noise is not None and noise.between == 0.0  # equal pairs are no evidence of a persistent offset
-    assert judge_pairs(ratios[1], 0.05, True, noise, final=False).verdict is Verdict.UNDECIDED
+    assert judge_pairs(ratios[1], FIVE_PERCENT, noise, final=False).verdict is Verdict.UNDECIDED
     # Without the floor, the within variance of 0 makes the first pairs' scatter a persistent offset.
     assert (pair_noise(ratios) or PairNoise(0.0, 0)).between > 0
 
@@ -226,9 +235,9 @@ def test_one_disturbed_pair_does_not_end_a_point() -> None:
     """One pair that reads no change where the model's other first pairs read -13% (a neighbour slowed its
     baseline side) is one draw of the noise: more pairs are taken before the point is given up."""
     noisy = PairNoise(0.06 ** 2, 8, typical=(math.log(0.87), 0.06))  # the other points' first pairs near -13%
-    assert judge_pairs([0.0], 0.05, True, noisy, final=False).verdict is Verdict.UNDECIDED
+    assert judge_pairs([0.0], FIVE_PERCENT, noisy, final=False).verdict is Verdict.UNDECIDED
     # A pair among the others is given up at once where even four pairs could not decide at its estimate.
-    assert judge_pairs([-0.02], 0.05, True, PairNoise(0.06 ** 2, 8, typical=(-0.02, 0.06)),
+    assert judge_pairs([-0.02], FIVE_PERCENT, PairNoise(0.06 ** 2, 8, typical=(-0.02, 0.06)),
                        final=False).verdict is Verdict.INCONCLUSIVE
 
 
@@ -240,16 +249,16 @@ def test_pairs_that_disagree_about_the_allowance_call_for_more_pairs() -> None:
               ([0.910, 0.859], [0.864, 0.887], [0.868, 0.863], [0.913, 0.863], [0.875, 1.092], [0.876], [0.875],
                [0.897])]  # when the fifth point was judged, the later ones had their first pair
     noise = pair_noise(ratios)
-    assert judge_pairs(ratios[4], 0.05, True, noise, final=False).verdict is Verdict.UNDECIDED
-    third = judge_pairs([*ratios[4], math.log(0.88)], 0.05, True, noise, final=False)
+    assert judge_pairs(ratios[4], FIVE_PERCENT, noise, final=False).verdict is Verdict.UNDECIDED
+    third = judge_pairs([*ratios[4], math.log(0.88)], FIVE_PERCENT, noise, final=False)
     assert third.verdict is not Verdict.INCONCLUSIVE
 
 
 def test_two_disturbed_pairs_of_four_do_not_fail_an_unchanged_point() -> None:
     noise = PairNoise(0.02 ** 2, 12)
     split = [math.log(0.88), 0.0, math.log(0.88), 0.0]
-    assert judge_pairs(split, 0.05, True, noise, final=True).verdict is not Verdict.FAIL
-    assert judge_pairs([math.log(0.88), 0.0, math.log(0.88), math.log(0.88)], 0.05, True, noise,
+    assert judge_pairs(split, FIVE_PERCENT, noise, final=True).verdict is not Verdict.FAIL
+    assert judge_pairs([math.log(0.88), 0.0, math.log(0.88), math.log(0.88)], FIVE_PERCENT, noise,
                        final=True).verdict is Verdict.FAIL
 
 
@@ -272,7 +281,7 @@ def test_one_disturbed_first_pair_is_not_an_offset_of_every_point() -> None:
     ratios = [[math.log(0.875)] * 4, *firsts]
     noise = pair_noise(ratios, count_floor(28))
     assert noise is not None and noise.between == 0.0
-    assert judge_pairs(ratios[0], 0.05, True, noise, final=True).verdict is Verdict.FAIL
+    assert judge_pairs(ratios[0], FIVE_PERCENT, noise, final=True).verdict is Verdict.FAIL
 
 
 def test_a_first_pair_far_from_the_others_is_not_passed_on_its_own() -> None:
@@ -281,10 +290,10 @@ def test_a_first_pair_far_from_the_others_is_not_passed_on_its_own() -> None:
     ratios = [[math.log(r)] for r in (1.0, 0.875, 0.862, 0.879, 0.879, 0.875, 0.862, 0.879)]
     noise = pair_noise([*ratios, [math.log(0.875), math.log(0.862)]])
     assert noise is not None and noise.atypical(ratios[0][0]) and not noise.atypical(ratios[1][0])
-    assert judge_pairs(ratios[0], 0.05, True, noise, final=False).verdict is Verdict.UNDECIDED
+    assert judge_pairs(ratios[0], FIVE_PERCENT, noise, final=False).verdict is Verdict.UNDECIDED
     unchanged = [[math.log(r)] for r in (1.0, 1.004, 0.997, 1.0, 0.996, 1.003, 1.0, 0.998)]
     calm = pair_noise([*unchanged, [0.0, 0.002]])
-    assert calm is not None and judge_pairs(unchanged[0], 0.05, True, calm, final=False).verdict is Verdict.PASS
+    assert calm is not None and judge_pairs(unchanged[0], FIVE_PERCENT, calm, final=False).verdict is Verdict.PASS
 
 
 def test_pairs_that_disagree_are_taken_to_the_budget_before_a_failure() -> None:
@@ -293,8 +302,8 @@ def test_pairs_that_disagree_are_taken_to_the_budget_before_a_failure() -> None:
     point, two of four do not. Pairs that merely scatter within the model's range fail at the majority."""
     noise = PairNoise(0.02 ** 2, 12, typical=(math.log(0.87), 0.06))
     worse, fine = math.log(0.87), 0.0
-    assert judge_pairs([worse, fine, worse], 0.05, True, noise, final=False).verdict is Verdict.UNDECIDED
-    assert judge_pairs([worse, fine, worse, worse], 0.05, True, noise, final=False).verdict is Verdict.FAIL
-    assert judge_pairs([worse, fine, worse, fine], 0.05, True, noise, final=False).verdict is not Verdict.FAIL
+    assert judge_pairs([worse, fine, worse], FIVE_PERCENT, noise, final=False).verdict is Verdict.UNDECIDED
+    assert judge_pairs([worse, fine, worse, worse], FIVE_PERCENT, noise, final=False).verdict is Verdict.FAIL
+    assert judge_pairs([worse, fine, worse, fine], FIVE_PERCENT, noise, final=False).verdict is not Verdict.FAIL
     scattered = PairNoise(0.02 ** 2, 12, typical=(-0.07, 0.2))  # a noisy model whose first pairs spread widely
-    assert judge_pairs([worse, fine, worse], 0.05, True, scattered, final=False).verdict is Verdict.FAIL
+    assert judge_pairs([worse, fine, worse], FIVE_PERCENT, scattered, final=False).verdict is Verdict.FAIL

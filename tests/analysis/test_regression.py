@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pytest_model_analyzer.analysis.gates import trials_agree
 from pytest_model_analyzer.analysis.regression import Baseline, RegressionCheck, parse_checks
-from pytest_model_analyzer.analysis.statistics import Noise, Verdict, judge
+from pytest_model_analyzer.analysis.statistics import Allowance, Noise, Verdict, judge
 from pytest_model_analyzer.config import ConfigError
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.measurement import Measurement
@@ -73,12 +73,12 @@ def test_an_unchanged_point_passes_and_a_real_slowdown_fails_with_its_interval()
 def test_more_trials_are_taken_only_where_they_can_decide() -> None:
     trial_noise = Noise(within=0.04 ** 2, within_df=20, between=0.0, between_df=20)
     # 2% worse, allowed 10%: with one trial the noise is larger than the allowance, with three it is not.
-    assert judge([98.0], [100.0], 0.10, True, trial_noise, final=False).verdict is Verdict.UNDECIDED
-    assert judge([98.0, 97.5, 98.5], [100.0], 0.10, True, trial_noise, final=False).verdict is Verdict.PASS
-    assert judge([98.0], [100.0], 0.10, True, trial_noise, final=True).verdict is Verdict.INCONCLUSIVE
+    assert judge([98.0], [100.0], Allowance(0.10, True), trial_noise, final=False).verdict is Verdict.UNDECIDED
+    assert judge([98.0, 97.5, 98.5], [100.0], Allowance(0.10, True), trial_noise, final=False).verdict is Verdict.PASS
+    assert judge([98.0], [100.0], Allowance(0.10, True), trial_noise, final=True).verdict is Verdict.INCONCLUSIVE
     # Noise between sessions is not reduced by trials: no trial is taken, the point is inconclusive at once.
     session_noise = Noise(within=0.01 ** 2, within_df=20, between=0.08 ** 2, between_df=20)
-    assert judge([98.0], [100.0], 0.10, True, session_noise, final=False).verdict is Verdict.INCONCLUSIVE
+    assert judge([98.0], [100.0], Allowance(0.10, True), session_noise, final=False).verdict is Verdict.INCONCLUSIVE
 
 
 def test_a_change_within_the_noise_of_the_allowance_is_inconclusive() -> None:
@@ -108,8 +108,8 @@ def test_a_point_is_compared_by_identity_and_its_config_change_is_named() -> Non
 
 def test_missing_points_are_listed() -> None:
     baseline = baseline_of(*BASE)
-    baseline.compare(BASE[0], BASE, final=True)
-    assert len(baseline.missing(["add"])) == len(BASE) - 1 and baseline.missing(["other"]) == []
+    compared = [BASE[0].point_id]
+    assert len(baseline.missing(["add"], compared)) == len(BASE) - 1 and baseline.missing(["other"], compared) == []
 
 
 @settings(max_examples=200, deadline=None)
@@ -127,11 +127,11 @@ def test_the_same_figures_within_three_percent_never_fail_a_ten_percent_allowanc
 def test_a_failure_is_confirmed_by_a_second_trial_before_it_is_reported() -> None:
     quiet = Noise(within=0.01 ** 2, within_df=20, between=0.01 ** 2, between_df=20)
     # One trial three times slower (a tail spike): not a failure yet, while another trial can be taken.
-    assert judge([30.0], [10.0], 0.10, False, quiet, final=False).verdict is Verdict.UNDECIDED
+    assert judge([30.0], [10.0], Allowance(0.10, False), quiet, final=False).verdict is Verdict.UNDECIDED
     # The second trial is fine: the spike does not confirm.
-    assert judge([30.0, 10.1], [10.0], 0.10, False, quiet, final=False).verdict is not Verdict.FAIL
+    assert judge([30.0, 10.1], [10.0], Allowance(0.10, False), quiet, final=False).verdict is not Verdict.FAIL
     # Both trials worse than allowed: a regression.
-    assert judge([13.0, 13.2], [10.0], 0.10, False, quiet, final=False).verdict is Verdict.FAIL
+    assert judge([13.0, 13.2], [10.0], Allowance(0.10, False), quiet, final=False).verdict is Verdict.FAIL
 
 
 def test_constraint_trials_agree_only_on_the_same_side_of_every_bound() -> None:
@@ -144,7 +144,7 @@ def test_constraint_trials_agree_only_on_the_same_side_of_every_bound() -> None:
 def test_a_point_measurably_worse_but_within_the_allowance_is_measured_again_before_it_passes() -> None:
     quiet = Noise(within=0.02 ** 2, within_df=20, between=0.0, between_df=20)
     # 9% lower with about 6% resolution: within the 10% allowed, but clearly not unchanged.
-    assert judge([91.0], [100.0], 0.10, True, quiet, final=False).verdict is Verdict.UNDECIDED
-    assert judge([91.0, 84.0, 83.0], [100.0], 0.10, True, quiet, final=False).verdict is Verdict.FAIL
-    assert judge([91.0, 92.0, 91.5], [100.0], 0.10, True, quiet, final=True).verdict is Verdict.PASS
+    assert judge([91.0], [100.0], Allowance(0.10, True), quiet, final=False).verdict is Verdict.UNDECIDED
+    assert judge([91.0, 84.0, 83.0], [100.0], Allowance(0.10, True), quiet, final=False).verdict is Verdict.FAIL
+    assert judge([91.0, 92.0, 91.5], [100.0], Allowance(0.10, True), quiet, final=True).verdict is Verdict.PASS
 

@@ -169,10 +169,8 @@ def test_model_control_calls_share_the_measurements_deadline(monkeypatch: pytest
     monkeypatch.setattr(ModelControl, "_connect", staticmethod(lambda url: Client()))
     control = ModelControl("127.0.0.1:9", timeout=600.0)
     control.config("add")
-    control.deadline = time.monotonic() + 5.0
-    control.config("add")
+    control.config("add", deadline=time.monotonic() + 5.0)
     assert asked[0] == 600.0 and 4.0 < asked[1] <= 5.0
-    control.deadline = time.monotonic() - 0.1
     with pytest.raises(VariantLoadError, match=r"perf_analyzer_timeout \(600 s\) ran out before get_model_config add"):
-        control.config("add")
+        control.config("add", deadline=time.monotonic() - 0.1)
     assert len(asked) == 2

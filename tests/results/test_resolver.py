@@ -188,9 +188,8 @@ def test_whatever_the_order_each_setup_is_measured_at_most_once(order: list[int]
 
 
 def test_every_measurement_the_run_adds_is_handed_on_at_once() -> None:
-    resolver, measure = PointResolver(Ledger()), FakeMeasurer()
     handed: list[Measurement] = []
-    resolver.ledger.on_new = handed.append
+    resolver, measure = PointResolver(Ledger(on_new=handed.append)), FakeMeasurer()
     every = points(model(MANUAL), resolver)
     resolver.resolve(every[0], measure)
     resolver.ledger.revise(resolver.ledger.row(every[0].id).with_trial(measure(every[0])))

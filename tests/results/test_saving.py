@@ -14,7 +14,7 @@ import pytest
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra import checkpoint as ck
 from pytest_model_analyzer.results.ledger import Ledger
-from pytest_model_analyzer.results.saving import CheckpointKeeper
+from pytest_model_analyzer.results.saving import CheckpointKeeper, JournalKeeper
 
 
 def sample(load: int) -> Measurement:
@@ -54,11 +54,10 @@ def setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[P
 
 def keeper_on(checkpoints: Path, places: list[Path]) -> tuple[CheckpointKeeper, Ledger, list[str]]:
     store = ck.CheckpointStore(checkpoints)
-    ledger = Ledger(store.loaded.values())
-    keeper = CheckpointKeeper(store, ledger, rescue_places=places)
-    ledger.on_new = keeper.keep
     stops: list[str] = []
-    keeper.on_cannot_keep = stops.append
+    journaling = JournalKeeper.of(store, writes=True, on_cannot_keep=stops.append)
+    ledger = Ledger(store.loaded.values(), on_new=journaling.keep)
+    keeper = CheckpointKeeper(store, ledger, journaling, rescue_places=places)
     return keeper, ledger, stops
 
 

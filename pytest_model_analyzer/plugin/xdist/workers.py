@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_model_analyzer.infra.leftovers import owned_temp_dir
-
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -59,7 +57,8 @@ def planned_workers(config: pytest.Config) -> int:
 class ControllerHooks:
     """Registered on the xdist controller only (xdist's hook names are unknown without xdist)."""
 
-    def __init__(self, facts: RunFacts, slots: int, plan_workload: Callable[[], Workload]) -> None:
+    def __init__(self, facts: RunFacts, slots: int, plan_workload: Callable[[], Workload], stopfile: Path) -> None:
+        """`stopfile`: made when the run is to stop (plugin/interrupts.py's RunStop); the workers watch it."""
         self.facts = facts
         self.slots = slots
         self.plan_workload = plan_workload  # asked when xdist makes its scheduler, after checkpoints were read
@@ -68,10 +67,7 @@ class ControllerHooks:
         self.merged: set[str] = set()
         # Points whose worker died while measuring them -> the failure held back until they are measured again.
         self.crashed: dict[str, pytest.TestReport | None] = {}
-        self.stopfile = owned_temp_dir("xdist") / "stop"
-
-    def request_stop(self) -> None:
-        self.stopfile.touch()
+        self.stopfile = stopfile
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Producer) -> Scheduling | None:

@@ -1,0 +1,113 @@
+"""Which versions of the profiled models a run serves and measures: the candidate alone (`CandidateOnly`), or,
+in an A/B run, the baseline staged beside it (infra/baseline.py's `Pairing`) and measured in pairs
+(`PairedMeasurer`). The server and the measurer ask this object what to serve and how to measure; nothing asks
+whether the run is an A/B one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from pytest_model_analyzer.config.model_config import requested_config
+from pytest_model_analyzer.config.points import Point
+from pytest_model_analyzer.domain.identity import PointId, config_digest
+from pytest_model_analyzer.domain.measurement import Measurement
+
+if TYPE_CHECKING:  # for typing only: importing the measurer imports Triton's client, which a run may not need
+    from pytest_model_analyzer.infra.baseline import Pairing
+    from pytest_model_analyzer.infra.measurer import Measurer
+
+
+class PointMeasurer(Protocol):
+    """What takes a new measurement of a point (the ledger's `measure`)."""
+
+    def measure(self, point: Point) -> Measurement: ...
+
+
+class Versions(Protocol):
+    @property
+    def repositories(self) -> Sequence[Path]:
+        """Model repositories the local server serves beside the profile's."""
+
+    @property
+    def one_side_at_a_time(self) -> bool:
+        """Only one version of a model is loaded at a time: an unload is waited for before the next load."""
+
+    def measurer(self, measurer: Measurer) -> PointMeasurer:
+        """What measures a point with `measurer`: itself, or pairs of both versions."""
+
+    def close(self) -> None:
+        """Remove what was staged."""
+
+
+@dataclass(frozen=True)
+class CandidateOnly:
+    """A run of the profile's models alone."""
+
+    repositories: tuple[Path, ...] = ()
+    one_side_at_a_time: bool = False
+
+    def measurer(self, measurer: Measurer) -> PointMeasurer:
+        return measurer
+
+    def close(self) -> None:
+        """Nothing was staged."""
+
+
+CANDIDATE_ONLY = CandidateOnly()
+
+
+@dataclass
+class PairedMeasurer:
+    """An A/B run's measurer (analysis/ab.py): each measurement of a point is a pair, the baseline version's and
+    the candidate's taken one after the other on the same server. A point's pairs alternate their order (AB,
+    BA, ...), and so do the first pairs of successive points, so that neither side always runs first. A model
+    the baseline lacks is measured alone (reported as new, not gated)."""
+
+    measurer: Measurer
+    pairing: Pairing
+    _pairs: dict[PointId, int] = field(default_factory=dict)  # pairs taken per point, offset by its first order
+    _points: int = 0
+
+    def measure(self, point: Point) -> Measurement:
+        model = point.model.name
+        if model in self.pairing.missing:
+            return self.measurer.measure(point)
+        taken = self._pairs.get(point.id)
+        if taken is None:
+            taken = self._points % 2
+            self._points += 1
+        self._pairs[point.id] = taken + 1
+        baseline_first = taken % 2 == 1
+        loaded = point.model.loaded_models
+        served = {name: self.pairing.served_as[name] for name in loaded}
+        swap = self.pairing.swap
+
+        def candidate() -> Measurement:
+            return self.measurer.measure(point, beside=() if swap else list(served.values()))
+
+        def baseline() -> Measurement:
+            return self.measurer.measure(point, served_as=served, beside=() if swap else loaded)
+
+        if baseline_first:
+            before = baseline()
+            after = candidate()
+        else:
+            after = candidate()
+            before = baseline()
+        before = self._as_requested(point, before)
+        return after.paired(before, self.pairing.source, self.pairing.keys[model], "BA" if baseline_first else "AB")
+
+    def _as_requested(self, point: Point, measured: Measurement) -> Measurement:
+        """The baseline side with the config it asked for: the variant laid over the baseline's own config.pbtxt
+        (the point's config is the candidate's)."""
+        bases = self.pairing.base_configs
+        composing = [{**entry, "config": requested_config(dict(bases[entry["model"]]), variant)}
+                     for entry, (_, variant) in zip(measured.composing, point.variant.composing, strict=True)]
+        config = requested_config(dict(bases[point.model.name]), point.variant) if measured.config else {}
+        return dataclasses.replace(measured, config=config, config_digest=config_digest(config, composing),
+                                   composing=composing)
