@@ -54,6 +54,13 @@ def imports_at_load(path: Path) -> list[str]:
 MODULES = sorted(PACKAGE.rglob("*.py"))
 
 
+def _from_root(name: str) -> bool:
+    """`pytest_model_analyzer` itself, or a name the root defines (`from pytest_model_analyzer import
+    __version__`): the root re-exports from every layer, so importing it from a layer runs upward."""
+    parts = name.split(".")
+    return parts[0] == "pytest_model_analyzer" and (len(parts) == 1 or parts[1] not in LAYERS)
+
+
 def layer_of(path: Path) -> str | None:
     """The layer folder a module lives in (also inside a room of its own, such as plugin/xdist/)."""
     parts = path.relative_to(PACKAGE).parts
@@ -76,6 +83,8 @@ def test_imports_only_run_downward(path: Path) -> None:
     for name in imports(path) if here else imports_at_load(path):
         if here != "plugin" and name.split(".")[0] in PYTEST_MODULES:
             wrong.append(f"{name} (only the pytest layer imports pytest)")
+        if here and _from_root(name):
+            wrong.append(f"{name} (the package root sits above every layer)")
         there = folder_of(name)
         if there is None or there == here:
             continue
@@ -90,6 +99,8 @@ def test_the_check_sees_a_violation(tmp_path: Path) -> None:
     module.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pytest\n"
                       "def f():\n    from pytest_model_analyzer.plugin import session\n")
     assert {"pytest", "pytest_model_analyzer.plugin"} <= set(imports(module))
+    module.write_text("from pytest_model_analyzer import __version__\n")
+    assert any(_from_root(name) for name in imports(module))
 
 
 def test_only_the_pytest_layer_defines_pytest_hooks() -> None:

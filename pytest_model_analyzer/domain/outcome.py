@@ -15,4 +15,20 @@ class GateOutcome(enum.Enum):
     @property
     def word(self) -> str:
         """The summary table's `gate` column."""
-        return {"passed": "pass", "failed": "FAIL", "inconclusive": "?"}.get(self.value, self.value)
+        return _WORDS.get(self, self.value)
+
+
+_WORDS = {GateOutcome.PASSED: "pass", GateOutcome.FAILED: "FAIL", GateOutcome.INCONCLUSIVE: "?"}
+
+
+class NoteKind(enum.Enum):
+    """What a note of the run is about, which decides where it is shown: every note at the end of the terminal
+    output; the testbed and the findings also in the job summary."""
+
+    TESTBED = "testbed"  # what the figures describe: which GPUs measured, or that CPU metrics stand in
+    FINDING = "finding"  # what the results say: the best configs across models, a shipped config's drift
+    RUN = "run"  # how the run went: recoveries, restarts, workers, files written or not
+
+    @property
+    def in_job_summary(self) -> bool:
+        return self is not NoteKind.RUN

@@ -28,6 +28,7 @@ from pytest_model_analyzer.plugin.session import (
     set_measurement,
     set_property,
 )
+from pytest_model_analyzer.results.ledger import OriginKind
 from pytest_model_analyzer.search.binary import BinaryStep
 from pytest_model_analyzer.search.driver import SearchDriver
 
@@ -109,11 +110,11 @@ def check_gates(ma_measurement: Measurement, ma_session: ModelAnalyzerSession, r
     """The item's call phase: the measurement (taken in setup) against the model's gates. A comparison that
     cannot decide yet takes another trial of a point measured in this run (not of a stored one)."""
     item = request.node
-    ledger = ma_session.ledger
-    shared = ledger.shares_config(item.ma_point.id)
+    origin = ma_session.ledger.origin(item.ma_point.id)
+    shared = origin.kind is OriginKind.SAME_CONFIG  # carries the comparison of the variant that measured it
     another_trial = None
     # A pair stored by an earlier A/B run of the same baseline and candidate is still a pair: more may be added.
-    if not ledger.origin(item.ma_point.id) or shared or (ma_session.baseline and ma_session.baseline.same_run):
+    if origin.this_run or (ma_session.baseline and ma_session.baseline.same_run):
         def another_trial() -> Measurement:
             return request.getfixturevalue("ma_measurer").measure(item.ma_point)  # type: ignore[no-any-return]
     try:

@@ -16,6 +16,7 @@ import pytest
 
 from pytest_model_analyzer.domain.errors import MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.outcome import NoteKind
 from pytest_model_analyzer.plugin.session import (
     ORIGIN,
     SESSION_KEY,
@@ -145,11 +146,11 @@ def ma_monitor(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession,
     facts.gpu_count = len(monitor.gpus)
     if monitor.unavailable:
         facts.gpu_note = f"GPU metrics unavailable ({monitor.unavailable}): CPU metrics recorded instead"
-        facts.note(facts.gpu_note)
+        facts.note(facts.gpu_note, NoteKind.TESTBED)
     else:
         facts.gpu_note = f"GPU metrics from {monitor.gpu_source}: " + ", ".join(
             f"{gpu.index}: {gpu.name} ({gpu.uuid})" for gpu in monitor.gpus)
-        facts.note(facts.gpu_note)  # which GPUs the figures describe (under xdist, each worker's own)
+        facts.note(facts.gpu_note, NoteKind.TESTBED)  # which GPUs the figures describe (under xdist, each worker's own)
         # Model Analyzer's server-only metrics: the GPUs with the server idle, before any measurement.
         facts.server_only = monitor.idle_metrics(float(ma_session.profile.run.duration_seconds))
     return monitor
@@ -192,8 +193,8 @@ def ma_measurement(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSess
         stop=lambda: ma_session.stopping)
     if resolution.measurement is None:
         pytest.skip(resolution.skipped)
-    if resolution.origin:
-        set_property(item, ORIGIN, resolution.origin)
+    if resolution.origin.words:
+        set_property(item, ORIGIN, resolution.origin.words)
     set_measurement(item, resolution.measurement)
     return resolution.measurement
 

@@ -19,7 +19,7 @@ import pytest
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
-from pytest_model_analyzer.domain.outcome import GateOutcome
+from pytest_model_analyzer.domain.outcome import GateOutcome, NoteKind
 from pytest_model_analyzer.plugin.fixtures import EARLY_SERVER, start_server_early
 from pytest_model_analyzer.plugin.session import (
     INCONCLUSIVE,
@@ -120,7 +120,7 @@ class RunHooks:
         origin = property_of(report, ORIGIN)
         # Setup reports the first trial (saved at once under xdist); call, the measurement after the gate
         # check, with any trials the check took.
-        if self.controller is not None and self.session.ledger.observe(measurement, origin):
+        if self.controller is not None and self.session.ledger.observe(measurement, reused=bool(origin)):
             self.session.keeper.save()  # a worker that crashes later loses nothing it reported
         if report.when == "call":
             comparison = comparison_of(report, self.session.reported)
@@ -162,6 +162,8 @@ class RunHooks:
             state.exported = result.written
             for text in result.notes:
                 state.facts.note(text)
+            for text in result.findings:
+                state.facts.note(text, NoteKind.FINDING)
         if state.drift_allowed is not None and check_drift(state) and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         write_job_summary(state, rows)
@@ -176,7 +178,7 @@ def check_drift(state: ModelAnalyzerSession) -> bool:
                               state.drift_allowed, repository,
                               OutputLayout.of(state.profile))
     for text in findings:
-        state.facts.note(text)
+        state.facts.note(text, NoteKind.FINDING)
     return bool(findings)
 
 
@@ -198,7 +200,7 @@ def write_job_summary(state: ModelAnalyzerSession, rows: Sequence[Measurement]) 
         new_points=state.new_points,
         missing_points=(state.baseline.missing([m.name for m in state.profile.models], state.comparisons)
                         if state.baseline is not None else []),
-        notes=[note for note in state.facts.notes if note.startswith(("GPU metrics", "top ", "config drift"))],
+        notes=[note for note, kind in state.facts.notes.items() if kind.in_job_summary],
         same_run=state.baseline is not None and state.baseline.same_run,
         sides={m.point_id: (side.metrics, m.metrics) for m in rows if (side := m.baseline_side) is not None},
     )

@@ -53,7 +53,7 @@ class TerminalHooks:
         inconclusive = property_of(report, INCONCLUSIVE)
         if inconclusive:
             # Passed (it does not fail the run), counted apart: "10 passed, 2 inconclusive".
-            return "inconclusive", "?", (f"INCONCLUSIVE ({inconclusive})", {"yellow": True})
+            return GateOutcome.INCONCLUSIVE.value, "?", (f"INCONCLUSIVE ({inconclusive})", {"yellow": True})
         figures = headline(measurement.metrics)
         name = item_name(measurement.point_id, measurement.perf_analyzer_flags)
         if not report.nodeid.endswith(f"::{name}"):

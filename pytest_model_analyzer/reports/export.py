@@ -19,7 +19,8 @@ from pytest_model_analyzer.reports.layout import OutputLayout
 @dataclass
 class ExportResult:
     written: list[Path] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the writing went
+    findings: list[str] = field(default_factory=list)  # what the results say (the best configs across models)
 
 
 def rankings(profile: ProfileConfig, measurements: Sequence[Measurement]) -> list[ModelRanking]:
@@ -108,10 +109,10 @@ def _write_top_configs(profile: ProfileConfig, measurements: Sequence[Measuremen
     across = rank(None, measurements, profile.objectives, profile.constraints)
     top = [variant for variant in across.variants[:count] if variant.passes]
     if not top:
-        result.notes.append("num_top_model_configs: no config of any model satisfies the global constraints")
+        result.findings.append("num_top_model_configs: no config of any model satisfies the global constraints")
         return
     for variant in top:
         _write_config(profile, variant, f"top config {variant.variant}", written, result)
     short = f" (only {len(top)} satisfy the global constraints)" if len(top) < count else ""
-    result.notes.append(f"top {count} configurations across models{short}: "
+    result.findings.append(f"top {count} configurations across models{short}: "
                         + ", ".join(variant.variant for variant in top))

@@ -9,6 +9,7 @@ workers' measurements from their reports.
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -17,7 +18,36 @@ from pytest_model_analyzer.domain.identity import PointId, Setup
 from pytest_model_analyzer.domain.measurement import Measurement
 
 Measure = Callable[[Point], Measurement]  # raises MeasurementError, or PointSkipped in a mode that cannot
-_SAME_CONFIG = "same config as "  # the origin of a measurement shared by variants with identical configs
+
+
+class OriginKind(enum.Enum):
+    MEASURED = "measured"  # for this item, in this run
+    STORED = "stored"  # a checkpoint's (this plugin's), reused
+    IMPORTED = "imported"  # another tool's checkpoint (Model Analyzer's), reused
+    SAME_CONFIG = "same config"  # another variant's with an identical config, taken in this run
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an item's measurement came from: `detail` names the checkpoint, the import or the variant."""
+
+    kind: OriginKind = OriginKind.MEASURED
+    detail: str = ""
+
+    @property
+    def this_run(self) -> bool:
+        """Taken in this run: more trials of it are this run's to take (a stored one is judged as it is)."""
+        return self.kind in (OriginKind.MEASURED, OriginKind.SAME_CONFIG)
+
+    @property
+    def words(self) -> str:
+        """As junit's `ma_from` and the terminal show it: '' when measured for the item."""
+        if self.kind is OriginKind.SAME_CONFIG:
+            return f"same config as {self.detail}"
+        return self.detail
+
+
+MEASURED_HERE = Origin()
 
 
 @dataclass(frozen=True)
@@ -25,7 +55,7 @@ class Resolution:
     """What an item gets: a measurement (and where it came from), or the reason it is skipped."""
 
     measurement: Measurement | None = None
-    origin: str = ""  # where a measurement taken before this item came from; "" when measured for this run
+    origin: Origin = MEASURED_HERE
     skipped: str = ""
 
 
@@ -41,8 +71,7 @@ class Ledger:
         self._stored: dict[Setup, Measurement] = {m.setup: m for m in stored}  # reusable, never measured again
         self._known: dict[Setup, Measurement] = {}  # the first measurement of each setup in this run
         self._rows: dict[PointId, Measurement] = {}  # what each point reports: the rows of the tables
-        self._origins: dict[PointId, str] = {}
-        self._shared: set[PointId] = set()  # points that took an identical config's measurement (share)
+        self._origins: dict[PointId, Origin] = {}
         self._ahead: dict[PointId, Measurement] = {}  # measured by the search before their item ran
         self._failures: dict[Setup, str] = {}  # why a setup could not be measured
         self._skips: dict[Setup, str] = {}  # why a setup cannot be measured in this mode
@@ -59,7 +88,7 @@ class Ledger:
         """The answer a point's item already got (asked again, it gets the same one)."""
         if point_id not in self._resolved:
             return None
-        return Resolution(self._rows[point_id], self._origins.get(point_id, ""))
+        return Resolution(self._rows[point_id], self._origins.get(point_id, MEASURED_HERE))
 
     def skip_of(self, setup: Setup) -> str | None:
         """Why this setup cannot be measured in this mode, once a measurement said so."""
@@ -75,17 +104,13 @@ class Ledger:
 
     def reuse_stored(self, point: Point, stored: Measurement) -> Resolution:
         self._reused.add(point.setup)
-        return self.record(point, stored, stored.source if stored.imported else self.stored_from)
+        origin = (Origin(OriginKind.IMPORTED, stored.source) if stored.imported
+                  else Origin(OriginKind.STORED, self.stored_from))
+        return self.record(point, stored, origin)
 
     def share(self, point: Point, earlier: Measurement) -> Resolution:
         """The point takes the measurement of another variant with an identical config, taken in this run."""
-        self._shared.add(point.id)
-        return self.record(point, earlier, f"{_SAME_CONFIG}{earlier.variant}")
-
-    def shares_config(self, point_id: PointId) -> bool:
-        """Whether the point's measurement is another variant's of an identical config, taken in this run (more
-        trials of it are this run's to take), rather than a stored one."""
-        return point_id in self._shared
+        return self.record(point, earlier, Origin(OriginKind.SAME_CONFIG, earlier.variant))
 
     def take_ahead(self, point_id: PointId) -> Measurement | None:
         """The measurement the search took for this point before its item ran, handed over once."""
@@ -121,7 +146,7 @@ class Ledger:
         """What the point reports (its row of the tables): after more trials, the revised measurement."""
         return self._rows.get(point_id)
 
-    def record(self, point: Point, measurement: Measurement, origin: str = "") -> Resolution:
+    def record(self, point: Point, measurement: Measurement, origin: Origin = MEASURED_HERE) -> Resolution:
         """The point's item gets this measurement (renamed to its variant when an identical config's)."""
         if measurement.variant != point.variant.name:
             # The same setup under another variant name: an identical config, or Model Analyzer's naming.
@@ -129,7 +154,7 @@ class Ledger:
         self._known.setdefault(point.setup, measurement)
         self._rows[point.id] = measurement
         self._resolved.add(point.id)
-        if origin:
+        if origin is not MEASURED_HERE:
             self._origins[point.id] = origin
         return Resolution(measurement, origin)
 
@@ -138,14 +163,14 @@ class Ledger:
         self._new.add(measurement.setup)
 
     # -- an xdist controller ----------------------------------------------------------------------
-    def observe(self, measurement: Measurement, origin: str = "") -> bool:
+    def observe(self, measurement: Measurement, reused: bool = False) -> bool:
         """A measurement a worker reported for one of its items (again, with more trials, after its gate
-        check); True when it adds to the checkpoint."""
+        check); `reused`: the item took it from elsewhere (its report's `ma_from`). True when it adds to the
+        checkpoint."""
         self._rows[measurement.point_id] = measurement
         setup = measurement.setup
         known = self._known.get(setup)
-        if origin:
-            self._origins[measurement.point_id] = origin
+        if reused:
             if setup in self._stored:
                 self._reused.add(setup)
             self._known.setdefault(setup, measurement)
@@ -177,8 +202,8 @@ class Ledger:
         ahead = [m for point_id, m in self._ahead.items() if point_id not in self._rows]
         return [*self._rows.values(), *ahead]
 
-    def origin(self, point_id: PointId) -> str:
-        return self._origins.get(point_id, "")
+    def origin(self, point_id: PointId) -> Origin:
+        return self._origins.get(point_id, MEASURED_HERE)
 
     def to_save(self) -> list[Measurement]:
         """What this run knows, one measurement per setup (the store adds what it loaded)."""

@@ -13,5 +13,5 @@ def test_an_xdist_controller_observes_what_workers_reported() -> None:
     assert ledger.observe(measurement) is True  # new: the controller saves at once
     assert ledger.observe(measurement) is False  # the same report again adds nothing
     stored = Ledger([measurement], stored_from="0.ckpt")
-    assert stored.observe(measurement, origin="0.ckpt") is False and stored.reused_count == 1
+    assert stored.observe(measurement, reused=True) is False and stored.reused_count == 1
     assert ledger.rows() == [measurement] and ledger.new_count == 1

@@ -60,7 +60,7 @@ def test_a_new_point_is_measured_once_and_counts_as_new() -> None:
     resolver, measure = PointResolver(Ledger()), FakeMeasurer()
     first = points(model(MANUAL), resolver)[0]
     resolution = resolver.resolve(first, measure)
-    assert resolution.measurement is not None and resolution.origin == "" and resolution.skipped == ""
+    assert resolution.measurement is not None and resolution.origin.words == "" and resolution.skipped == ""
     assert measure.measured == [first]
     assert resolver.ledger.new_count == 1 and resolver.ledger.rows() == [resolution.measurement]
     assert resolver.ledger.to_save() == [resolution.measurement]
@@ -72,7 +72,7 @@ def test_a_stored_measurement_of_the_same_setup_is_reused_not_measured() -> None
     stored = FakeMeasurer()(point)
     resolver, measure = PointResolver(Ledger([stored], stored_from="3.ckpt")), FakeMeasurer()
     resolution = resolver.resolve(point, measure)
-    assert measure.measured == [] and resolution.origin == "3.ckpt"
+    assert measure.measured == [] and resolution.origin.words == "3.ckpt"
     assert resolution.measurement.metrics == stored.metrics
     assert resolver.ledger.reused_count == 1 and resolver.ledger.new_count == 0
 
@@ -83,7 +83,7 @@ def test_a_changed_config_is_measured_again_under_the_same_point_id() -> None:
     stored = replace(FakeMeasurer()(point), config_digest="an-older-config")
     resolver, measure = PointResolver(Ledger([stored])), FakeMeasurer()
     resolution = resolver.resolve(point, measure)
-    assert measure.measured == [point] and resolution.origin == ""
+    assert measure.measured == [point] and resolution.origin.words == ""
     assert resolution.measurement.point_id == stored.point_id  # same identity: a baseline still finds it
 
 
@@ -96,7 +96,7 @@ def test_identical_configs_share_one_measurement_and_keep_their_own_rows() -> No
     resolver.resolve(default, measure)
     again = resolver.resolve(same, measure)
     assert len(measure.measured) == 1
-    assert again.origin == f"same config as {default.variant.name}"
+    assert again.origin.words == f"same config as {default.variant.name}"
     assert again.measurement.variant == same.variant.name
     assert {m.variant for m in resolver.ledger.rows()} == {default.variant.name, same.variant.name}
     assert len(resolver.ledger.to_save()) == 1  # one measurement per setup in the checkpoint
@@ -151,7 +151,7 @@ def test_quick_search_measures_ahead_and_each_item_reports_its_point_once() -> N
     assert len(resolver.ledger.rows()) == ahead  # measured ahead: shown even before their items run
     outcomes = [resolver.resolve(point, measure) for point in every[1:]]
     taken = [o for o in outcomes if o.measurement is not None]
-    assert all(o.origin == "" for o in taken)
+    assert all(o.origin.words == "" for o in taken)
     assert len({p.setup for p in measure.measured}) == len(measure.measured)  # nothing measured twice
     assert any("quick search" in o.skipped for o in outcomes)
 
@@ -162,7 +162,7 @@ def test_imported_measurements_are_rows_and_reusable() -> None:
     resolver, measure = PointResolver(Ledger(imported=[imported])), FakeMeasurer()
     assert resolver.ledger.rows() == [imported]
     assert resolver.ledger.new_count == 1  # saved into this plugin's checkpoint
-    assert resolver.resolve(point, measure).origin == "model-analyzer:0.ckpt" and measure.measured == []
+    assert resolver.resolve(point, measure).origin.words == "model-analyzer:0.ckpt" and measure.measured == []
 
 
 @settings(max_examples=60, deadline=None)
