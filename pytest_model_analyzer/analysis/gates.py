@@ -1,9 +1,14 @@
-"""Constraints as pass/fail gates: which bounds a measurement violates, in words a CI log can show."""
+"""The built-in gates of a point's own measurement: constraints as pass/fail gates, which bounds a measurement
+violates, in words a CI log can show. Every gate is a `Gate`; `gates_of` lists a model's (the comparison with a
+baseline is the Reference's, analysis/regression.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
 
+from pytest_model_analyzer.config.profile import ModelSpec
 from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import metric_of
@@ -52,3 +57,33 @@ def trials_agree(measurement: Measurement, constraints: Mapping[str, Bounds]) ->
         if len(sides) > 1:
             return False
     return True
+
+
+class Gate(Protocol):
+    """A pass/fail rule on one point's measurement. A failure is confirmed before it is reported
+    (analysis/item_verdict.py): `failures` judges the trials' medians, `agree` says whether every trial alone
+    judges alike (trials that disagree get a third, which decides)."""
+
+    def failures(self, measurement: Measurement) -> list[str]:
+        """Why the point fails, in words (with its figures); [] when it passes."""
+
+    def agree(self, measurement: Measurement) -> bool:
+        """Whether each trial on its own passes or fails this gate alike."""
+
+
+@dataclass(frozen=True)
+class ConstraintGate:
+    """`constraints` (and the shorthands latency_budget, min_throughput): each metric within its bounds."""
+
+    constraints: Mapping[str, Bounds]
+
+    def failures(self, measurement: Measurement) -> list[str]:
+        return violations(measurement.metrics, self.constraints)
+
+    def agree(self, measurement: Measurement) -> bool:
+        return trials_agree(measurement, self.constraints)
+
+
+def gates_of(model: ModelSpec) -> list[Gate]:
+    """A model's built-in gates, in the order their failures are listed."""
+    return [ConstraintGate(model.constraints)]

@@ -4,13 +4,12 @@ measurement and the ways to take a trial, and raises or reports what it returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pytest_model_analyzer.analysis.gates import trials_agree, violations
+from pytest_model_analyzer.analysis.gates import Gate
 from pytest_model_analyzer.analysis.regression import Comparison, Reference
 from pytest_model_analyzer.analysis.statistics import MAX_TRIALS, Verdict
-from pytest_model_analyzer.domain.bounds import Bounds
 from pytest_model_analyzer.domain.measurement import Measurement
 
 # How many changed config fields a failure lists before "and N more".
@@ -26,7 +25,7 @@ class ItemVerdict:
     new: bool  # compared, but the baseline has no such point
 
 
-def item_verdict(measurement: Measurement, constraints: Mapping[str, Bounds], *,
+def item_verdict(measurement: Measurement, gates: Sequence[Gate], *,
           baseline: Reference | None = None,
           rows: Callable[[], Sequence[Measurement]] = tuple,
           carried: Comparison | None = None,
@@ -35,12 +34,12 @@ def item_verdict(measurement: Measurement, constraints: Mapping[str, Bounds], *,
           trial_budget: int = MAX_TRIALS,
           same_run: bool = False,
           extra_gates: Callable[[Measurement], list[str]] = lambda measurement: []) -> ItemVerdict:
-    """Fail when the measurement violates a constraint or a user's gate, or is worse than the baseline by more
-    than allowed.
+    """Fail when the measurement fails one of `gates` (analysis/gates.py: the constraints) or a user's gate, or
+    is worse than the baseline by more than allowed.
 
     - `carried`: the comparison of another variant with the same config, which this point shares.
     - `another_trial` takes one more trial (a pair, against a baseline measured in this run), which `revise`
-      records. A comparison takes trials while it is undecided, up to `trial_budget`; a constraint's violation
+      records. A comparison takes trials while it is undecided, up to `trial_budget`; a gate's failure
       is confirmed by a second trial, and trials that disagree get a third, which decides (the figures are
       then each metric's median of three). None: a stored measurement, judged as it is.
     - `rows`: every measurement of the run so far (the comparison pools its noise over the model's points).
@@ -66,8 +65,9 @@ def item_verdict(measurement: Measurement, constraints: Mapping[str, Bounds], *,
             failures.append(f"config changed since {against}: {shown}" + (f" (and {more} more)" if more > 0 else ""))
         inconclusive += [result.describe(baseline.name) for result in comparison.having(Verdict.INCONCLUSIVE)]
     while (another_trial is not None and measurement.trial_count < MAX_TRIALS
-           and violations(measurement.metrics, constraints)
-           and (measurement.trial_count < 2 or not trials_agree(measurement, constraints))):
+           and any(gate.failures(measurement) for gate in gates)
+           and (measurement.trial_count < 2 or not all(gate.agree(measurement) for gate in gates))):
         measurement = revise(measurement.with_trial(another_trial()))
-    failures = violations(measurement.metrics, constraints) + failures + extra_gates(measurement)
+    failures = [failure for gate in gates for failure in gate.failures(measurement)] + failures \
+        + extra_gates(measurement)
     return ItemVerdict(measurement, failures, inconclusive, comparison, bool(comparison and comparison.new))

@@ -40,6 +40,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from pytest_model_analyzer.domain.metrics import metric_of
+
 CONFIDENCE = 0.95
 MAD_TO_SD = 1.4826  # a median absolute deviation times this is a normal distribution's standard deviation
 
@@ -67,8 +69,6 @@ MAX_TRIALS = 3  # a point near its allowance is measured at most this often (sep
 MIN_POINTS = 5  # single-trial comparisons needed before their scatter is an estimate
 SE_FLOOR = 0.005  # perf_analyzer's own resolution: no figure is known better than about 0.5%
 TAIL_REQUESTS = 10
-PERCENTILES = {"perf_latency_p50": 0.50, "perf_latency_p90": 0.90, "perf_latency_p95": 0.95,
-               "perf_latency_p99": 0.99}
 
 
 class Verdict(enum.Enum):
@@ -138,7 +138,9 @@ class Judgement:
 
 
 def required_requests(metric: str) -> int:
-    quantile = PERCENTILES.get(metric)
+    """How many requests a comparison of `metric` needs: a percentile's tail needs TAIL_REQUESTS of them."""
+    known = metric_of(metric)
+    quantile = known.quantile if known is not None else None
     return 0 if quantile is None else math.ceil(TAIL_REQUESTS / (1 - quantile))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from pytest_model_analyzer.domain.latency import INTER_TOKEN_LATENCY, TIME_TO_FIRST_TOKEN
@@ -26,6 +26,14 @@ class Metric:
     header: str  # column title Model Analyzer 1.58 uses in its tables (record types' header())
     combine: Combine | None = None  # a client figure of the combination; None: only each model's own
     source: str = ""  # where the figure comes from, for docs/reference/metrics.md
+    # A percentile of a per-request figure (0.99 for a p99): a comparison needs enough requests in its tail
+    # (analysis/statistics.py, `required_requests`). None for any other figure.
+    quantile: float | None = None
+
+
+def _quantile(statistic: str) -> float | None:
+    """`p99` -> 0.99; None for `avg`, `min`, `max`."""
+    return int(statistic[1:]) / 100 if statistic.startswith("p") else None
 
 
 # The statistics of a per-request figure that Model Analyzer reports for an LLM (genai-perf's columns), each a
@@ -47,10 +55,10 @@ _METRICS = [
     Metric("perf_throughput", "infer/sec", True, "Throughput (infer/sec)", Combine.SUM,
            f"{_CSV}, `Inferences/Second`"),
     *(Metric(f"perf_latency_{statistic}", "ms", False, f"{_statistic_header(statistic)} Latency (ms)", Combine.MAX,
-             f"{_CSV}, `{_statistic_header(statistic)} latency` (us / 1000)")
+             f"{_CSV}, `{_statistic_header(statistic)} latency` (us / 1000)", quantile=_quantile(statistic))
       for statistic in ("avg", "p50", "p90", "p95", "p99")),
     Metric("perf_latency", "ms", False, "p99 Latency (ms)",
-           source="Model Analyzer's deprecated name of perf_latency_p99"),
+           source="Model Analyzer's deprecated name of perf_latency_p99", quantile=0.99),
     Metric("perf_client_send_recv", "ms", False, "Client Send/Recv (ms)", Combine.MAX,
            f"{_CSV}, `request/response` or `send/recv`"),
     Metric("perf_client_response_wait", "ms", False, "Response Wait Time (ms)", Combine.MAX,
@@ -70,7 +78,8 @@ _METRICS = [
            f"{_EXPORT}: the share (0 to 1) that met every bound of `slo` (not in Model Analyzer)"),
     # An LLM's (model_type: LLM), from every request's response timestamps (Model Analyzer's names and units).
     *(Metric(f"{figure}_{statistic}", "ms", False, f"{_statistic_header(statistic)} {header} (ms)", Combine.MAX,
-             f"{_EXPORT}: each request's responses, genai-perf's definition (LLM models)")
+             f"{_EXPORT}: each request's responses, genai-perf's definition (LLM models)",
+             quantile=_quantile(statistic))
       for figure, header in _TOKEN_FIGURE_HEADERS.items() for statistic in TOKEN_STATISTICS),
     Metric("output_token_throughput", "tokens/sec", True, "Output Token Throughput (tokens/sec)", Combine.SUM,
            f"{_EXPORT}: their output tokens over the windows' span (LLM models)"),
@@ -120,14 +129,12 @@ def combined_metrics(per_model: Mapping[str, Mapping[str, float]]) -> dict[str, 
     common = set.intersection(*(set(metrics) for metrics in per_model.values())) if per_model else set()
     for tag in sorted(common):
         rule = METRICS[tag].combine if tag in METRICS else None
-        values = [metrics[tag] for metrics in per_model.values()]
-        if rule is Combine.SUM:
-            result[tag] = sum(values)
-        elif rule is Combine.MAX:
-            result[tag] = max(values)
-        elif rule is Combine.MIN:
-            result[tag] = min(values)
+        if rule is not None:
+            result[tag] = _COMBINE[rule]([metrics[tag] for metrics in per_model.values()])
     return result
+
+
+_COMBINE: dict[Combine, Callable[[list[float]], float]] = {Combine.SUM: sum, Combine.MAX: max, Combine.MIN: min}
 
 
 def resolve_alias(tag: str) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_model_analyzer.analysis.gates import gates_of
 from pytest_model_analyzer.analysis.item_verdict import ItemVerdict, item_verdict
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.analysis.regression import Comparison, Reference
@@ -159,7 +160,7 @@ class ModelAnalyzerSession:
                                                                          config=self.config) for found in extra]
 
         verdict = item_verdict(
-            measurement, model.constraints, baseline=self.baseline, rows=self.ledger.rows,
+            measurement, gates_of(model), baseline=self.baseline, rows=self.ledger.rows,
             carried=self.compared_setups.get(measurement.setup) if shared else None,
             another_trial=another_trial, revise=self.ledger.revise,
             trial_budget=self.baseline.trial_budget if self.baseline else MAX_TRIALS,

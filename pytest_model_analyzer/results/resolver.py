@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 from pytest_model_analyzer.analysis.gates import satisfies
 from pytest_model_analyzer.config.points import Point
-from pytest_model_analyzer.config.search_settings import SearchMode
 from pytest_model_analyzer.domain.errors import MeasurementError, PointSkipped
 from pytest_model_analyzer.domain.identity import PointId
 from pytest_model_analyzer.domain.measurement import Measurement
@@ -48,12 +47,9 @@ class PointResolver:
     def resolve(self, point: Point, measure: Measure, stop: Callable[[], bool] = lambda: False) -> Resolution:
         """The measurement of `point` for its item; raises MeasurementError when it cannot be measured."""
         ledger = self.ledger
-        if point.model.search is SearchMode.QUICK:
-            self.search.run_quick(point.model.name, lambda p: self.measure_ahead(p, measure),
+        if point.model.search.measures_ahead:
+            self.search.run_ahead(point.model.name, lambda p: self.measure_ahead(p, measure),
                                   point.model.top_configs, stop=stop)
-        elif point.model.search is SearchMode.OPTUNA:
-            self.search.run_optuna(point.model.name, lambda p: self.measure_ahead(p, measure),
-                                   point.model.top_configs, stop=stop)
         elif self.first_trials_ahead and not point.model.decides_online:
             self._measure_model_ahead(point, measure, stop)
         answered = ledger.resolved(point.id)

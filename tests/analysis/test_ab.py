@@ -189,7 +189,7 @@ def simulate(
             run[index] = measurement
             return measurement
 
-        verdict = item_verdict(run[index], {}, baseline=ab, rows=lambda: run,
+        verdict = item_verdict(run[index], [], baseline=ab, rows=lambda: run,
                                another_trial=lambda index=index: pair(index + 1),
                                revise=revise, trial_budget=MAX_PAIRS, same_run=True)
         assert verdict.comparison is not None

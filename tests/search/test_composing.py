@@ -136,7 +136,7 @@ def test_quick_search_of_an_ensemble_climbs_all_its_dimensions_then_sweeps_the_t
     driver = driver_with_points(model)
     # Throughput grows with sleep's instances and batch size only: add is never the bottleneck.
     fake = scaling_measurer(driver, lambda point: dict(point.variant.composing)["sleep"].parameters)
-    outcome = driver.run_quick("add_sleep", fake, top_count=2)
+    outcome = driver.run_ahead("add_sleep", fake, top_count=2)
     best = {v.name for v in model.variants[1:] if climb_coordinate(model, v)[2:] == (2, 2)}
     assert outcome.top & best and "add_sleep_config_default" in outcome.top
     assert len(outcome.visited) < len(model.variants) / 2

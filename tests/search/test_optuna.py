@@ -115,7 +115,7 @@ def test_trials_measure_the_default_first_then_a_share_of_the_space_and_sweep_th
     model = profile(SPACE + "num_configs_per_model: 2\n").models[0]
     driver = driver_with_points(model)
     measured: list = []
-    outcome = driver.run_optuna("sleep", sleep_like(driver, measured), top_count=2)
+    outcome = driver.run_ahead("sleep", sleep_like(driver, measured), top_count=2)
     assert measured[0].variant == "sleep_config_default" and measured[0].load == 16
     assert 5 <= outcome.trials <= 11 and len(set(measured)) <= 1 + outcome.trials
     assert outcome.measured == set(measured)
@@ -128,19 +128,19 @@ def test_trials_measure_the_default_first_then_a_share_of_the_space_and_sweep_th
     assert any(reason and reason.startswith("optuna search: none of its") for reason in reasons)
     assert None not in reasons
     # Asked again (a later item of the model): no new trial.
-    assert driver.run_optuna("sleep", sleep_like(driver, measured), top_count=2) is outcome
+    assert driver.run_ahead("sleep", sleep_like(driver, measured), top_count=2) is outcome
 
     # A resumed run (the same scores) runs the same trials.
     again = driver_with_points(model)
     replayed: list = []
-    again.run_optuna("sleep", sleep_like(again, replayed), top_count=2)
+    again.run_ahead("sleep", sleep_like(again, replayed), top_count=2)
     assert replayed == measured
 
 
 def test_constraints_steer_the_score_and_a_failed_default_stops_the_search() -> None:
     model = profile(SPACE + "constraints: {perf_latency_p99: {max: 50}}\n").models[0]
     driver = driver_with_points(model)
-    outcome = driver.run_optuna("sleep", sleep_like(driver, []), top_count=3)
+    outcome = driver.run_ahead("sleep", sleep_like(driver, []), top_count=3)
     assert outcome.trials >= 5 and not outcome.no_reference
 
     failing = driver_with_points(model)
@@ -148,7 +148,7 @@ def test_constraints_steer_the_score_and_a_failed_default_stops_the_search() -> 
     def fail(point) -> None:
         return None
 
-    nothing = failing.run_optuna("sleep", fail, top_count=3)
+    nothing = failing.run_ahead("sleep", fail, top_count=3)
     assert nothing.trials == 0 and nothing.no_reference
     other = next(point for point_id, point in failing.points.items() if point_id.variant == "sleep_config_3")
     assert failing.skip_reason(other).startswith("optuna search: the default configuration could not be measured")

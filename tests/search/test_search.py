@@ -158,7 +158,7 @@ def test_quick_climbs_then_sweeps_only_its_top_configurations() -> None:
                     "num_configs_per_model: 2\n").models[0]
     assert model.search is SearchMode.QUICK
     driver = driver_with_points(model)
-    outcome = driver.run_quick("sleep", scaling_measurer(driver, lambda point: point.variant.parameters), top_count=2)
+    outcome = driver.run_ahead("sleep", scaling_measurer(driver, lambda point: point.variant.parameters), top_count=2)
     best = next(v for v in model.variants if v.parameters.get("max_batch_size") == 8
                 and v.parameters["instance_group"][0]["count"] == 3)
     # The top 2 and the default, as Model Analyzer's ConcurrencySweeper takes them.
