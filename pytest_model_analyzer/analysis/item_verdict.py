@@ -11,6 +11,7 @@ from pytest_model_analyzer.analysis.gates import Gate
 from pytest_model_analyzer.analysis.regression import Comparison, Reference
 from pytest_model_analyzer.analysis.statistics import MAX_TRIALS, Verdict
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.outcome import GateOutcome
 
 # How many changed config fields a failure lists before "and N more".
 CHANGES_SHOWN = 5
@@ -23,6 +24,16 @@ class ItemVerdict:
     inconclusive: list[str]  # the comparison's checks that could not decide, in words
     comparison: Comparison | None  # against the baseline, when there is one
     new: bool  # compared, but the baseline has no such point
+
+
+@dataclass(frozen=True)
+class GateRecord:
+    """One point's gate as its item reported it (on an xdist controller, from a worker's report): the one
+    record the terminal summary, the job summary and junit's properties read, so that each says the same."""
+
+    outcome: GateOutcome
+    comparison: Comparison | None = None  # against the baseline, as the item judged it
+    failure: str = ""  # the failed item's message
 
 
 def item_verdict(measurement: Measurement, gates: Sequence[Gate], *,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_model_analyzer.analysis.item_verdict import GateRecord
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.errors import GateFailure, MeasurementError
 from pytest_model_analyzer.domain.measurement import Measurement
@@ -123,14 +124,11 @@ class RunHooks:
         if self.controller is not None and self.session.ledger.observe(measurement, reused=bool(origin)):
             self.session.keeper.save()  # a worker that crashes later loses nothing it reported
         if report.when == "call":
-            comparison = comparison_of(report, self.session.reported)
-            if comparison is not None:
-                self.session.comparisons[measurement.point_id] = comparison
-            self.session.outcomes[measurement.point_id] = (
+            self.session.gates[measurement.point_id] = GateRecord(
                 GateOutcome.INCONCLUSIVE if report.passed and property_of(report, INCONCLUSIVE)
-                else GateOutcome(report.outcome))
-            if report.failed:
-                self.session.failures[measurement.point_id.label] = failure_text(report)[:2000]
+                else GateOutcome(report.outcome),
+                comparison_of(report, self.session.reported),
+                failure_text(report)[:2000] if report.failed else "")
             self.session.config.hook.pytest_ma_measurement(measurement=measurement, origin=origin,
                                                            config=self.session.config)
 
@@ -195,7 +193,7 @@ def write_job_summary(state: ModelAnalyzerSession, rows: Sequence[Measurement]) 
         title=f"Model analyzer: {state.profile.source.name if state.profile.source else 'profile'}",
         covered=coverage(state, rows), rankings=state.rankings,
         base_configs={model.name: model.base_config for model in state.profile.models},
-        failures=sorted(state.failures.items()),
+        failures=state.failures,
         baseline=state.baseline.name if state.baseline is not None else "", comparisons=comparisons,
         new_points=state.new_points,
         missing_points=(state.baseline.missing([m.name for m in state.profile.models], state.comparisons)

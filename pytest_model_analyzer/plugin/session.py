@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_model_analyzer.analysis.gates import gates_of
-from pytest_model_analyzer.analysis.item_verdict import ItemVerdict, item_verdict
+from pytest_model_analyzer.analysis.item_verdict import GateRecord, ItemVerdict, item_verdict
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.analysis.regression import Comparison, Reference
 from pytest_model_analyzer.analysis.statistics import MAX_TRIALS
@@ -124,22 +124,35 @@ class ModelAnalyzerSession:
     baseline: Reference | None = None  # a checkpoint's, or one measured in this run (A/B)
     versions: Versions = field(default_factory=CandidateOnly)  # the models' versions served and measured
     facts: RunFacts = field(default_factory=RunFacts)
-    outcomes: dict[PointId, GateOutcome] = field(default_factory=dict)  # each point's gate
+    # Each point's gate as its item reported it (also under xdist): outcome, comparison, failure.
+    gates: dict[PointId, GateRecord] = field(default_factory=dict)
     new_points: list[PointId] = field(default_factory=list)  # compared points the baseline does not have
-    failures: dict[str, str] = field(default_factory=dict)  # each failed gate: point label -> the message
     drift_allowed: float | None = None  # --ma-fail-if-not-best, in percent
     rankings: list[ModelRanking] = field(default_factory=list)  # computed once, at the end of the run
     columns: list[Column] = field(default_factory=list)  # the users' report columns (pytest_ma_report_columns)
     exported: list[Path] = field(default_factory=list)
-    # Each point's comparison with the baseline as its item judged it (from its report, also under xdist): the
-    # job summary shows these, so an interval reads the same in every place.
-    comparisons: dict[PointId, Comparison] = field(default_factory=dict)
     compared_setups: dict[Setup, Comparison] = field(default_factory=dict)  # carried by a shared measurement
     reported: ReportedObjects = field(default_factory=ReportedObjects)  # this process's items' objects
 
     @property
     def ledger(self) -> Ledger:
         return self.resolver.ledger
+
+    @property
+    def outcomes(self) -> dict[PointId, GateOutcome]:
+        return {point_id: record.outcome for point_id, record in self.gates.items()}
+
+    @property
+    def comparisons(self) -> dict[PointId, Comparison]:
+        """Each point's comparison with the baseline as its item judged it: an interval reads the same in every
+        place."""
+        return {point_id: record.comparison for point_id, record in self.gates.items()
+                if record.comparison is not None}
+
+    @property
+    def failures(self) -> list[tuple[str, str]]:
+        """Each failed gate: the point's label and the item's message."""
+        return sorted((point_id.label, record.failure) for point_id, record in self.gates.items() if record.failure)
 
     @property
     def stopping(self) -> bool:
