@@ -115,9 +115,9 @@ def pair_noise(ratios: Sequence[Sequence[float]], floor: float = 0.0) -> PairNoi
 
 
 def _f_quantile(level: float, df1: int, df2: int) -> float:
-    from scipy import stats  # as analysis/statistics.py: imported on first use
+    from scipy.special import fdtri  # as analysis/statistics.py: scipy.special, imported on first use
 
-    return float(stats.f.ppf(level, df1, df2))
+    return float(fdtri(df1, df2, level))
 
 
 def judge_pairs(ratios: Sequence[float], allowance: Allowance, noise: PairNoise | None, final: bool) -> Judgement:

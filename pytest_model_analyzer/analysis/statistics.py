@@ -122,9 +122,11 @@ def estimate_noise(pairs: Sequence[tuple[Sequence[float], Sequence[float]]]) -> 
 
 @cache
 def t_quantile(df: int) -> float:
-    from scipy import stats  # imported on first use: only comparisons need it
+    # scipy.special's inverse of Student's t CDF, the very function scipy.stats.t.ppf calls: importing it takes
+    # about a quarter of scipy.stats' import (0.16 s against 0.6 s here), which every comparing run paid once.
+    from scipy.special import stdtrit  # imported on first use: only comparisons need it
 
-    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, max(df, 1)))
+    return float(stdtrit(max(df, 1), 0.5 + CONFIDENCE / 2))
 
 
 @dataclass(frozen=True)

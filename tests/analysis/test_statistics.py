@@ -56,3 +56,12 @@ def test_pooled_variance_is_the_within_group_variance_over_sum_n_minus_1(groups:
     else:
         squares = sum(sum((x - sum(g) / len(g)) ** 2 for x in g) for g in groups if len(g) > 1)
         assert variance is not None and math.isclose(variance, squares / df, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_the_quantiles_are_students_t_and_the_f_distributions() -> None:
+    """Known table values: t(0.975) and F(0.95), as every statistics textbook prints them."""
+    from pytest_model_analyzer.analysis.ab import _f_quantile
+    from pytest_model_analyzer.analysis.statistics import t_quantile
+
+    assert [round(t_quantile(df), 3) for df in (1, 2, 5, 30)] == [12.706, 4.303, 2.571, 2.042]
+    assert round(_f_quantile(0.95, 3, 5), 2) == 5.41 and round(_f_quantile(0.95, 10, 2), 2) == 19.40
