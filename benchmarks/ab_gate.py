@@ -112,7 +112,9 @@ def run(workdir: Path, name: str, *args: str) -> Run:
     cases = []
     for case in ET.parse(junit).getroot().iter("testcase"):
         properties = {p.get("name"): p.get("value") or "" for p in case.iter("property")}
-        cases.append({"name": case.get("name"), "failed": case.find("failure") is not None, **properties})
+        failure = case.find("failure")
+        cases.append({"name": case.get("name"), "failed": failure is not None,
+                      "message": (failure.get("message") or "") if failure is not None else "", **properties})
     print(f"{name:34s} {seconds:6.1f} s  {sum(c['failed'] for c in cases)} of {len(cases)} failed", flush=True)
     return Run(seconds, cases)
 
@@ -146,6 +148,7 @@ class Tally:
     measured_change: dict[str, list[float]] = field(default_factory=dict)  # candidate -> median change, per round
     resolution: list[float] = field(default_factory=list)  # unchanged candidate, every point's resolution
     seconds: list[float] = field(default_factory=list)  # the gated unchanged run's wall time, per round
+    alarms: list[str] = field(default_factory=list)  # each false alarm: the run, the point and its message
 
     def add(self, candidate: str, gated: Run, gate: str, who: str) -> None:
         results = [comparison(case, gate, who) for case in gated.cases]
@@ -156,6 +159,7 @@ class Tally:
                                      for r in json.loads(c["ma_comparison"])["results"])
             self.resolution += [r["resolution"] for r in results if r["resolution"] is not None]
             self.seconds.append(gated.seconds)
+            self.alarms += [f"{who}: {c['name']}: {c['message'][:300]}" for c in gated.cases if c["failed"]]
         else:
             self.caught.setdefault(candidate, []).append(sum(c["failed"] for c in gated.cases) / len(gated.cases))
         self.measured_change.setdefault(candidate, []).append(statistics.median(changes))
@@ -201,6 +205,7 @@ def summarise(model: str, figures: dict[str, Any]) -> tuple[list[tuple[str, str]
         rate = tally.false_alarms / tally.checks
         lines.append((f"{label}: false alarms", f"{tally.false_alarms} of {tally.checks} point-checks "
                                                 f"({100 * rate:.1f}%) at 5%"))
+        lines += [(f"{label}: false alarm", alarm) for alarm in tally.alarms]  # the workspace is gone after
         for candidate, _, allowance in CANDIDATES[1:]:
             caught = tally.caught[candidate]
             lines.append((f"{label}: {candidate} caught",
@@ -218,7 +223,7 @@ def summarise(model: str, figures: dict[str, Any]) -> tuple[list[tuple[str, str]
                       "measured_change": {c: [round(v, 4) for v in values]
                                           for c, values in tally.measured_change.items()},
                       "resolution_median": round(statistics.median(tally.resolution), 4),
-                      "gated_s": [round(s, 1) for s in tally.seconds],
+                      "gated_s": [round(s, 1) for s in tally.seconds], "alarms": tally.alarms,
                       "wall_ratio": [round(r, 3) for r in ratios]}
     return lines, data
 

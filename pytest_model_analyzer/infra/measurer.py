@@ -11,7 +11,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,7 @@ from pytest_model_analyzer.domain.latency import LatencySketch
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import combined_metrics
 from pytest_model_analyzer.infra import perf_analyzer
-from pytest_model_analyzer.infra.model_control import ModelControl, RepositoryControl, VariantLoadError
+from pytest_model_analyzer.infra.model_control import ModelControl, RepositoryControl, Side, VariantLoadError
 from pytest_model_analyzer.infra.monitor import ResourceMonitor
 from pytest_model_analyzer.infra.perf_analyzer import PerfAnalyzerCall, PerfAnalyzerRun
 from pytest_model_analyzer.infra.runtime import Runtime
@@ -70,6 +70,17 @@ class Measurer:
         self.on_restart(tail)
         if endpoints is not None:  # an in-process server (c_api) has no control channel to reconnect
             self.control.reset(endpoints.grpc)
+
+    def load_sides(self, point: Point, served_as: Sequence[Mapping[str, str]]) -> None:
+        """The point's models loaded at once for each of the names in `served_as` (both sides of an A/B pair),
+        ahead of their measurements. Best effort: a side that did not load is loaded again, and its error
+        reported, by its own measurement."""
+        sides = [Side(point.model.name, point.variant, not point.model.members, names) for names in served_as]
+        try:
+            self.ensure_server(point)
+            self.control.load_sides(sides, deadline=time.monotonic() + self.timeout)
+        except (VariantLoadError, ServerError):
+            return
 
     def measure(self, point: Point, served_as: Mapping[str, str] | None = None,
                 beside: Collection[str] = ()) -> Measurement:

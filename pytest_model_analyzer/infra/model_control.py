@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,39 @@ class VariantLoadError(PluginError):
 _NOT_EXPLICIT = "explicit model load / unload is not allowed"
 WARM_UP_REQUESTS = 3
 WARM_UP_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Side:
+    """One version of a point's models to load: `model` with `variant`, served under the names `served_as`
+    gives (an A/B run's baseline: `<model>__baseline`); `load_self` False for models profiled together, whose
+    combination is no model of the server."""
+
+    model: str
+    variant: Variant
+    load_self: bool = True
+    served_as: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def served(self) -> str:
+        return self.served_as.get(self.model, self.model)
+
+    @property
+    def failure_key(self) -> tuple[str, str]:
+        return self.served, self.variant.key()
+
+    @property
+    def wanted(self) -> list[tuple[str, Variant]]:
+        """Each model to load with its variant, in order: the composing models before the model that calls them."""
+        models = [*self.variant.composing, *([(self.model, self.variant)] if self.load_self else [])]
+        return [(self.served_as.get(name, name), variant) for name, variant in models]
+
+    @property
+    def warmed(self) -> list[str]:
+        """What is warmed up after the load: the model, or each model profiled together."""
+        if self.load_self:
+            return [self.served]
+        return [self.served_as.get(name, name) for name, _ in self.variant.composing]
 
 
 class ModelControl:
@@ -117,21 +152,27 @@ class ModelControl:
         profiled together are the composing models of a combination that is no model of the server
         (`load_self` False): they are loaded, and {} is returned. `served_as` maps a model to the name it is
         served under (an A/B run's baseline, `<model>__baseline`)."""
-        names = served_as or {}
-        key = variant.key()
-        failure = (names.get(model, model), key)
-        if failure in self.failed:
-            raise VariantLoadError(self.failed[failure])
+        side = Side(model, variant, load_self, served_as or {})
+        if side.failure_key in self.failed:
+            raise VariantLoadError(self.failed[side.failure_key])
         if self.reload_disabled:
             if not variant.is_default:
                 raise PointSkipped("reload_model_disable is set: only the config already loaded is measured")
-            return self.config(names.get(model, model), deadline)
-        wanted = [(names.get(name, name), v) for name, v in [*variant.composing, *([(model, variant)] if load_self
-                                                                                  else [])]]
-        served = names.get(model, model)
-        if all(self.loaded.get(name) == canonical(v.parameters) and name in self.effective for name, v in wanted):
-            return self.served(served)
-        keep = {name for name, _ in wanted} | set(beside)
+            return self.config(side.served, deadline)
+        self.load_sides([side], beside, deadline)
+        return self.served(side.served)
+
+    def load_sides(self, sides: Sequence[Side], beside: Collection[str] = (), deadline: float | None = None) -> None:
+        """What each side wants loaded, every other model unloaded but `beside`; each side warmed up after its
+        load. Several sides (both of an A/B pair) load at once, each in a thread of its own: Triton loads
+        models in parallel, and most of a Python model's load is its stub process starting. A side that fails
+        is remembered (`failed`); the first failure is raised once every side ended."""
+        if self.reload_disabled:
+            return
+        pending = [side for side in sides if side.failure_key not in self.failed and not self._holds(side)]
+        if not pending:
+            return
+        keep = {name for side in sides for name, _ in side.wanted} | set(beside)
         unloaded = list(reversed([name for name in self.loaded if name not in keep]))
         for other in unloaded:
             self._call("unload_model", other, deadline)  # the model before the composing models it calls
@@ -139,15 +180,28 @@ class ModelControl:
             self.effective.pop(other, None)
         if unloaded and self.wait_for_unload:
             self._wait_until_unloaded(unloaded, deadline)
+        if len(pending) == 1:
+            self._load_side(pending[0], deadline)
+            return
+        # Each side touches only its own models' entries of the state below (distinct names: `<model>__baseline`).
+        with ThreadPoolExecutor(max_workers=len(pending), thread_name_prefix="ma-load") as pool:
+            futures = [pool.submit(self._load_side, side, deadline) for side in pending]
+        for future in futures:
+            future.result()
+
+    def _holds(self, side: Side) -> bool:
+        return all(self.loaded.get(name) == canonical(v.parameters) and name in self.effective
+                   for name, v in side.wanted)
+
+    def _load_side(self, side: Side, deadline: float | None) -> None:
         try:
-            for name, wanted_variant in wanted:
+            for name, wanted_variant in side.wanted:
                 self._load(name, wanted_variant, deadline)
         except VariantLoadError as exc:
-            self.failed[failure] = f"{variant.name} did not load: {exc}"
-            raise VariantLoadError(self.failed[failure]) from None
-        for name in [served] if load_self else [names.get(name, name) for name, _ in variant.composing]:
+            self.failed[side.failure_key] = f"{side.variant.name} did not load: {exc}"
+            raise VariantLoadError(self.failed[side.failure_key]) from None
+        for name in side.warmed:
             self.warm_up(name)
-        return self.served(served)
 
     def _wait_until_unloaded(self, models: list[str], deadline: float | None) -> None:
         """Until the repository index says none of `models` is ready or unloading, within the call timeout."""
@@ -250,6 +304,9 @@ class RepositoryControl:
                 raise VariantLoadError(f"{variant.name} could not be written to {self.repository}: {exc}") from None
             self.configs[variant.name] = {**config, "name": variant.name}
         return self.configs[variant.name]
+
+    def load_sides(self, sides: Sequence[Side], beside: Collection[str] = (), deadline: float | None = None) -> None:
+        """Nothing is loaded ahead: c_api serves no A/B run, and each measurement writes its variant."""
 
     def served(self, model: str) -> dict[str, Any]:
         """No server reports configs ahead of the measurement (and c_api loads no composing models)."""

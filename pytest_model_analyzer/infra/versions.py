@@ -86,6 +86,8 @@ class PairedMeasurer:
         loaded = point.model.loaded_models
         served = {name: self.pairing.served_as[name] for name in loaded}
         swap = self.pairing.swap
+        if not swap:  # both sides' models load at once (they are held side by side anyway)
+            self.measurer.load_sides(point, [{}, served])
 
         def candidate() -> Measurement:
             return self.measurer.measure(point, beside=() if swap else list(served.values()))
