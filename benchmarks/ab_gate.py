@@ -10,7 +10,9 @@ Each round, per model:
   alternating order. Unchanged and 10% are gated at a 5% allowance, 5% at 2.5% (a change can only fail past its
   allowance: the allowance is half the slowdown);
   `sleep` is slowed by sleep_ms 20 -> 22 / 21, `add` by a busy wait of 10% / 5% of a request's time (35 / 17.5 us).
-The order of the rounds' runs is reversed every other round.
+The order of the rounds' runs is reversed every other round. `--other DIR` adds, in the same rounds and
+interleaved, the A/B gate of a second source tree of the plugin (another commit's rules or code): rule sets
+compared side by side, not one after the other.
 
 It verifies that every run measured all 12 points in that run (none from a checkpoint), that every point of an
 A/B run carries both sides measured in that run (at least one pair, baseline from the given repository), and
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -65,6 +68,8 @@ def _busy(seconds):
         pass
 '''
 GATES = ("ab", "cross")
+OTHER = "ab-other"  # the A/B gate of a second source tree (--other), interleaved with the others in each round
+LABELS = {"ab": "A/B same run", "cross": "cross-session", OTHER: "A/B same run, --other's code"}
 
 
 def place_model(repo: Path, model: str, factor: float) -> None:
@@ -95,8 +100,9 @@ class Run:
     cases: list[dict[str, Any]]  # per item: its junit properties, and whether it failed
 
 
-def run(workdir: Path, name: str, *args: str) -> Run:
-    """One plugin run in its own checkpoint directory; its output is kept in logs/ whatever happens."""
+def run(workdir: Path, name: str, *args: str, code: Path | None = None) -> Run:
+    """One plugin run in its own checkpoint directory; its output is kept in logs/ whatever happens. `code`: a
+    source tree of the plugin to run instead of this one (through PYTHONPATH)."""
     junit, checkpoints = workdir / "junit" / f"{slug(name)}.xml", workdir / "checkpoints" / slug(name)
     junit.parent.mkdir(exist_ok=True)
     checkpoints.mkdir(parents=True, exist_ok=True)
@@ -104,6 +110,7 @@ def run(workdir: Path, name: str, *args: str) -> Run:
     result = run_logged([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
                          "-q", "--ma-config", "suite.yaml", f"--junitxml={junit}",
                          f"--ma-checkpoint-directory={checkpoints}", *args], workdir, name,
+                        env={**os.environ, "PYTHONPATH": str(code)} if code else None,
                         log=workdir / "logs" / f"{slug(name)}.log")
     seconds = time.perf_counter() - started
     require(result.returncode in (0, 1), f"{name} failed to run (rc {result.returncode}):\n{result.stdout[-3000:]}"
@@ -126,7 +133,7 @@ def comparison(case: dict[str, Any], gate: str, who: str) -> dict[str, Any]:
     found = [r for r in results if r["metric"] == "perf_throughput"]
     require(len(found) == 1, f"{who}: {case['name']} has no throughput check: {results}")
     result = found[0]
-    if gate == "ab":
+    if gate != "cross":
         baseline = json.loads(case["ma_measurement"]).get("baseline") or {}
         order = baseline.get("order") or []  # one entry per pair measured: "AB" or "BA"
         require(bool(baseline.get("metrics")) and result["paired"] and len(order) >= 1,
@@ -165,12 +172,13 @@ class Tally:
         self.measured_change.setdefault(candidate, []).append(statistics.median(changes))
 
 
-def model_figures(model: str, base: Path, rounds: int) -> dict[str, Any]:
+def model_figures(model: str, base: Path, rounds: int, other: Path | None = None) -> dict[str, Any]:
     workdir = base / model
     candidate_repo, baseline_repo = workdir / "models", workdir / "baseline"
     place_model(baseline_repo, model, 1.0)
     (workdir / "suite.yaml").write_text(SUITE.format(repo=candidate_repo, model=model) + FLAGS + "\n")
-    tallies = {gate: Tally() for gate in GATES}
+    gates_here = (*GATES, OTHER) if other else GATES
+    tallies = {gate: Tally() for gate in gates_here}
     plain_s: list[float] = []
     for index in range(rounds):
         place_model(candidate_repo, model, 1.0)
@@ -183,25 +191,26 @@ def model_figures(model: str, base: Path, rounds: int) -> dict[str, Any]:
         for position, (candidate, factor, allowance) in enumerate(candidates):
             place_model(candidate_repo, model, factor)
             spec = f"--ma-compare-fail=perf_throughput:{allowance:g}%,perf_latency_p99:{allowance:g}%"
-            gates = GATES if (index + position) % 2 == 0 else tuple(reversed(GATES))
+            gates = gates_here if (index + position) % 2 == 0 else tuple(reversed(gates_here))
             for gate in gates:
                 name = f"{model} r{index + 1} {gate} {candidate}"
-                if gate == "ab":
-                    gated = run(workdir, name, f"--ma-baseline-repository={baseline_repo}", spec)
+                if gate != "cross":
+                    gated = run(workdir, name, f"--ma-baseline-repository={baseline_repo}", spec,
+                                code=other if gate == OTHER else None)
                 else:
                     own = workdir / "checkpoints" / slug(name)
                     own.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(stored, own / "0.ckpt")
                     gated = run(workdir, name, "--ma-compare=0", spec)
                 tallies[gate].add(candidate, gated, gate, name)
-    return {"plain_s": plain_s, **{gate: tallies[gate] for gate in GATES}}
+    return {"plain_s": plain_s, **tallies}
 
 
 def summarise(model: str, figures: dict[str, Any]) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     lines, data = [], {"plain_s": [round(s, 1) for s in figures["plain_s"]]}
-    for gate in GATES:
+    for gate in (gate for gate in LABELS if gate in figures):
         tally: Tally = figures[gate]
-        label = f"{model} {'A/B same run' if gate == 'ab' else 'cross-session'}"
+        label = f"{model} {LABELS[gate]}"
         rate = tally.false_alarms / tally.checks
         lines.append((f"{label}: false alarms", f"{tally.false_alarms} of {tally.checks} point-checks "
                                                 f"({100 * rate:.1f}%) at 5%"))
@@ -233,9 +242,13 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per model (at least 2)")
     parser.add_argument("--models", default="sleep,add", help="comma-separated: sleep, add")
+    parser.add_argument("--other", type=Path, help="a second source tree of the plugin (another commit's rules): "
+                                                    "its A/B gate runs in the same rounds, interleaved")
     args = parser.parse_args()
     with workspace("ab_gate") as base:
-        figures = {model: model_figures(model, base, max(args.rounds, 2)) for model in args.models.split(",")}
+        other = args.other.resolve() if args.other else None
+        figures = {model: model_figures(model, base, max(args.rounds, 2), other)
+                   for model in args.models.split(",")}
     lines, data = [], {}
     for model, found in figures.items():
         more, data[model] = summarise(model, found)
