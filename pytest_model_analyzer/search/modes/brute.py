@@ -29,6 +29,8 @@ def automatic_variants(model: ModelSpec, profile: ProfileConfig) -> list[Variant
 
 @dataclass(frozen=True)
 class Brute:
+    """run_config_search_mode: brute (the listed or the automatic variants), or the search disabled."""
+
     automatic: bool  # plans the automatic space; else measures the listed variants
     early_exits: bool = True  # False with the search disabled: every listed point is measured
 

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class OptunaOutcome:
+    """What the trials measured, and the top configurations whose load is swept afterwards."""
+
     trials: int  # how many trials ran
     measured: set[PointId]  # the default config's point and every trial's
     top: set[str]  # variants whose load is swept afterwards (the default among them)
@@ -57,6 +59,8 @@ class OptunaOutcome:
 
 @dataclass(frozen=True)
 class Optuna:
+    """run_config_search_mode: optuna."""
+
     def plan(self, model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
         assert model.optuna is not None
         variants = name_variants(model.name, optuna_parameters(model, optuna_dimensions(model)), model.base_config)

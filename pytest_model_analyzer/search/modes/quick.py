@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class QuickOutcome:
+    """What the hill climb measured: the configurations it visited (and those that failed), and the top ones
+    whose load is swept afterwards. Filled while the climb runs; its points ask it meanwhile."""
+
     visited: set[str]
     top: set[str]
     failed: set[str] = field(default_factory=set)
@@ -61,6 +64,8 @@ def is_formula_point(point: Point) -> bool:
 
 @dataclass(frozen=True)
 class Quick:
+    """run_config_search_mode: quick (and every model with composing models, as Model Analyzer searches them)."""
+
     def plan(self, model: ModelSpec, profile: ProfileConfig) -> ModelSpec:
         if model.composing:
             return plan_composing(model, profile)
