@@ -22,8 +22,8 @@ from pytest_model_analyzer.config.flags import (
     resolve_server_paths,
 )
 from pytest_model_analyzer.config.llm import (
-    LLM,
     LLMSpec,
+    ModelType,
     check_generic,
     is_decoupled,
     llm_flags,
@@ -172,7 +172,7 @@ def _perf_flags(ctx: ModelContext, loads: _Loads) -> _Stimulus:
     directory; a custom load replaces the load sweep."""
     flags_key = ctx.key("perf_analyzer_flags")
     pa_flags = parse_perf_flags(ctx.value("perf_analyzer_flags"), f"{ctx.where}.perf_analyzer_flags")
-    if ctx.settings["model_type"] == LLM and INPUT_DATA_FLAG in pa_flags:
+    if ctx.settings["model_type"] is ModelType.LLM and INPUT_DATA_FLAG in pa_flags:
         raise ConfigError(f"{flags_key}.{INPUT_DATA_FLAG}", "model_type LLM builds every request from "
                           "genai_perf_flags (prompts, output tokens): remove input-data, or give prompts as "
                           "input-dataset")
@@ -269,7 +269,7 @@ def _llm(ctx: ModelContext, pa_flags: Mapping[str, Any], base_config: Mapping[st
     key = ctx.key("genai_perf_flags")
     given = ctx.value("genai_perf_flags")
     llm = None
-    if settings["model_type"] != LLM:
+    if settings["model_type"] is not ModelType.LLM:
         if given is not None:
             raise ConfigError(key, "applies to LLM models only: set model_type: LLM")
         check_generic(name, base_config, pa_flags, settings["client_protocol"])

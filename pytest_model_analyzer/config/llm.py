@@ -29,19 +29,21 @@ from pytest_model_analyzer.domain.errors import ConfigError
 from pytest_model_analyzer.domain.identity import LLM_INPUTS_DIGEST, digest
 from pytest_model_analyzer.domain.tokens import TokenCounter, TokenReading
 
-LLM = "LLM"  # model_type's value (Model Analyzer's spelling)
-GENERIC = "generic"
-MODEL_TYPES = (GENERIC, LLM)
+
+class ModelType(enum.Enum):
+    """`model_type`, with Model Analyzer's spellings as values."""
+
+    GENERIC = "generic"
+    LLM = "LLM"
 
 
-def parse_model_type(value: Any, key: str) -> str:
-    """generic or LLM, in any case (Model Analyzer's perf_analyzer wrapper compares it case-blind), written as
-    Model Analyzer writes it."""
+def parse_model_type(value: Any, key: str) -> ModelType:
+    """generic or LLM, in any case (Model Analyzer's perf_analyzer wrapper compares it case-blind)."""
     text = v.parse_str(value, key)
-    for model_type in MODEL_TYPES:
-        if text.lower() == model_type.lower():
+    for model_type in ModelType:
+        if text.lower() == model_type.value.lower():
             return model_type
-    raise ConfigError(key, f"must be {' or '.join(MODEL_TYPES)}, got `{text}`")
+    raise ConfigError(key, f"must be {' or '.join(t.value for t in ModelType)}, got `{text}`")
 
 
 class Backend(enum.Enum):

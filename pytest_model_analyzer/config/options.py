@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_model_analyzer.config import values as v
-from pytest_model_analyzer.config.llm import parse_model_type
+from pytest_model_analyzer.config.llm import ModelType, parse_model_type
 from pytest_model_analyzer.config.search_settings import SearchStrategy, parse_search_strategy
 
 
@@ -72,7 +72,8 @@ _OPTIONS = [
                        "looked at"),
     Option("skip_summary_reports", v.parse_bool, False, help="write no CSV/HTML reports"),
     Option("skip_detailed_reports", v.parse_bool, False, help="write no reports/detailed/<config>.html"),
-    Option("model_type", parse_model_type, "generic", help="generic, or LLM: streaming models measured per token"),
+    Option("model_type", parse_model_type, ModelType.GENERIC,
+           help="generic, or LLM: streaming models measured per token"),
     Option("model_repository", v.parse_str, None, path=True, help="Triton model repository"),
     Option("output_model_repository_path", v.parse_str, "output_model_repository", path=True,
            help="where the best configs' model directories are written"),
