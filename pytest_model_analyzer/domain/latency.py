@@ -8,13 +8,14 @@ any quantile read back (1% here), whatever the distribution, in a few hundred by
 accuracy merge exactly, so trials of a point add up.
 
 The library keeps its store private, so the bins are kept here, keyed by the library's own public mapping,
-and a DDSketch is rebuilt from them to answer a quantile.
+and a DDSketch is rebuilt from them, once, to answer quantiles.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ddsketch import DDSketch
@@ -55,7 +56,9 @@ class LatencySketch:
     def count(self) -> int:
         return sum(self.bins.values())
 
+    @cached_property
     def _sketch(self) -> DDSketch:
+        """Built once per sketch, on the first quantile asked (the bins never change: a merge makes a new one)."""
         mapping = LogarithmicMapping(self.relative_accuracy)
         sketch = DDSketch(self.relative_accuracy)
         for key, count in self.bins.items():
@@ -66,7 +69,7 @@ class LatencySketch:
         """The latency at quantile `q` (0..1) of all the requests; 0 for an empty sketch."""
         if not self.bins:
             return 0.0
-        value = self._sketch().get_quantile_value(q)
+        value = self._sketch.get_quantile_value(q)
         return float(value) if value is not None else 0.0
 
     def cdf(self) -> list[tuple[float, float]]:
