@@ -154,7 +154,7 @@ class Ledger:
         self._known.setdefault(point.setup, measurement)
         self._rows[point.id] = measurement
         self._resolved.add(point.id)
-        if origin is not MEASURED_HERE:
+        if origin.kind is not OriginKind.MEASURED:  # by kind, not by object: an equal Origin is the same fact
             self._origins[point.id] = origin
         return Resolution(measurement, origin)
 
