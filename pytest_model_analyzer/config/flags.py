@@ -86,6 +86,13 @@ SERVER_WRITES = frozenset({"log-file", "trace-file"})
 DEFAULT_PERF_FLAGS: dict[str, Any] = {"measurement-mode": "count_windows"}
 
 
+def counts_requests(flags: Mapping[str, Any]) -> bool:
+    """Whether perf_analyzer's windows end after a number of requests (`measurement-mode: count_windows`), so
+    that a window's length depends on the model's speed, rather than after a time (`time_windows`, its own
+    default)."""
+    return str(flags.get("measurement-mode", "time_windows")) == "count_windows"
+
+
 def effective_flags(flags: Mapping[str, Any]) -> dict[str, Any]:
     """The perf_analyzer flags a point is really measured with: the user's as given, or Model Analyzer's
     default when none are given. (Model Analyzer itself lays `measurement-mode: count_windows` under any

@@ -29,6 +29,9 @@ class Metric:
     # A percentile of a per-request figure (0.99 for a p99): a comparison needs enough requests in its tail
     # (analysis/statistics.py, `required_requests`). None for any other figure.
     quantile: float | None = None
+    # A figure of the server or the machine as a whole (the resource monitor's), not of one model's requests:
+    # models measured at the same time (an A/B duet) all carry the same one.
+    machine_wide: bool = False
 
 
 def _quantile(statistic: str) -> float | None:
@@ -90,22 +93,24 @@ _METRICS = [
     Metric("output_sequence_length_avg", "tokens", True, "Avg Output Sequence Length (tokens)",
            source=f"{_EXPORT}: each answer's tokens (LLM models; AIPerf's figure)"),
     Metric("gpu_utilization", "%", True, "GPU Utilization (%)",
-           source=f"{_NVML}`nv_gpu_utilization`; average over the measurement"),
+           source=f"{_NVML}`nv_gpu_utilization`; average over the measurement", machine_wide=True),
     Metric("gpu_power_usage", "W", False, "GPU Power Usage (W)",
-           source=f"{_NVML}`nv_gpu_power_usage`; average over the measurement"),
+           source=f"{_NVML}`nv_gpu_power_usage`; average over the measurement", machine_wide=True),
     Metric("gpu_used_memory", "MB", False, "GPU Memory Usage (MB)",
-           source=f"{_NVML}`nv_gpu_memory_used_bytes`; the most over the measurement"),
-    Metric("gpu_free_memory", "MB", True, "GPU Memory Available (MB)", source=_NOT_MEASURED),
+           source=f"{_NVML}`nv_gpu_memory_used_bytes`; the most over the measurement", machine_wide=True),
+    Metric("gpu_free_memory", "MB", True, "GPU Memory Available (MB)", source=_NOT_MEASURED, machine_wide=True),
     Metric("gpu_total_memory", "MB", True, "GPU Total Memory (MB)",
-           source=f"{_NVML}`nv_gpu_memory_total_bytes`"),
+           source=f"{_NVML}`nv_gpu_memory_total_bytes`", machine_wide=True),
     Metric("cpu_used_ram", "MB", False, "RAM Usage (MB)",
-           source="the server process tree's resident memory, with collect_cpu_metrics; the most"),
-    Metric("cpu_available_ram", "MB", True, "RAM Available (MB)", source=_NOT_MEASURED),
+           source="the server process tree's resident memory, with collect_cpu_metrics; the most",
+           machine_wide=True),
+    Metric("cpu_available_ram", "MB", True, "RAM Available (MB)", source=_NOT_MEASURED, machine_wide=True),
     # From the server's metrics endpoint on machines without a GPU (not in Model Analyzer).
     Metric("cpu_utilization", "%", True, "CPU Utilization (%)",
-           source="the server's `nv_cpu_utilization`; average (not in Model Analyzer)"),
+           source="the server's `nv_cpu_utilization`; average (not in Model Analyzer)", machine_wide=True),
     Metric("cpu_memory_used", "MB", False, "System Memory Used (MB)",
-           source="the server's `nv_cpu_memory_used_bytes`, the whole machine; the most (not in Model Analyzer)"),
+           source="the server's `nv_cpu_memory_used_bytes`, the whole machine; the most (not in Model Analyzer)",
+           machine_wide=True),
 ]
 
 METRICS: dict[str, Metric] = {metric.tag: metric for metric in _METRICS}

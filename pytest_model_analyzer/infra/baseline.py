@@ -6,10 +6,12 @@ under the same names; `--ma-baseline-rev REV` takes them from git revision REV o
 touched). Either way the run stages a second model repository, which the local server serves beside the
 candidate's: each baseline model as `<model>__baseline`, its config.pbtxt renamed (an ensemble's steps call the
 baseline's composing models), its other files linked. Both versions are then loaded side by side; with
-`--ma-baseline-swap` only one side is loaded at a time (a model too large to hold twice).
+`--ma-baseline-swap` only one side is loaded at a time (a model too large to hold twice); with
+`--ma-baseline-duet` both sides are measured at the same time (`PairMode`, infra/versions.py).
 
-Each profiled model gets a key: a digest of both sides' model files. A stored pair (a resumed or killed run)
-is reused only while its key matches, so an edit of either side measures again.
+Each profiled model gets a key: a digest of both sides' model files, and the mode for a duet (whose pairs scatter
+otherwise than sequential ones). A stored pair (a resumed or killed run) is reused only while its key matches, so
+an edit of either side measures again.
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_model_analyzer.analysis.regression import RegressionCheck
+from pytest_model_analyzer.config.flags import counts_requests
 from pytest_model_analyzer.config.model_config import ModelConfigError, read_model_config
 from pytest_model_analyzer.config.profile import ProfileConfig
 from pytest_model_analyzer.config.values import files_digest
 from pytest_model_analyzer.domain.errors import PluginError
+from pytest_model_analyzer.domain.metrics import metric_of
 from pytest_model_analyzer.infra.leftovers import owned_temp_dir
 from pytest_model_analyzer.infra.model_directory import to_pbtxt
-from pytest_model_analyzer.infra.versions import PairedMeasurer, PointMeasurer
+from pytest_model_analyzer.infra.versions import PairedMeasurer, PairMode, PointMeasurer
 
 if TYPE_CHECKING:
     from pytest_model_analyzer.infra.measurer import Measurer
@@ -55,7 +60,7 @@ class Pairing:
     base_configs: Mapping[str, Mapping[str, Any]]  # each loaded model -> the baseline's config.pbtxt
     keys: Mapping[str, str]  # each profiled model -> the digest of both sides' model files
     missing: tuple[str, ...]  # profiled models the baseline lacks
-    swap: bool  # load one side at a time instead of both
+    mode: PairMode  # how a pair is taken: one side after the other (both held, or one at a time), or at once
     workdir: Path  # everything this pairing wrote; removed by close()
 
     @property
@@ -64,7 +69,7 @@ class Pairing:
 
     @property
     def one_side_at_a_time(self) -> bool:
-        return self.swap
+        return self.mode.one_side_at_a_time
 
     def measurer(self, measurer: Measurer) -> PointMeasurer:
         """Each measurement of a point a pair: the baseline's and the candidate's."""
@@ -87,6 +92,24 @@ def paired_baseline_problem(profile: ProfileConfig) -> str:
         if model.composing and not model.members and not model.is_ensemble:
             return (f"`{model.name}` is a BLS model: its code calls its composing models by name, so its baseline "
                     "cannot be served beside it (not supported yet)")
+    return ""
+
+
+def duet_problem(profile: ProfileConfig, checks: Sequence[RegressionCheck]) -> str:
+    """Why this profile's pairs cannot be measured as a duet (both sides at once); '' when they can."""
+    for model in profile.models:
+        if counts_requests(model.perf_analyzer_flags):
+            return (f"both sides are measured over the same time windows, and `{model.name}`'s perf_analyzer_flags "
+                    "count requests (measurement-mode: count_windows, Model Analyzer's default when no flags are "
+                    "given): set measurement-mode: time_windows and a measurement-interval")
+        if model.constraints or profile.constraints:
+            return (f"each side is measured under the other's load, and the constraints of `{model.name}` would "
+                    "judge those figures: drop the constraints, or measure the pairs one side after the other")
+    for check in checks:
+        metric = metric_of(check.metric)
+        if metric is not None and metric.machine_wide:
+            return (f"--ma-compare-fail gates on {check.metric}, a figure of the whole server, which both sides of "
+                    "a duet share")
     return ""
 
 
@@ -142,7 +165,7 @@ def _stage_model(source: Path, target: Path, config: dict[str, Any]) -> None:
 
 
 def open_pairing(*, repository: str | None, rev: str | None, candidate: Path,
-                 models: Sequence[tuple[str, Sequence[str]]], swap: bool = False) -> Pairing:
+                 models: Sequence[tuple[str, Sequence[str]]], mode: PairMode = PairMode.SIDE_BY_SIDE) -> Pairing:
     """Stage the baseline. `models`: each profiled model with the models its measurement loads (itself, an
     ensemble's or BLS model's composing models, or the members of models profiled together)."""
     if repository and rev:
@@ -161,14 +184,14 @@ def open_pairing(*, repository: str | None, rev: str | None, candidate: Path,
             if not _is_model_repository(source_repository):
                 raise BaselineError(f"{flag}: {repository} is not a model repository (no model directory with a "
                                     "config.pbtxt or a version folder in it)")
-        return _stage(flag, name, source, source_repository.resolve(), candidate, models, swap, workdir)
+        return _stage(flag, name, source, source_repository.resolve(), candidate, models, mode, workdir)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
 
 
 def _stage(flag: str, name: str, source: str, baseline: Path, candidate: Path,
-           models: Sequence[tuple[str, Sequence[str]]], swap: bool, workdir: Path) -> Pairing:
+           models: Sequence[tuple[str, Sequence[str]]], mode: PairMode, workdir: Path) -> Pairing:
     staged = workdir / "repository"
     staged.mkdir()
     loaded = sorted({model for _, names in models for model in names})
@@ -195,7 +218,8 @@ def _stage(flag: str, name: str, source: str, baseline: Path, candidate: Path,
         if not all(loaded_name in present for loaded_name in names):
             missing.append(model)
             continue
-        keys[model] = files_digest([*(candidate / n for n in names), *(baseline / n for n in names)])
+        digest = files_digest([*(candidate / n for n in names), *(baseline / n for n in names)])
+        keys[model] = f"{digest}+duet" if mode is PairMode.DUET else digest
     return Pairing(name=name, source=source, repository=staged, served_as=served_as, base_configs=base_configs,
-                   keys=keys, missing=tuple(missing), swap=swap, workdir=workdir)
+                   keys=keys, missing=tuple(missing), mode=mode, workdir=workdir)
 

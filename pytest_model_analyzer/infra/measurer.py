@@ -11,10 +11,11 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pytest_model_analyzer.analysis.slo import slo_metrics
 from pytest_model_analyzer.analysis.tokens import token_metrics
@@ -27,14 +28,18 @@ from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.domain.metrics import combined_metrics
 from pytest_model_analyzer.infra import perf_analyzer
 from pytest_model_analyzer.infra.model_control import ModelControl, RepositoryControl, Side, VariantLoadError
-from pytest_model_analyzer.infra.monitor import ResourceMonitor
+from pytest_model_analyzer.infra.monitor import ResourceMonitor, Sample
 from pytest_model_analyzer.infra.perf_analyzer import PerfAnalyzerCall, PerfAnalyzerRun
 from pytest_model_analyzer.infra.runtime import Runtime
 from pytest_model_analyzer.infra.server import InProcessServer, LocalServer, RemoteServer, ServerError
+from pytest_model_analyzer.infra.versions import Served
 
 
 def _ignore(log_tail: str) -> None:
     return None
+
+
+Key = TypeVar("Key", bound=Hashable)
 
 
 @dataclass
@@ -86,32 +91,26 @@ class Measurer:
                 beside: Collection[str] = ()) -> Measurement:
         """`served_as`: the names the point's models are served under (an A/B run's baseline side); `beside`:
         models that stay loaded (the other side of the pair)."""
+        return self.measure_at_once(point, [Served(served_as or {}, tuple(beside))])[0]
+
+    def measure_at_once(self, point: Point, sides: Sequence[Served],
+                        flags: Mapping[str, Any] | None = None) -> list[Measurement]:
+        """The point measured on each of `sides` (one, or both sides of a duet pair) at the same time: each
+        side's models loaded, then every side's perf_analyzer started together, so that whatever disturbs the
+        machine meanwhile disturbs them alike. `flags` override the point's perf_analyzer flags (a duet's fixed
+        windows). Resource figures (CPU, GPU) are the server's: with several sides, each side carries them all."""
         members = point.model.members
-        names = served_as or {}
         # The whole measurement, load and perf_analyzer's tries included, ends within perf_analyzer_timeout (a
         # server start has its own ready timeout): each step gets what the steps before it left.
         deadline = time.monotonic() + self.timeout
-        try:
-            self.ensure_server(point)
-            effective = self.control.ensure(point.model.name, point.variant, load_self=not members,
-                                            served_as=names, beside=beside, deadline=deadline)
-        except VariantLoadError as exc:
-            trouble = self.server.trouble()
-            if trouble:
-                # Not the variant's fault: its next items are tried again on the restarted server.
-                self.control.forget_failure(names.get(point.model.name, point.model.name), point.variant)
-                raise MeasurementError(f"the Triton server {trouble} while loading {point.variant.name}:\n"
-                                       f"{self.server.log_tail()}\n{exc}") from None
-            raise MeasurementError(str(exc)) from None
-        except ServerError as exc:
-            raise MeasurementError(str(exc)) from None
+        effective = [self._load(point, side, deadline) for side in sides]
         # Models profiled together: one perf_analyzer per model, started together (Model Analyzer's concurrent
         # profiling); they share the combination's perf_analyzer flags (config/together.py).
         measured = point.variant.composing if members else [(point.model.name, point.variant)]
         # Each measured model's own spec: its slo and whether perf_analyzer exports its requests.
         specs = {member.name: member for member in point.model.members} or {point.model.name: point.model}
-        runs = {name: self._call(point, specs[name], names.get(name, name), variant.name)
-                for name, variant in measured}
+        runs = {(index, name): self._call(point, specs[name], side.names.get(name, name), variant.name, flags)
+                for index, side in enumerate(sides) for name, variant in measured}
         started = time.time()
         try:
             with self.monitor.record() as recording:
@@ -123,12 +122,40 @@ class Measurer:
                                        f"{self.server.log_tail()}\n{exc}") from None
             raise MeasurementError(str(exc)) from None
         resources, per_gpu = recording.result()
+        return [self._measurement(point, side, {name: results[index, name] for name, _ in measured}, specs,
+                                  effective[index], resources, per_gpu, started)
+                for index, side in enumerate(sides)]
+
+    def _load(self, point: Point, side: Served, deadline: float) -> dict[str, Any]:
+        """The side's models loaded (its variant's effective config returned); a load's failure as the
+        measurement's error."""
+        names = side.names
+        try:
+            self.ensure_server(point)
+            return self.control.ensure(point.model.name, point.variant, load_self=not point.model.members,
+                                       served_as=names, beside=side.beside, deadline=deadline)
+        except VariantLoadError as exc:
+            trouble = self.server.trouble()
+            if trouble:
+                # Not the variant's fault: its next items are tried again on the restarted server.
+                self.control.forget_failure(names.get(point.model.name, point.model.name), point.variant)
+                raise MeasurementError(f"the Triton server {trouble} while loading {point.variant.name}:\n"
+                                       f"{self.server.log_tail()}\n{exc}") from None
+            raise MeasurementError(str(exc)) from None
+        except ServerError as exc:
+            raise MeasurementError(str(exc)) from None
+
+    def _measurement(self, point: Point, side: Served, results: Mapping[str, PerfAnalyzerRun],
+                     specs: Mapping[str, ModelSpec], effective: dict[str, Any], resources: Sample,
+                     per_gpu: dict[str, Sample], started: float) -> Measurement:
+        """One side's measurement from its perf_analyzer runs (one per model profiled together)."""
+        names = side.names
         figures = {name: run.metrics for name, run in results.items()}
         requests = min(metrics.pop(perf_analyzer.REQUESTS, 0.0) for metrics in figures.values())
         for name, run in results.items():
             figures[name].update(_token_figures(run, specs[name]))
             figures[name].update(_slo_figures(run, specs[name].slo))
-        metrics = combined_metrics(figures) if members else figures[point.model.name]
+        metrics = combined_metrics(figures) if point.model.members else figures[point.model.name]
         metrics.update(resources)
         sketches = [LatencySketch.of(run.requests.request_latency) for run in results.values() if run.requests]
         latency = functools.reduce(LatencySketch.merged, sketches).to_dict() if sketches else {}
@@ -144,12 +171,12 @@ class Measurer:
                        for composing in point.composing],
         )
 
-    def _call(self, point: Point, spec: ModelSpec, model: str,
-              variant: str) -> tuple[PerfAnalyzerCall, Mapping[str, str]]:
+    def _call(self, point: Point, spec: ModelSpec, model: str, variant: str,
+              flags: Mapping[str, Any] | None = None) -> tuple[PerfAnalyzerCall, Mapping[str, str]]:
         """perf_analyzer's call for `spec`'s model, served as `model` (an A/B run's baseline has a name of its
-        own)."""
+        own); `flags` override the point's."""
         target = self.server.target(model, variant, self.protocol)
-        flags, tokens = point.perf_analyzer_flags, None
+        flags, tokens = {**point.perf_analyzer_flags, **(flags or {})}, None
         if spec.llm is not None:
             flags, tokens = {**flags, "input-data": str(self._requests_file(spec.llm))}, spec.llm.reading()
         call = PerfAnalyzerCall(
@@ -169,8 +196,8 @@ class Measurer:
             os.replace(partial, path)
         return path
 
-    def _run_together(self, runs: Mapping[str, tuple[PerfAnalyzerCall, Mapping[str, str]]],
-                      deadline: float) -> dict[str, PerfAnalyzerRun]:
+    def _run_together(self, runs: Mapping[Key, tuple[PerfAnalyzerCall, Mapping[str, str]]],
+                      deadline: float) -> dict[Key, PerfAnalyzerRun]:
         """Each model's perf_analyzer run; several at once in threads, all waited for, the first
         error (by model order) raised once all ended, so that no perf_analyzer outlives the measurement. They
         have what the load left of the measurement's deadline."""

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from pytest_model_analyzer.analysis.slo import RequestTimes
 from pytest_model_analyzer.analysis.tokens import gathered, request_tokens
+from pytest_model_analyzer.config.flags import counts_requests
 from pytest_model_analyzer.domain.errors import PluginError
 from pytest_model_analyzer.domain.identity import CONCURRENCY, PLUGIN_RECORDS, REQUEST_INTERVALS, REQUEST_RATE
 from pytest_model_analyzer.domain.tokens import TokenReading
@@ -210,7 +211,7 @@ _DEFAULT_REQUEST_COUNT = 50
 def widened(flags: Mapping[str, Any]) -> dict[str, Any]:
     """The flags with the measurement window doubled, as Model Analyzer's auto-adjust does."""
     result = dict(flags)
-    if result.get("measurement-mode", "time_windows") == "count_windows":
+    if counts_requests(result):
         result["measurement-request-count"] = str(2 * int(result.get("measurement-request-count",
                                                                       _DEFAULT_REQUEST_COUNT)))
     else:
@@ -228,7 +229,7 @@ STABLE_WINDOWS = 3  # perf_analyzer reports a measurement once 3 consecutive win
 def requests_behind(flags: Mapping[str, Any], metrics: Mapping[str, float], batch_size: int) -> float:
     """About how many requests the reported figures rest on: the stable windows' requests. A percentile
     from few requests is not one (a p99 of 30 requests is their maximum)."""
-    if flags.get("measurement-mode", "time_windows") == "count_windows":
+    if counts_requests(flags):
         return float(STABLE_WINDOWS * int(flags.get("measurement-request-count", _DEFAULT_REQUEST_COUNT)))
     seconds = int(flags.get("measurement-interval", _DEFAULT_INTERVAL_MS)) / 1000.0
     return STABLE_WINDOWS * seconds * metrics.get("perf_throughput", 0.0) / max(batch_size, 1)

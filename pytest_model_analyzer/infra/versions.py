@@ -1,13 +1,14 @@
 """Which versions of the profiled models a run serves and measures: the candidate alone (`CandidateOnly`), or,
 in an A/B run, the baseline staged beside it (infra/baseline.py's `Pairing`) and measured in pairs
-(`PairedMeasurer`). The server and the measurer ask this object what to serve and how to measure; nothing asks
-whether the run is an A/B one.
+(`PairedMeasurer`), in one of three `PairMode`s. The server and the measurer ask this object what to serve and how
+to measure; nothing asks whether the run is an A/B one.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -20,6 +21,35 @@ from pytest_model_analyzer.domain.measurement import Measurement
 if TYPE_CHECKING:  # for typing only: importing the measurer imports Triton's client, which a run may not need
     from pytest_model_analyzer.infra.baseline import Pairing
     from pytest_model_analyzer.infra.measurer import Measurer
+
+
+@dataclass(frozen=True)
+class Served:
+    """One version's side of a measurement: the names its models are served under (an A/B run's baseline has
+    names of its own; empty: their own) and the models that stay loaded beside it (the pair's other side)."""
+
+    names: Mapping[str, str] = field(default_factory=dict)
+    beside: tuple[str, ...] = ()
+
+
+class PairMode(enum.Enum):
+    """How an A/B run takes a pair (docs/gates.md, "Sequential pairs or a duet")."""
+
+    SIDE_BY_SIDE = "side by side"  # both versions held, measured one after the other (the default)
+    SWAP = "swap"  # one version held at a time, measured one after the other (--ma-baseline-swap)
+    # Both versions held and measured at the same time by two perf_analyzers (--ma-baseline-duet): whatever
+    # disturbs the machine during the pair disturbs both sides (Bulej et al., "Duet benchmarking", ICPE 2020).
+    DUET = "duet"
+
+    @property
+    def one_side_at_a_time(self) -> bool:
+        return self is PairMode.SWAP
+
+
+# A duet's two perf_analyzers measure the same fixed windows: each takes its first three windows as they come
+# (perf_analyzer's stability test never fails at 1000%), so that neither runs on alone, uncontended, while the
+# other still seeks stability. Their noise is the gate's business: the pairs' scatter (analysis/ab.py).
+DUET_FLAGS: dict[str, str] = {"stability-percentage": "1000"}
 
 
 class PointMeasurer(Protocol):
@@ -85,7 +115,10 @@ class PairedMeasurer:
         baseline_first = taken % 2 == 1
         loaded = point.model.loaded_models
         served = {name: self.pairing.served_as[name] for name in loaded}
-        swap = self.pairing.swap
+        mode = self.pairing.mode
+        if mode is PairMode.DUET:
+            return self._duet(point, served, baseline_first)
+        swap = mode.one_side_at_a_time
         if not swap:  # both sides' models load at once (they are held side by side anyway)
             self.measurer.load_sides(point, [{}, served])
 
@@ -103,6 +136,18 @@ class PairedMeasurer:
             before = baseline()
         before = self._as_requested(point, before)
         return after.paired(before, self.pairing.source, self.pairing.keys[model], "BA" if baseline_first else "AB")
+
+    def _duet(self, point: Point, served: Mapping[str, str], baseline_first: bool) -> Measurement:
+        """Both sides measured at the same time; which side's perf_analyzer is started first alternates as a
+        sequential pair's order does ("B|A": the baseline's, "A|B")."""
+        self.measurer.load_sides(point, [{}, served])
+        candidate = Served(beside=tuple(served.values()))
+        baseline = Served(served, tuple(point.model.loaded_models))
+        sides = [baseline, candidate] if baseline_first else [candidate, baseline]
+        first, second = self.measurer.measure_at_once(point, sides, DUET_FLAGS)
+        after, before = (second, first) if baseline_first else (first, second)
+        return after.paired(self._as_requested(point, before), self.pairing.source,
+                            self.pairing.keys[point.model.name], "B|A" if baseline_first else "A|B")
 
     def _as_requested(self, point: Point, measured: Measurement) -> Measurement:
         """The baseline side with the config it asked for: the variant laid over the baseline's own config.pbtxt

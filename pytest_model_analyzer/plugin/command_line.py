@@ -20,6 +20,7 @@ from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra.baseline import (
     BaselineError,
     Pairing,
+    duet_problem,
     open_pairing,
     paired_baseline_problem,
 )
@@ -30,6 +31,7 @@ from pytest_model_analyzer.infra.checkpoint import (
 )
 from pytest_model_analyzer.infra.journal import Recovery, recover
 from pytest_model_analyzer.infra.testbed import differences
+from pytest_model_analyzer.infra.versions import PairMode
 from pytest_model_analyzer.plugin.xdist.workers import is_worker
 
 
@@ -62,6 +64,9 @@ def add_options(parser: pytest.Parser) -> None:
     groups["gates and baselines"].addoption("--ma-baseline-swap", action="store_true", default=False,
                     help="A/B: load one side at a time (models too large to hold twice) instead of both side by "
                          "side")
+    groups["gates and baselines"].addoption("--ma-baseline-duet", action="store_true", default=False,
+                    help="A/B: measure both sides of each pair at the same time, with two perf_analyzers, so that a "
+                         "noisy neighbour disturbs both alike (CPU models; not two sides contending for one GPU)")
     groups["gates and baselines"].addoption("--ma-fail-if-not-best", metavar="PERCENT", default=None,
                     help="fail the run when a model's shipped config (<model>_config_default) is more than PERCENT "
                          "worse than the best config found, or breaks constraints the best meets; the run writes "
@@ -188,14 +193,25 @@ def paired_baseline_given(config: pytest.Config) -> bool:
                 or config.getoption("ma_baseline_rev", default=None))
 
 
+def pair_mode(config: pytest.Config) -> PairMode:
+    """How an A/B run takes its pairs: `--ma-baseline-swap` or `--ma-baseline-duet`, not both."""
+    swap = bool(config.getoption("ma_baseline_swap", default=False))
+    duet = bool(config.getoption("ma_baseline_duet", default=False))
+    if swap and duet:
+        raise pytest.UsageError("--ma-baseline-swap and --ma-baseline-duet: a duet holds both sides at once, swap "
+                                "one at a time; give one")
+    return PairMode.SWAP if swap else PairMode.DUET if duet else PairMode.SIDE_BY_SIDE
+
+
 def paired_baseline(config: pytest.Config, profile: ProfileConfig) -> tuple[PairedBaseline, Pairing] | None:
     """`--ma-baseline-repository` / `--ma-baseline-rev`: the baseline measured beside each point in this run
     (analysis/ab.py), staged for the server (infra/baseline.py), with the checks of `--ma-compare-fail`."""
     repository = config.getoption("ma_baseline_repository", default=None)
     rev = config.getoption("ma_baseline_rev", default=None)
+    mode = pair_mode(config)
     if not repository and not rev:
-        if config.getoption("ma_baseline_swap", default=False):
-            raise pytest.UsageError("--ma-baseline-swap needs --ma-baseline-rev or --ma-baseline-repository")
+        if mode is not PairMode.SIDE_BY_SIDE:
+            raise pytest.UsageError(f"--ma-baseline-{mode.value} needs --ma-baseline-rev or --ma-baseline-repository")
         return None
     flag = "--ma-baseline-rev" if rev else "--ma-baseline-repository"
     if config.getoption("ma_compare", default=None) is not None:
@@ -207,9 +223,11 @@ def paired_baseline(config: pytest.Config, profile: ProfileConfig) -> tuple[Pair
     spec = config.getoption("ma_compare_fail")
     try:
         checks = parse_checks(spec) if spec else []
+        problem = duet_problem(profile, checks) if mode is PairMode.DUET else ""
+        if problem:
+            raise pytest.UsageError(f"--ma-baseline-duet: {problem}")
         pairing = open_pairing(repository=repository, rev=rev, candidate=profile.model_repository,
-                               models=[(model.name, model.loaded_models) for model in profile.models],
-                               swap=bool(config.getoption("ma_baseline_swap", default=False)))
+                               models=[(model.name, model.loaded_models) for model in profile.models], mode=mode)
     except (ConfigError, BaselineError) as exc:
         raise pytest.UsageError(str(exc)) from None
     return PairedBaseline(pairing.name, checks, pairing.keys), pairing

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,59 @@ def test_a_resumed_run_measures_only_the_pairs_it_lacks(run_profile, model_repo,
     set_sleep(baseline, 21)
     third = run_profile(body, f"--ma-baseline-repository={baseline}", GATE)
     assert "not measured again" not in third.result.stdout.str()
+
+
+# A perf_analyzer that notes when it started and ended, and for which model (`-m`), around the real one.
+TIMED = """#!/bin/sh
+echo "start $(date +%s.%N) $*" >> {log}
+{perf_analyzer} "$@"
+status=$?
+echo "end $(date +%s.%N) $*" >> {log}
+exit $status
+"""
+
+
+def runs_of(log: str) -> list[tuple[str, float, float]]:
+    """(model, start, end) of each perf_analyzer run the timing wrapper noted, in the order they started."""
+    opened: dict[str, float] = {}
+    runs = []
+    for line in log.splitlines():
+        what, when, *arguments = line.split()
+        if "-m" not in arguments:
+            continue  # the plugin asking for its --help
+        model = arguments[arguments.index("-m") + 1]
+        key = " ".join(arguments)  # each run's arguments are its own: its CSV path is unique
+        if what == "start":
+            opened[key] = float(when)
+        else:
+            runs.append((model, opened.pop(key), float(when)))
+    return sorted(runs, key=lambda run: run[1])
+
+
+def test_a_duet_measures_both_sides_at_once_and_catches_a_slower_candidate(run_profile, model_repo,
+                                                                          tmp_path: Path) -> None:
+    candidate, baseline = two_versions(model_repo, tmp_path, 23)  # 15% slower: throughput 0.87x
+    timing = tmp_path / "perf_analyzer_runs.log"
+    wrapper = tmp_path / "timed_perf_analyzer"
+    wrapper.write_text(TIMED.format(log=timing, perf_analyzer=Path(sys.executable).parent / "perf_analyzer"))
+    wrapper.chmod(0o755)
+    body = SUITE.format(repo=candidate).replace("[[{kind: KIND_CPU, count: 1}], ", "[").replace(
+        "concurrency: [1, 2, 4]", "concurrency: [1, 2, 3]") + f"perf_analyzer_path: {wrapper}\n"
+    run = run_profile(body, f"--ma-baseline-repository={baseline}", GATE, "--ma-baseline-duet")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED, run.result.stdout.str()
+    assert [item.outcome for item in run.items] == ["failed"] * 6, run.result.stdout.str()
+    pattern = re.compile(MESSAGE.pattern.format(name=re.escape(str(baseline))))
+    for item in run.items:
+        assert pattern.search(item.message), item.message
+        assert item.measurement is not None
+        assert set(item.measurement["baseline"]["order"]) <= {"A|B", "B|A"}
+    # Every pair is two perf_analyzers, the candidate's and the baseline's, running at the same time; the
+    # user's stability-percentage gives way to the duet's fixed windows.
+    runs = runs_of(timing.read_text())
+    pairs = [runs[index:index + 2] for index in range(0, len(runs), 2)]
+    assert pairs and all(len(pair) == 2 for pair in pairs), runs
+    for (first, start, end), (second, other_start, other_end) in pairs:
+        assert {first, second} == {"sleep", "sleep__baseline"}, runs
+        overlap = min(end, other_end) - max(start, other_start)
+        assert overlap > 0.8 * max(end - start, other_end - other_start), runs
+    assert "stability-percentage=1000" in timing.read_text()

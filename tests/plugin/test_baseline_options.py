@@ -105,8 +105,31 @@ def test_swap_and_gate_options_need_a_baseline(pytester: pytest.Pytester, write_
     body = SUITE.format(repo=repo, models="sleep")
     assert "--ma-baseline-swap needs --ma-baseline-rev or --ma-baseline-repository" in usage_error(
         pytester, write_profile, body, "--ma-baseline-swap")
+    assert "--ma-baseline-duet needs --ma-baseline-rev or --ma-baseline-repository" in usage_error(
+        pytester, write_profile, body, "--ma-baseline-duet")
     assert "--ma-compare-fail needs --ma-compare" in usage_error(pytester, write_profile, body,
                                                                  "--ma-compare-fail=perf_throughput:5%")
+
+
+DUET_WINDOWS = "perf_analyzer_flags: {measurement-mode: time_windows, measurement-interval: 300}\n"
+
+
+@pytest.mark.parametrize(("extra", "args", "expected"), [
+    (DUET_WINDOWS, ["--ma-baseline-swap"], "--ma-baseline-swap and --ma-baseline-duet: a duet holds both sides at "
+                                           "once, swap one at a time; give one"),
+    ("", [], "`sleep`'s perf_analyzer_flags count requests (measurement-mode: count_windows, Model Analyzer's "
+             "default when no flags are given): set measurement-mode: time_windows and a measurement-interval"),
+    (DUET_WINDOWS + "constraints: {perf_latency_p99: {max: 100}}\n", [],
+     "the constraints of `sleep` would judge those figures"),
+    (DUET_WINDOWS, ["--ma-compare-fail=cpu_used_ram:10%"],
+     "--ma-compare-fail gates on cpu_used_ram, a figure of the whole server, which both sides of a duet share"),
+])
+def test_a_duet_refuses_what_it_cannot_measure_fairly(pytester: pytest.Pytester, write_profile, extra: str,
+                                                      args: list[str], expected: str) -> None:
+    repo = repository(pytester.path, "sleep")
+    error = usage_error(pytester, write_profile, SUITE.format(repo=repo, models="sleep") + extra,
+                        f"--ma-baseline-repository={repo}", "--ma-baseline-duet", *args)
+    assert expected in error, error
 
 
 def test_a_good_baseline_collects_and_leaves_nothing_staged(pytester: pytest.Pytester, write_profile) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_model_analyzer.config.flags import counts_requests
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.identity import Setup, canonical
 
@@ -34,7 +35,7 @@ _DEFAULT_INTERVAL_MS = 5000
 
 def point_seconds(flags: Mapping[str, Any]) -> float:
     """Expected seconds of one perf_analyzer measurement under these flags."""
-    if str(flags.get("measurement-mode", "time_windows")) == "count_windows":
+    if counts_requests(flags):
         window = COUNT_WINDOW_S
     else:
         window = float(flags.get("measurement-interval", _DEFAULT_INTERVAL_MS)) / 1000.0
