@@ -1,21 +1,24 @@
-"""The A/B gate (`--ma-baseline-repository`: baseline and candidate measured in one run, in alternation) side by
-side with today's cross-session gate (`--ma-compare`: the candidate against another run's checkpoint), on the
-real stack, on private copies of `sleep` (20 ms per batch, like a GPU-bound model) and `add` (CPU-bound, chaotic
-on two cores). 12 points per model.
+"""The A/B gate (`--ma-baseline-repository`: baseline and candidate measured in one run, in alternation), its
+duet (`--ma-baseline-duet`: both sides of each pair at the same time) and today's cross-session gate
+(`--ma-compare`: the candidate against another run's checkpoint) side by side, on the real stack, on private
+copies of `sleep` (20 ms per batch, like a GPU-bound model), `add` (CPU-bound, chaotic on two cores) and the
+benchmarks' own `burn` (`add` with 2 ms of CPU work per request). 12 points per model; `--gates` picks gates.
 
 Each round, per model:
 * a plain single-shot run of the unchanged model: its wall time, and its checkpoint is the cross-session gate's
   baseline for this round (minutes old: the cross-session gate's best case; in CI it is hours or days old);
-* for each candidate (unchanged, 10% slower, 5% slower), a gated A/B run and a gated cross-session run, in
-  alternating order. Unchanged and 10% are gated at a 5% allowance, 5% at 2.5% (a change can only fail past its
-  allowance: the allowance is half the slowdown);
-  `sleep` is slowed by sleep_ms 20 -> 22 / 21, `add` by a busy wait of 10% / 5% of a request's time (35 / 17.5 us).
-The order of the rounds' runs is reversed every other round. `--other DIR` adds, in the same rounds and
+* for each candidate (unchanged, 10% slower, 5% slower), a run of each gate, their order rotating from one
+  candidate and round to the next. Unchanged and 10% are gated at a 5% allowance, 5% at 2.5% (a change can only
+  fail past its allowance: the allowance is half the slowdown);
+  `sleep` is slowed by sleep_ms 20 -> 22 / 21, `add` by a busy wait of 10% / 5% of a request's time (35 / 17.5 us),
+  `burn` by 10% / 5% more CPU work.
+The order of the rounds' candidates is reversed every other round. `--other DIR` adds, in the same rounds and
 interleaved, the A/B gate of a second source tree of the plugin (another commit's rules or code): rule sets
 compared side by side, not one after the other.
 
 It verifies that every run measured all 12 points in that run (none from a checkpoint), that every point of an
-A/B run carries both sides measured in that run (at least one pair, baseline from the given repository), and
+A/B run carries both sides measured in that run (at least one pair, baseline from the given repository, taken
+in its gate's mode: a duet's pairs are marked `A|B` or `B|A`), and
 that the cross-session runs compared every point; otherwise it fails without a figure and keeps every run's log.
 
 Prints, per gate and model: false alarms (failed point-checks of unchanged candidates), detection (points failed)
@@ -58,6 +61,10 @@ skip_summary_reports: true
 # (name, slowdown factor of the model's time, allowance in percent)
 CANDIDATES = [("unchanged", 1.0, 5.0), ("10% slower", 1.10, 5.0), ("5% slower", 1.05, 2.5)]
 ADD_REQUEST_S = 350e-6  # add's own time per request on this machine (gate_quality.py's busy wait of a fifth: 70 us)
+# The benchmarks' own CPU-bound model, `burn`: `add` with a busy wait of this long in every request, so that
+# almost all of a request's time is single-threaded work of the model's own (add's is mostly Python's overhead);
+# a slower `burn` does `factor` times the work.
+BURN_REQUEST_S = 2e-3
 BUSY_WAIT = '''
 import time as _time
 
@@ -67,14 +74,36 @@ def _busy(seconds):
     while _time.perf_counter() < end:
         pass
 '''
-GATES = ("ab", "cross")
+# Work, not waiting: the thread's own CPU time, so a request takes as much computing whatever else runs (a busy
+# wait on the wall clock ends on time even while the thread is descheduled).
+WORK = '''
+import time as _time
+
+
+def _work(seconds):
+    end = _time.thread_time() + seconds
+    while _time.thread_time() < end:
+        pass
+'''
+GATES = ("ab", "duet", "cross")
 OTHER = "ab-other"  # the A/B gate of a second source tree (--other), interleaved with the others in each round
-LABELS = {"ab": "A/B same run", "cross": "cross-session", OTHER: "A/B same run, --other's code"}
+LABELS = {"ab": "A/B same run", "duet": "A/B duet", "cross": "cross-session", OTHER: "A/B same run, --other's code"}
+DUET_ORDERS = {"A|B", "B|A"}  # a duet's pair (both sides at once); a sequential one is "AB" or "BA"
 
 
 def place_model(repo: Path, model: str, factor: float) -> None:
-    """A fresh copy of the example `model` in `repo`, `factor` times as slow."""
+    """A fresh copy of the example `model` (or of the benchmarks' own `burn`) in `repo`, `factor` times as slow."""
     shutil.rmtree(repo / model, ignore_errors=True)
+    if model == "burn":
+        shutil.copytree(MODELS / "add", repo / model)
+        config = repo / model / "config.pbtxt"
+        config.write_text(config.read_text().replace('name: "add"', 'name: "burn"'))
+        work = BURN_REQUEST_S * factor
+        path = repo / model / "1" / "model.py"
+        path.write_text(path.read_text().replace("        for request in requests:\n",
+                                                 f"        for request in requests:\n            _work({work!r})\n")
+                        + WORK)
+        return
     shutil.copytree(MODELS / model, repo / model)
     if factor == 1.0:
         return
@@ -82,7 +111,7 @@ def place_model(repo: Path, model: str, factor: float) -> None:
         config = repo / "sleep" / "config.pbtxt"
         config.write_text(config.read_text().replace('string_value: "20"', f'string_value: "{round(20 * factor)}"'))
         return
-    path = repo / "add" / "1" / "model.py"
+    path = repo / model / "1" / "model.py"
     wait = ADD_REQUEST_S * (factor - 1)
     path.write_text(path.read_text().replace("        for request in requests:\n",
                                              f"        for request in requests:\n            _busy({wait!r})\n")
@@ -135,9 +164,11 @@ def comparison(case: dict[str, Any], gate: str, who: str) -> dict[str, Any]:
     result = found[0]
     if gate != "cross":
         baseline = json.loads(case["ma_measurement"]).get("baseline") or {}
-        order = baseline.get("order") or []  # one entry per pair measured: "AB" or "BA"
+        order = baseline.get("order") or []  # one entry per pair measured: "AB" or "BA", a duet's "A|B" or "B|A"
         require(bool(baseline.get("metrics")) and result["paired"] and len(order) >= 1,
                 f"{who}: {case['name']} lacks a baseline side measured in this run: {baseline!r:.300}")
+        require((set(order) <= DUET_ORDERS) == (gate == "duet"),
+                f"{who}: {case['name']}'s pairs {order} were not taken as the {gate} gate takes them")
         require(result["trials"] == len(order), f"{who}: {case['name']} was judged on {result['trials']} pairs "
                                                  f"but measured {len(order)}")
     else:
@@ -172,12 +203,13 @@ class Tally:
         self.measured_change.setdefault(candidate, []).append(statistics.median(changes))
 
 
-def model_figures(model: str, base: Path, rounds: int, other: Path | None = None) -> dict[str, Any]:
+def model_figures(model: str, base: Path, rounds: int, other: Path | None = None,
+                  gates_chosen: tuple[str, ...] = GATES) -> dict[str, Any]:
     workdir = base / model
     candidate_repo, baseline_repo = workdir / "models", workdir / "baseline"
     place_model(baseline_repo, model, 1.0)
     (workdir / "suite.yaml").write_text(SUITE.format(repo=candidate_repo, model=model) + FLAGS + "\n")
-    gates_here = (*GATES, OTHER) if other else GATES
+    gates_here = (*gates_chosen, OTHER) if other else gates_chosen
     tallies = {gate: Tally() for gate in gates_here}
     plain_s: list[float] = []
     for index in range(rounds):
@@ -191,11 +223,13 @@ def model_figures(model: str, base: Path, rounds: int, other: Path | None = None
         for position, (candidate, factor, allowance) in enumerate(candidates):
             place_model(candidate_repo, model, factor)
             spec = f"--ma-compare-fail=perf_throughput:{allowance:g}%,perf_latency_p99:{allowance:g}%"
-            gates = gates_here if (index + position) % 2 == 0 else tuple(reversed(gates_here))
+            turn = (index + position) % len(gates_here)
+            gates = (*gates_here[turn:], *gates_here[:turn])
             for gate in gates:
                 name = f"{model} r{index + 1} {gate} {candidate}"
                 if gate != "cross":
                     gated = run(workdir, name, f"--ma-baseline-repository={baseline_repo}", spec,
+                                *(["--ma-baseline-duet"] if gate == "duet" else []),
                                 code=other if gate == OTHER else None)
                 else:
                     own = workdir / "checkpoints" / slug(name)
@@ -241,13 +275,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this path")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per model (at least 2)")
-    parser.add_argument("--models", default="sleep,add", help="comma-separated: sleep, add")
+    parser.add_argument("--models", default="sleep,add", help="comma-separated: sleep, add, burn (the benchmarks' "
+                                                               "own CPU-bound model)")
+    parser.add_argument("--gates", default=",".join(GATES), help=f"comma-separated, of {', '.join(GATES)}")
     parser.add_argument("--other", type=Path, help="a second source tree of the plugin (another commit's rules): "
                                                     "its A/B gate runs in the same rounds, interleaved")
     args = parser.parse_args()
     with workspace("ab_gate") as base:
         other = args.other.resolve() if args.other else None
-        figures = {model: model_figures(model, base, max(args.rounds, 2), other)
+        chosen = tuple(args.gates.split(","))
+        require(set(chosen) <= set(GATES), f"--gates: choose of {', '.join(GATES)}")
+        figures = {model: model_figures(model, base, max(args.rounds, 2), other, chosen)
                    for model in args.models.split(",")}
     lines, data = [], {}
     for model, found in figures.items():

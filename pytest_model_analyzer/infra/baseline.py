@@ -17,6 +17,7 @@ an edit of either side measures again.
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import subprocess
 import tarfile
@@ -34,7 +35,14 @@ from pytest_model_analyzer.domain.errors import PluginError
 from pytest_model_analyzer.domain.metrics import metric_of
 from pytest_model_analyzer.infra.leftovers import owned_temp_dir
 from pytest_model_analyzer.infra.model_directory import to_pbtxt
-from pytest_model_analyzer.infra.versions import PairedMeasurer, PairMode, PointMeasurer
+from pytest_model_analyzer.infra.versions import (
+    UNPLACED,
+    CpuPlacement,
+    PairedMeasurer,
+    PairMode,
+    PointMeasurer,
+    one_core_for_the_server,
+)
 
 if TYPE_CHECKING:
     from pytest_model_analyzer.infra.measurer import Measurer
@@ -74,6 +82,10 @@ class Pairing:
     def measurer(self, measurer: Measurer) -> PointMeasurer:
         """Each measurement of a point a pair: the baseline's and the candidate's."""
         return PairedMeasurer(measurer, self)
+
+    def placement(self, slot: int | None) -> CpuPlacement:
+        """A duet's server on one core of its own (`one_core_for_the_server`); otherwise no placement."""
+        return one_core_for_the_server(os.sched_getaffinity(0), slot) if self.mode is PairMode.DUET else UNPLACED
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)

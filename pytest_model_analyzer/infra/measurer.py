@@ -57,6 +57,7 @@ class Measurer:
     perf_output: Path | None = None
     max_adjusts: int = 10
     on_restart: Callable[[str], None] = _ignore  # told the dead server's last log lines
+    cpus: frozenset[int] | None = None  # the CPUs perf_analyzer may use (the Versions' placement); None: any
 
     def ensure_server(self, point: Point) -> None:
         """A local server that died is started again (and counted as restarted); a remote one that stopped
@@ -182,6 +183,7 @@ class Measurer:
         call = PerfAnalyzerCall(
             executable=self.perf_analyzer, model=target.model, target=target.arguments, batch_size=point.batch_size,
             load_kind=point.load_kind, load=point.load, flags=flags, export=spec.export_requests, tokens=tokens,
+            cpus=self.cpus,
         )
         return call, self.runtime.child_env(dict(target.environment))
 

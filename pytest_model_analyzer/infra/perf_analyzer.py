@@ -25,7 +25,7 @@ from pytest_model_analyzer.config.flags import counts_requests
 from pytest_model_analyzer.domain.errors import PluginError
 from pytest_model_analyzer.domain.identity import CONCURRENCY, PLUGIN_RECORDS, REQUEST_INTERVALS, REQUEST_RATE
 from pytest_model_analyzer.domain.tokens import TokenReading
-from pytest_model_analyzer.infra.procs import kill_group, last_lines, set_parent_death_signal
+from pytest_model_analyzer.infra.procs import child_setup, kill_group, last_lines
 from pytest_model_analyzer.infra.runtime import INSTALL_HINT
 
 # CSV column -> (metric tag, divisor to reach the metric's unit). Times in the CSV are microseconds.
@@ -71,6 +71,7 @@ class PerfAnalyzerCall:
     flags: Mapping[str, Any]
     export: bool = True  # ask for every request (--profile-export-file); the CSV's figures come either way
     tokens: TokenReading | None = None  # an LLM point: read each request's tokens from the export
+    cpus: frozenset[int] | None = None  # the CPUs perf_analyzer may use (an A/B duet's); None: any
 
     def command(self, csv_path: Path, export_path: Path | None = None) -> list[str]:
         load_flag = "--request-rate-range" if self.load_kind == REQUEST_RATE else "--concurrency-range"
@@ -286,7 +287,7 @@ def run_once(call: PerfAnalyzerCall, workdir: Path, env: Mapping[str, str], time
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env), cwd=workdir,
             start_new_session=True,  # a terminal Ctrl-C must not kill a measurement half way
-            preexec_fn=set_parent_death_signal,
+            preexec_fn=child_setup(call.cpus),
         )
     except FileNotFoundError:
         raise PerfAnalyzerError(f"perf_analyzer not found at {call.executable}") from None

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 
 _PR_SET_PDEATHSIG = 1
 
@@ -28,6 +29,24 @@ def set_parent_death_signal() -> None:
     """In the child (preexec_fn): get SIGTERM when pytest dies, even by SIGKILL (Linux only)."""
     if _LIBC is not None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def child_setup(cpus: frozenset[int] | None = None) -> Callable[[], None]:
+    """A child's preexec_fn: death with the parent and, with `cpus`, the CPUs it and its own children may run on.
+    The CPU mask is built here, in the parent, so that the child allocates nothing between fork and exec."""
+    if cpus is None or _LIBC is None:
+        return set_parent_death_signal
+    bits = ctypes.sizeof(ctypes.c_ulong) * 8
+    mask = (ctypes.c_ulong * (max(cpus) // bits + 1))()
+    for cpu in cpus:
+        mask[cpu // bits] |= 1 << (cpu % bits)
+    size, pointer, libc = ctypes.sizeof(mask), ctypes.byref(mask), _LIBC
+
+    def setup() -> None:
+        set_parent_death_signal()
+        libc.sched_setaffinity(0, size, pointer)
+
+    return setup
 
 
 def last_lines(text: str, count: int) -> str:

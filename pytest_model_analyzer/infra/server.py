@@ -23,7 +23,7 @@ from pytest_model_analyzer.infra.leftovers import (
     remove_shm_regions,
     shm_prefix,
 )
-from pytest_model_analyzer.infra.procs import kill_group, last_lines, set_parent_death_signal
+from pytest_model_analyzer.infra.procs import child_setup, kill_group, last_lines
 from pytest_model_analyzer.infra.runtime import Runtime
 
 
@@ -118,6 +118,7 @@ class LocalServer:
         ready_timeout: float = 60.0,
         pinned_environment: Mapping[str, str] | None = None,
         extra_repositories: Sequence[Path] = (),
+        cpus: frozenset[int] | None = None,
     ) -> None:
         self.executable = executable
         self.model_repository = model_repository
@@ -128,6 +129,7 @@ class LocalServer:
         self.flags = dict(flags or {})
         self.environment = dict(environment or {})
         self.pinned_environment = dict(pinned_environment or {})  # the worker's, e.g. its one GPU
+        self.cpus = cpus  # the CPUs the server and its backend stubs may use (an A/B duet's one core); None: any
         self.metrics_interval_ms = metrics_interval_ms
         self.ready_timeout = ready_timeout
         self.process: subprocess.Popen[bytes] | None = None
@@ -213,7 +215,7 @@ class LocalServer:
                     self._command(*ports), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     env=self.runtime.child_env({**self.environment, **self.pinned_environment}),
                     start_new_session=True,
-                    preexec_fn=set_parent_death_signal,
+                    preexec_fn=child_setup(self.cpus),
                 )
             self._watch(self.process, self.shm_prefix)
             deadline = time.monotonic() + self.ready_timeout

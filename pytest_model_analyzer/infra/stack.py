@@ -24,7 +24,7 @@ from pytest_model_analyzer.infra.monitor import (
     open_server_gpus,
 )
 from pytest_model_analyzer.infra.server import Endpoints, InProcessServer, LocalServer, RemoteServer
-from pytest_model_analyzer.infra.versions import CANDIDATE_ONLY, Versions
+from pytest_model_analyzer.infra.versions import CANDIDATE_ONLY, UNPLACED, CpuPlacement, Versions
 
 Server = LocalServer | RemoteServer | InProcessServer
 Control = ModelControl | RepositoryControl
@@ -90,7 +90,7 @@ def open_server(profile: ProfileConfig, runtime: rt.Runtime, workdir: Path,
             flags=first.triton_server_flags, environment=first.triton_server_environment,
             metrics_interval_ms=max(1, int(settings.monitoring_interval * 1000)),
             pinned_environment=pinned, extra_repositories=versions.repositories,
-            ready_timeout=float(settings.client_max_retries),
+            ready_timeout=float(settings.client_max_retries), cpus=versions.placement(slot).server,
         )
     endpoints = server.start()
     try:
@@ -144,7 +144,9 @@ def check_perf_analyzer_flags(profile: ProfileConfig, executable: Path, runtime:
 
 
 def make_measurer(profile: ProfileConfig, runtime: rt.Runtime, server: Server, control: Control,
-                  monitor: ResourceMonitor, workdir: Path, on_restart: Callable[[str], None]) -> Measurer:
+                  monitor: ResourceMonitor, workdir: Path, on_restart: Callable[[str], None],
+                  placement: CpuPlacement = UNPLACED) -> Measurer:
+    """`placement`: the run's Versions' (its `client` CPUs are perf_analyzer's)."""
     settings = profile.run
     executable = rt.resolve_perf_analyzer(settings.perf_analyzer_path)
     check_perf_analyzer_flags(profile, executable, runtime)
@@ -156,5 +158,5 @@ def make_measurer(profile: ProfileConfig, runtime: rt.Runtime, server: Server, c
         perf_analyzer=executable,
         monitor=monitor, workdir=workdir, protocol=settings.client_protocol,
         timeout=float(settings.perf_analyzer_timeout), perf_output=perf_output,
-        max_adjusts=settings.perf_analyzer_max_auto_adjusts, on_restart=on_restart,
+        max_adjusts=settings.perf_analyzer_max_auto_adjusts, on_restart=on_restart, cpus=placement.client,
     )

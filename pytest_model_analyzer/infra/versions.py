@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -58,6 +58,30 @@ class PointMeasurer(Protocol):
     def measure(self, point: Point) -> Measurement: ...
 
 
+@dataclass(frozen=True)
+class CpuPlacement:
+    """Which CPUs a run's processes may use: the local server's process tree (its backend stubs inherit it) and
+    perf_analyzer; None: wherever the OS puts them."""
+
+    server: frozenset[int] | None = None
+    client: frozenset[int] | None = None
+
+
+UNPLACED = CpuPlacement()
+
+
+def one_core_for_the_server(allowed: Collection[int], slot: int | None) -> CpuPlacement:
+    """A duet's placement: the server's whole process tree on one core, so that both sides' model instances
+    share one run queue and the scheduler gives them equal time whatever else runs on the machine (on
+    separate cores, a neighbour that crowds one core slows whichever side's instances sit there: measured in
+    benchmarks/ab_interference.py); perf_analyzer on the other cores. Under xdist each worker's server (`slot`)
+    takes a core of its own, from the last one down."""
+    cpus = sorted(allowed)
+    core = cpus[-1 - (slot or 0) % len(cpus)]
+    rest = frozenset(cpus) - {core}
+    return CpuPlacement(server=frozenset({core}), client=rest or frozenset({core}))
+
+
 class Versions(Protocol):
     @property
     def repositories(self) -> Sequence[Path]:
@@ -69,6 +93,9 @@ class Versions(Protocol):
 
     def measurer(self, measurer: Measurer) -> PointMeasurer:
         """What measures a point with `measurer`: itself, or pairs of both versions."""
+
+    def placement(self, slot: int | None) -> CpuPlacement:
+        """Which CPUs the server of worker `slot` (None: no xdist) and its perf_analyzers may use."""
 
     def close(self) -> None:
         """Remove what was staged."""
@@ -83,6 +110,9 @@ class CandidateOnly:
 
     def measurer(self, measurer: Measurer) -> PointMeasurer:
         return measurer
+
+    def placement(self, slot: int | None) -> CpuPlacement:
+        return UNPLACED
 
     def close(self) -> None:
         """Nothing was staged."""

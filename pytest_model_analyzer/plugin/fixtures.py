@@ -167,9 +167,10 @@ def ma_measurer(request: pytest.FixtureRequest, ma_session: ModelAnalyzerSession
         ma_session.facts.server_restarts += 1
 
     server, control = ma_server
+    placement = ma_session.versions.placement(worker_slot(request.config))
     measurer = _or_measurement_error(request, lambda: make_measurer(
         ma_session.profile, ma_runtime, server, control, ma_monitor, tmp_path_factory.mktemp("ma-perf"),
-        on_restart=restarted))
+        on_restart=restarted, placement=placement))
     return ma_session.versions.measurer(measurer)  # an A/B run's: each measurement a pair
 
 

@@ -4,6 +4,7 @@ candidate measured in alternation, each point gated on its pairs."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -178,36 +179,42 @@ def test_a_resumed_run_measures_only_the_pairs_it_lacks(run_profile, model_repo,
     assert "not measured again" not in third.result.stdout.str()
 
 
-# A perf_analyzer that notes when it started and ended, and for which model (`-m`), around the real one.
+# A perf_analyzer that notes when it started and ended, on which CPUs, for which model (`-m`), around the real one.
 TIMED = """#!/bin/sh
-echo "start $(date +%s.%N) $*" >> {log}
+echo "start $(date +%s.%N) $(grep Cpus_allowed_list /proc/$$/status | cut -f2) $*" >> {log}
 {perf_analyzer} "$@"
 status=$?
-echo "end $(date +%s.%N) $*" >> {log}
+echo "end $(date +%s.%N) - $*" >> {log}
 exit $status
 """
 
 
-def runs_of(log: str) -> list[tuple[str, float, float]]:
-    """(model, start, end) of each perf_analyzer run the timing wrapper noted, in the order they started."""
-    opened: dict[str, float] = {}
+def runs_of(log: str) -> list[tuple[str, float, float, str]]:
+    """(model, start, end, CPUs) of each perf_analyzer run the timing wrapper noted, in the order they started."""
+    opened: dict[str, tuple[float, str]] = {}
     runs = []
     for line in log.splitlines():
-        what, when, *arguments = line.split()
+        what, when, cpus, *arguments = line.split()
         if "-m" not in arguments:
             continue  # the plugin asking for its --help
         model = arguments[arguments.index("-m") + 1]
         key = " ".join(arguments)  # each run's arguments are its own: its CSV path is unique
         if what == "start":
-            opened[key] = float(when)
+            opened[key] = (float(when), cpus)
         else:
-            runs.append((model, opened.pop(key), float(when)))
+            start, allowed = opened.pop(key)
+            runs.append((model, start, float(when), allowed))
     return sorted(runs, key=lambda run: run[1])
 
 
 def test_a_duet_measures_both_sides_at_once_and_catches_a_slower_candidate(run_profile, model_repo,
                                                                           tmp_path: Path) -> None:
     candidate, baseline = two_versions(model_repo, tmp_path, 23)  # 15% slower: throughput 0.87x
+    stubs = tmp_path / "stub_cpus.log"  # each side's backend stub notes the CPUs it may use
+    for side in (candidate, baseline):
+        with (side / "sleep" / "1" / "model.py").open("a") as code:
+            code.write(f"\nimport os as _os\nwith open({str(stubs)!r}, 'a') as _log:\n"
+                       "    _log.write(' '.join(map(str, sorted(_os.sched_getaffinity(0)))) + '\\n')\n")
     timing = tmp_path / "perf_analyzer_runs.log"
     wrapper = tmp_path / "timed_perf_analyzer"
     wrapper.write_text(TIMED.format(log=timing, perf_analyzer=Path(sys.executable).parent / "perf_analyzer"))
@@ -227,8 +234,14 @@ def test_a_duet_measures_both_sides_at_once_and_catches_a_slower_candidate(run_p
     runs = runs_of(timing.read_text())
     pairs = [runs[index:index + 2] for index in range(0, len(runs), 2)]
     assert pairs and all(len(pair) == 2 for pair in pairs), runs
-    for (first, start, end), (second, other_start, other_end) in pairs:
+    for (first, start, end, _), (second, other_start, other_end, _) in pairs:
         assert {first, second} == {"sleep", "sleep__baseline"}, runs
         overlap = min(end, other_end) - max(start, other_start)
         assert overlap > 0.8 * max(end - start, other_end - other_start), runs
     assert "stability-percentage=1000" in timing.read_text()
+    # The server's whole process tree, both sides' stubs, shares one core; perf_analyzer runs on the others.
+    cores = set(stubs.read_text().split())
+    assert len(cores) == 1 and len(stubs.read_text().splitlines()) >= 4, stubs.read_text()
+    client = {cpus for *_, cpus in runs}
+    if len(os.sched_getaffinity(0)) > 1:
+        assert len(client) == 1 and cores.isdisjoint(client.pop().replace("-", ",").split(",")), client

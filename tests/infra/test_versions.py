@@ -13,7 +13,14 @@ import pytest
 from pytest_model_analyzer.config.points import Point
 from pytest_model_analyzer.domain.measurement import Measurement
 from pytest_model_analyzer.infra.baseline import Pairing, open_pairing
-from pytest_model_analyzer.infra.versions import DUET_FLAGS, PairedMeasurer, PairMode, Served
+from pytest_model_analyzer.infra.versions import (
+    DUET_FLAGS,
+    UNPLACED,
+    PairedMeasurer,
+    PairMode,
+    Served,
+    one_core_for_the_server,
+)
 from tests.results.test_resolver import model, points
 from tests.support import MODELS
 
@@ -90,3 +97,25 @@ def test_sequential_pairs_measure_one_side_after_the_other_in_alternating_order(
     assert first.pair is not None and first.pair.orders == ("AB",)
     assert second.pair is not None and second.pair.orders == ("BA",)
     assert not first.pair.key.endswith("+duet")
+
+
+@pytest.mark.parametrize(("allowed", "slot", "server", "client"), [
+    ({0, 1}, None, {1}, {0}),
+    ({0, 1, 2, 3}, None, {3}, {0, 1, 2}),
+    ({0, 1, 2, 3}, 1, {2}, {0, 1, 3}),  # the second xdist worker's server takes the next core down
+    ({0, 1}, 2, {1}, {0}),  # more workers than cores: they share, in turn
+    ({5}, None, {5}, {5}),  # one CPU: everything on it
+])
+def test_a_duet_puts_the_server_on_one_core_and_perf_analyzer_on_the_others(
+        allowed: set[int], slot: int | None, server: set[int], client: set[int]) -> None:
+    placement = one_core_for_the_server(allowed, slot)
+    assert placement.server == server and placement.client == client
+
+
+@pytest.mark.parametrize("pairing", [PairMode.DUET, PairMode.SIDE_BY_SIDE], indirect=True)
+def test_only_a_duet_places_the_server(pairing: Pairing) -> None:
+    placement = pairing.placement(None)
+    if pairing.mode is PairMode.DUET:
+        assert placement.server is not None and len(placement.server) == 1
+    else:
+        assert placement == UNPLACED
