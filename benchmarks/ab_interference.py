@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -161,6 +162,11 @@ def main() -> int:
         if slowed:
             lines.append((f"{label}: 25% more work caught",
                           " ; ".join(f"{r['failed']}" for r in slowed) + f" of {POINTS} per round"))
+        ratios = [math.log(a / b) for r in unchanged for point in r["points"]
+                  for a, b in zip(point["candidate"], point["baseline"], strict=False) if a > 0 and b > 0]
+        lines.append((f"{label}: unchanged, each pair's log ratio",
+                      f"sd {statistics.stdev(ratios):.3f}, {min(ratios):+.3f} to {max(ratios):+.3f} "
+                      f"({len(ratios)} pairs)"))
         lines.append((f"{label}: wall time, unchanged", median_range([r["seconds"] for r in unchanged]) + " s"))
         if slowed:
             lines.append((f"{label}: wall time, 25% more work", median_range([r["seconds"] for r in slowed]) + " s"))

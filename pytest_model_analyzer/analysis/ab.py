@@ -36,6 +36,7 @@ from pytest_model_analyzer.analysis.statistics import (
 )
 from pytest_model_analyzer.domain.identity import PointId
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.outcome import GateOutcome
 
 MAX_PAIRS = 4  # a point near its allowance is measured at most this often on each side (ABBA twice)
 # A first pair further than this many robust standard deviations from the median of the model's first pairs is
@@ -144,6 +145,19 @@ def in_doubt(ratios: Sequence[float], allowance: Allowance, noise: PairNoise | N
     if noise is None or not any(noise.atypical(r) for r in ratios):
         return False
     return len(ratios) == 1 or allowance.split(ratios)
+
+
+def duet_advice(outcomes: Collection[GateOutcome], sequential: bool, gpus: int) -> str:
+    """What to say at the end of an A/B run of sequential pairs on a machine without GPUs that left most of its
+    points undecided: there, a neighbour's load that comes and goes within a pair is the usual cause, and a duet
+    cancels it (docs/gates.md, "Sequential pairs or a duet"; not offered where GPUs serve, which a duet does not
+    suit). '' otherwise."""
+    undecided = sum(outcome is GateOutcome.INCONCLUSIVE for outcome in outcomes)
+    if not sequential or gpus or 2 * undecided <= len(outcomes):
+        return ""
+    return (f"{undecided} of {len(outcomes)} points were too noisy to judge; on a CPU machine shared with other "
+            "work, --ma-baseline-duet measures both sides of each pair at once, so that the others' load slows both "
+            "(docs/gates.md, \"Sequential pairs or a duet\")")
 
 
 @dataclass(frozen=True)

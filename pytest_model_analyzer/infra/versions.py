@@ -84,6 +84,10 @@ def one_core_for_the_server(allowed: Collection[int], slot: int | None) -> CpuPl
 
 class Versions(Protocol):
     @property
+    def mode(self) -> PairMode | None:
+        """How a point's versions are measured in pairs; None: the candidate alone."""
+
+    @property
     def repositories(self) -> Sequence[Path]:
         """Model repositories the local server serves beside the profile's."""
 
@@ -107,6 +111,7 @@ class CandidateOnly:
 
     repositories: tuple[Path, ...] = ()
     one_side_at_a_time: bool = False
+    mode: PairMode | None = None
 
     def measurer(self, measurer: Measurer) -> PointMeasurer:
         return measurer

@@ -65,8 +65,9 @@ def add_options(parser: pytest.Parser) -> None:
                     help="A/B: load one side at a time (models too large to hold twice) instead of both side by "
                          "side")
     groups["gates and baselines"].addoption("--ma-baseline-duet", action="store_true", default=False,
-                    help="A/B: measure both sides of each pair at the same time, with two perf_analyzers, so that a "
-                         "noisy neighbour disturbs both alike (CPU models; not two sides contending for one GPU)")
+                    help="A/B: measure both sides of each pair at the same time, two perf_analyzers over the same "
+                         "windows, the server on one core, so that a noisy neighbour disturbs both alike (CPU-bound "
+                         "models on shared runners; not a GPU model whose sides would contend for one GPU)")
     groups["gates and baselines"].addoption("--ma-fail-if-not-best", metavar="PERCENT", default=None,
                     help="fail the run when a model's shipped config (<model>_config_default) is more than PERCENT "
                          "worse than the best config found, or breaks constraints the best meets; the run writes "

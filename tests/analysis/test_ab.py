@@ -14,6 +14,7 @@ from pytest_model_analyzer.analysis.ab import (
     PairedBaseline,
     PairNoise,
     count_floor,
+    duet_advice,
     judge_pairs,
     pair_noise,
     pair_ratios,
@@ -22,6 +23,7 @@ from pytest_model_analyzer.analysis.item_verdict import item_verdict
 from pytest_model_analyzer.analysis.regression import CheckResult, Comparison, parse_checks
 from pytest_model_analyzer.analysis.statistics import Allowance, Verdict
 from pytest_model_analyzer.domain.measurement import Measurement
+from pytest_model_analyzer.domain.outcome import GateOutcome
 
 FIVE_PERCENT = Allowance(0.05, True)  # a throughput may be up to 5% lower
 
@@ -307,3 +309,12 @@ def test_pairs_that_disagree_are_taken_to_the_budget_before_a_failure() -> None:
     assert judge_pairs([worse, fine, worse, fine], FIVE_PERCENT, noise, final=False).verdict is not Verdict.FAIL
     scattered = PairNoise(0.02 ** 2, 12, typical=(-0.07, 0.2))  # a noisy model whose first pairs spread widely
     assert judge_pairs([worse, fine, worse], FIVE_PERCENT, scattered, final=False).verdict is Verdict.FAIL
+
+
+def test_a_sequential_run_without_gpus_that_judged_few_points_is_pointed_to_the_duet() -> None:
+    undecided = [GateOutcome.INCONCLUSIVE] * 7 + [GateOutcome.PASSED] * 5
+    advice = duet_advice(undecided, sequential=True, gpus=0)
+    assert advice.startswith("7 of 12 points were too noisy to judge") and "--ma-baseline-duet" in advice
+    assert duet_advice(undecided, sequential=False, gpus=0) == ""  # already a duet
+    assert duet_advice(undecided, sequential=True, gpus=1) == ""  # a GPU model: a duet does not suit it
+    assert duet_advice([GateOutcome.INCONCLUSIVE] * 6 + [GateOutcome.FAILED] * 6, sequential=True, gpus=0) == ""
