@@ -25,7 +25,8 @@ class PairedSide:
     candidate's (A/B in one run, analysis/ab.py). Its trials pair with the candidate's by position.
 
     `source` names the baseline ("origin/main (3f2a1b0)"); `key` is what a stored pair must match to be reused
-    (both sides' model files); `orders` says, per pair, which side ran first ("AB": the candidate, "BA")."""
+    (both sides' model files); `orders` says, per pair, which side ran first ("AB": the candidate, "BA"), or, in a
+    duet (both sides at once), whose perf_analyzer started first ("A|B": the candidate's, "B|A")."""
 
     measurement: Measurement
     source: str
