@@ -236,8 +236,9 @@ def test_a_duet_measures_both_sides_at_once_and_catches_a_slower_candidate(run_p
     assert pairs and all(len(pair) == 2 for pair in pairs), runs
     for (first, start, end, _), (second, other_start, other_end, _) in pairs:
         assert {first, second} == {"sleep", "sleep__baseline"}, runs
+        # Sequential runs would not overlap at all; a start can lag by a process spawn on a busy machine.
         overlap = min(end, other_end) - max(start, other_start)
-        assert overlap > 0.8 * max(end - start, other_end - other_start), runs
+        assert overlap > 0.5 * max(end - start, other_end - other_start), runs
     assert "stability-percentage=1000" in timing.read_text()
     # The server's whole process tree, both sides' stubs, shares one core; perf_analyzer runs on the others.
     cores = set(stubs.read_text().split())
