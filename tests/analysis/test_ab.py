@@ -136,6 +136,26 @@ def test_a_change_within_the_noise_is_inconclusive_never_failed() -> None:
     assert judgement.resolution is not None and judgement.resolution > 0.1
 
 
+def test_where_one_pair_scatters_past_the_allowance_a_failure_needs_every_pair() -> None:
+    """A CPU-bound model beside a neighbour (benchmarks/README.md, ab_interference.py): pairs of an unchanged
+    point read log ratios of about +-0.6 as the neighbour's busy phase catches one side or the other; two pairs
+    of one point both caught the candidate's (-0.575, -0.573) and the t interval, honest about the pooled noise
+    (sd 0.33), excluded no change. Those are its figures."""
+    TEN_PERCENT = Allowance(0.10, True)
+    noise = PairNoise(0.109, 18, typical=(0.007, 0.337))
+    both_bad = [-0.575, -0.573]
+    assert judge_pairs(both_bad, TEN_PERCENT, noise, final=False).verdict is Verdict.UNDECIDED
+    assert judge_pairs(both_bad, TEN_PERCENT, noise, final=True).verdict is Verdict.INCONCLUSIVE
+    # At the budget: every pair worse than allowed fails it; three of four (seen: -37.4% on 4 pairs, unchanged)
+    # do not.
+    assert judge_pairs([-0.575, -0.573, -0.6, -0.55], TEN_PERCENT, noise, final=False).verdict is Verdict.FAIL
+    three_of_four = [-0.575, -0.573, -0.6, -0.05]
+    assert judge_pairs(three_of_four, TEN_PERCENT, noise, final=False).verdict is Verdict.INCONCLUSIVE
+    # Where one pair's noise is within the allowance, two pairs still fail a point, as before.
+    quiet = PairNoise(0.02 ** 2, 18)
+    assert judge_pairs([-0.2, -0.21], TEN_PERCENT, quiet, final=False).verdict is Verdict.FAIL
+
+
 def test_more_pairs_only_where_they_could_decide() -> None:
     noise = PairNoise(0.03 ** 2, 10)
     # One pair 4% worse at a 5% allowance: its interval is too wide yet, but four pairs could pass or fail it.
