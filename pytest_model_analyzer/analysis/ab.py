@@ -11,7 +11,8 @@ offset between the sides of a point that persists over its pairs. The first pair
 robust standard deviations, and s_w^2 is at least what a pair's request counts resolve (`count_floor`). A point's
 change has the standard error sqrt(s_w^2 / n + s_b^2); the verdict is statistics.py's `settle` with pairs for
 trials, up to MAX_PAIRS, and a point whose estimate rests on a pair unlike the model's others (`in_doubt`) gets
-more pairs first. Why each of these is there, with the runs that showed it: docs/gates.md, "Why the paired gate
+more pairs first; where one pair's noise exceeds WILD allowances, a failure needs every one of MAX_PAIRS pairs
+worse than allowed. Why each of these is there, with the runs that showed it: docs/gates.md, "Why the paired gate
 is built so".
 """
 
@@ -52,6 +53,9 @@ POOLING_LEVEL = 0.95
 # Seen at 3.1 (sd 0.33 against 10%: burn beside a neighbour, sequential pairs); the simulation's disturbed sides
 # (tests/analysis/test_ab.py) stay below 2.
 WILD = 2.0
+# WILD's rule in words, for the reports that state the paired gate's rule after statistics.py's RULE.
+WILD_RULE = (f"Where one pair's noise exceeds {WILD:g} times the allowance, a point fails only with all {MAX_PAIRS} "
+             "pairs worse than allowed.")
 
 
 def pair_ratios(measurement: Measurement, metric: str) -> list[float]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_model_analyzer.analysis.ab import WILD_RULE
 from pytest_model_analyzer.analysis.ranking import ModelRanking
 from pytest_model_analyzer.analysis.regression import Comparison
 from pytest_model_analyzer.analysis.statistics import RULE, Verdict
@@ -119,7 +120,7 @@ def render(summary: RunSummary, max_bytes: int = MAX_BYTES) -> str:
             lines += [f"### Changes against the baseline `{summary.baseline}`, measured in the same run", "",
                       "Each point was measured on the baseline and on the candidate in alternation on the same "
                       "server; the change is the mean of the pairs' ratios, with its 95% interval, as the item "
-                      "was judged; " + RULE.format(trials="pairs", trial="pair"), ""]
+                      "was judged; " + RULE.format(trials="pairs", trial="pair") + " " + WILD_RULE, ""]
             header = ["verdict", "point", "metric", "baseline", "candidate", "pairs", "change", "95% interval",
                       "allowed"]
         else:
