@@ -45,6 +45,17 @@ class PairMode(enum.Enum):
     def one_side_at_a_time(self) -> bool:
         return self is PairMode.SWAP
 
+    @property
+    def sequential(self) -> bool:
+        """One side measured after the other (a neighbour's load can fall on one side only)."""
+        return self is not PairMode.DUET
+
+    def order(self, baseline_first: bool) -> str:
+        """How a pair's checkpoint record names its order: which side ran first ("AB": the candidate, "BA"),
+        or, in a duet, whose perf_analyzer started first ("A|B", "B|A")."""
+        first, second = ("B", "A") if baseline_first else ("A", "B")
+        return f"{first}{'' if self.sequential else '|'}{second}"
+
 
 # A duet's two perf_analyzers measure the same fixed windows: each takes its first three windows as they come
 # (perf_analyzer's stability test never fails at 1000%), so that neither runs on alone, uncontended, while the
@@ -129,9 +140,10 @@ CANDIDATE_ONLY = CandidateOnly()
 @dataclass
 class PairedMeasurer:
     """An A/B run's measurer (analysis/ab.py): each measurement of a point is a pair, the baseline version's and
-    the candidate's taken one after the other on the same server. A point's pairs alternate their order (AB,
-    BA, ...), and so do the first pairs of successive points, so that neither side always runs first. A model
-    the baseline lacks is measured alone (reported as new, not gated)."""
+    the candidate's taken on the same server one after the other, or at the same time in a duet (`PairMode`). A
+    point's pairs alternate their order (AB, BA, ...), and so do the first pairs of successive points, so that
+    neither side always runs (or, in a duet, starts) first. A model the baseline lacks is measured alone
+    (reported as new, not gated)."""
 
     measurer: Measurer
     pairing: Pairing
@@ -148,41 +160,23 @@ class PairedMeasurer:
             self._points += 1
         self._pairs[point.id] = taken + 1
         baseline_first = taken % 2 == 1
-        loaded = point.model.loaded_models
+        loaded = tuple(point.model.loaded_models)
         served = {name: self.pairing.served_as[name] for name in loaded}
         mode = self.pairing.mode
-        if mode is PairMode.DUET:
-            return self._duet(point, served, baseline_first)
-        swap = mode.one_side_at_a_time
-        if not swap:  # both sides' models load at once (they are held side by side anyway)
+        apart = mode.one_side_at_a_time
+        if not apart:  # both sides' models load at once (they are held side by side anyway)
             self.measurer.load_sides(point, [{}, served])
-
-        def candidate() -> Measurement:
-            return self.measurer.measure(point, beside=() if swap else list(served.values()))
-
-        def baseline() -> Measurement:
-            return self.measurer.measure(point, served_as=served, beside=() if swap else loaded)
-
-        if baseline_first:
-            before = baseline()
-            after = candidate()
-        else:
-            after = candidate()
-            before = baseline()
-        before = self._as_requested(point, before)
-        return after.paired(before, self.pairing.source, self.pairing.keys[model], "BA" if baseline_first else "AB")
-
-    def _duet(self, point: Point, served: Mapping[str, str], baseline_first: bool) -> Measurement:
-        """Both sides measured at the same time; which side's perf_analyzer is started first alternates as a
-        sequential pair's order does ("B|A": the baseline's, "A|B")."""
-        self.measurer.load_sides(point, [{}, served])
-        candidate = Served(beside=tuple(served.values()))
-        baseline = Served(served, tuple(point.model.loaded_models))
+        # Each side keeps the other's models loaded beside it, unless only one side is held at a time.
+        candidate = Served(beside=() if apart else tuple(served.values()))
+        baseline = Served(served, () if apart else loaded)
         sides = [baseline, candidate] if baseline_first else [candidate, baseline]
-        first, second = self.measurer.measure_at_once(point, sides, DUET_FLAGS)
+        if mode.sequential:
+            first, second = (self.measurer.measure_at_once(point, [side])[0] for side in sides)
+        else:
+            first, second = self.measurer.measure_at_once(point, sides, DUET_FLAGS)
         after, before = (second, first) if baseline_first else (first, second)
-        return after.paired(self._as_requested(point, before), self.pairing.source,
-                            self.pairing.keys[point.model.name], "B|A" if baseline_first else "A|B")
+        return after.paired(self._as_requested(point, before), self.pairing.source, self.pairing.keys[model],
+                            mode.order(baseline_first))
 
     def _as_requested(self, point: Point, measured: Measurement) -> Measurement:
         """The baseline side with the config it asked for: the variant laid over the baseline's own config.pbtxt

@@ -12,7 +12,6 @@ from pytest_model_analyzer.analysis.ab import duet_advice
 from pytest_model_analyzer.config.points import count_points
 from pytest_model_analyzer.domain.identity import PointId, item_name
 from pytest_model_analyzer.domain.outcome import GateOutcome
-from pytest_model_analyzer.infra.versions import PairMode
 from pytest_model_analyzer.plugin.server_choice import SERVER_KEY
 from pytest_model_analyzer.plugin.session import (
     INCONCLUSIVE,
@@ -110,7 +109,7 @@ class TerminalHooks:
             f"model-analyzer: compared with {against}: {passed} passed, {failed} failed, {inconclusive} "
             "inconclusive (too noisy to judge here, see each item)", yellow=bool(inconclusive))
         mode = state.versions.mode
-        advice = duet_advice(outcomes, mode is not None and mode is not PairMode.DUET, state.facts.gpu_count)
+        advice = duet_advice(outcomes, mode is not None and mode.sequential, state.facts.gpu_count)
         if advice:
             terminalreporter.write_line(f"model-analyzer: {advice}", yellow=True)
         if state.new_points:
