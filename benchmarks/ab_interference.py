@@ -37,10 +37,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from ab_gate import FLAGS, POINTS, SUITE, place_model
+from ab_gate import DUET_ORDERS, FLAGS, POINTS, SUITE, place_model
 from harness import emit, median_range, require, require_measured, run_logged, workspace
 
-ROOT = Path(__file__).resolve().parent.parent
+from pytest_model_analyzer.infra.procs import set_parent_death_signal
+
 # Each contender: its plugin flags, and the CPU that pytest, the server and its backend stubs are pinned to
 # (`taskset`; perf_analyzer then runs on the other one through a `perf_analyzer_path` wrapper), or None: the OS
 # places every process, as in a plain run.
@@ -50,7 +51,6 @@ CONTENDERS: dict[str, tuple[tuple[str, ...], int | None]] = {
     "duet, server on cpu 0": (("--ma-baseline-duet",), 0),  # the neighbour's core
     "duet, server on cpu 1": (("--ma-baseline-duet",), 1),
 }
-DUET_ORDERS = {"A|B", "B|A"}  # how a duet's pair is marked; a sequential one is "AB" or "BA"
 CANDIDATES = (("unchanged", 1.0), ("25% more work", 1.25))
 ALLOWANCE = "--ma-compare-fail=perf_throughput:10%"
 NEIGHBOUR = """
@@ -139,7 +139,8 @@ def main() -> int:
             wrapper.write_text(f"#!/bin/sh\nexec taskset -c {1 - cpu} {perf_analyzer} \"$@\"\n")
             wrapper.chmod(0o755)
             (workdir / f"suite-cpu{cpu}.yaml").write_text(body + f"perf_analyzer_path: {wrapper}\n")
-        neighbour = subprocess.Popen([sys.executable, "-c", NEIGHBOUR])
+        # It dies with the benchmark, killed or not (a neighbour left behind slowed every run after it).
+        neighbour = subprocess.Popen([sys.executable, "-c", NEIGHBOUR], preexec_fn=set_parent_death_signal)
         try:
             for index in range(args.rounds):
                 for position, (candidate, factor) in enumerate(candidates):

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_model_analyzer.infra.procs import set_parent_death_signal
+
 # No benchmark run takes this long unless it hangs: past it, the run is killed and the benchmark fails with its log.
 RUN_TIMEOUT_S = 1800.0
 
@@ -37,13 +39,14 @@ def workspace(name: str) -> Iterator[Path]:
 def run_logged(command: Sequence[str], cwd: Path, who: str, env: Mapping[str, str] | None = None,
                timeout: float = RUN_TIMEOUT_S, log: Path | None = None) -> subprocess.CompletedProcess[str]:
     """One child run of a benchmark, its command and output kept in `log` (`cwd/run.log`) whatever happens. A
-    run past `timeout` is killed (its servers follow it: they die with their parent) and fails the benchmark."""
+    run past `timeout` is killed (its servers follow it: they die with their parent) and fails the benchmark; a
+    benchmark that is killed takes its child with it (it gets SIGTERM when its parent dies)."""
     log = log or cwd / "run.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
         result = subprocess.run(list(command), cwd=cwd, env=env, capture_output=True, text=True, check=False,
-                                timeout=timeout)
+                                timeout=timeout, preexec_fn=set_parent_death_signal)
     except subprocess.TimeoutExpired as exc:
         out, err = (part.decode(errors="replace") if isinstance(part, bytes) else part or ""
                     for part in (exc.stdout, exc.stderr))
